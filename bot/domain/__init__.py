@@ -1,0 +1,1 @@
+"""Domain model: dossiers, statuses, codes. Pure Python, no I/O."""

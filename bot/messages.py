@@ -1,0 +1,78 @@
+"""Channel-neutral messages: what a citizen sent (Incoming) and what the bot answers (Reply).
+
+Channel adapters (Telegram, Zalo, the console) translate their platform's updates into
+`Incoming` and render `Reply` objects with the platform's own means and limits. Handlers see
+nothing else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Channel(StrEnum):
+    """The chat platforms motcua speaks on."""
+
+    TELEGRAM = "telegram"
+    ZALO = "zalo"
+    CONSOLE = "console"
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    """One thing a citizen did in a chat: typed text, pressed a button or shared a phone number.
+
+    Exactly one of `text`, `payload` and `phone` is normally set. `text` keeps commands as typed
+    (``/start abc``); the router parses them. `phone` is set only when the platform vouches that
+    the number is the sender's own (Telegram contact of the sender, Zalo submitted info).
+    """
+
+    channel: str
+    user_id: str
+    text: str | None = None
+    payload: str | None = None
+    phone: str | None = None
+    language_hint: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    """A button under a reply; pressing it comes back as `Incoming.payload`."""
+
+    label: str
+    payload: str
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """One message to show the citizen.
+
+    `buttons` are rows of buttons. `request_phone` asks the platform to offer the citizen a
+    one-tap "share my phone number" (Telegram contact button, Zalo information request).
+    `edit` asks the adapter to replace the message whose button was pressed, where it can.
+    """
+
+    text: str
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    request_phone: bool = False
+    edit: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    """Everything the bot does in answer to one Incoming.
+
+    `notice` is a short transient acknowledgement of a button press (Telegram shows it as the
+    callback answer; other channels send it as a message when there is no other reply).
+    """
+
+    replies: tuple[Reply, ...] = ()
+    notice: str | None = None
+    language: str = "vi"
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, *replies: Reply, notice: str | None = None, language: str = "vi") -> Response:
+        """A response made of `replies`."""
+        return cls(replies=tuple(replies), notice=notice, language=language)

@@ -1,0 +1,1 @@
+"""The project's web server pieces (Starlette on uvicorn)."""

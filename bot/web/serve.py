@@ -1,0 +1,61 @@
+"""Run an ASGI app on uvicorn inside the current event loop, on loopback or a given address."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import uvicorn
+from starlette.types import ASGIApp
+
+
+@dataclass(frozen=True, slots=True)
+class RunningServer:
+    """A server started by `serve_in_loop`."""
+
+    host: str
+    port: int
+
+    @property
+    def url(self) -> str:
+        """The base URL, without a trailing slash."""
+        return f"http://{self.host}:{self.port}"
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port that is free right now on `host`."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.asynccontextmanager
+async def serve_in_loop(
+    app: ASGIApp, host: str = "127.0.0.1", port: int = 0, *, log_level: str = "warning"
+) -> AsyncIterator[RunningServer]:
+    """Serve `app` with uvicorn in this event loop until the block ends.
+
+    `port=0` picks a free port. The server is listening when the block starts.
+    """
+    if port == 0:
+        port = free_port(host)
+    config = uvicorn.Config(
+        app, host=host, port=port, log_level=log_level, lifespan="on", access_log=False
+    )
+    server = uvicorn.Server(config)
+    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    task = asyncio.create_task(server.serve())
+    try:
+        while not server.started:
+            if task.done():
+                task.result()  # re-raise the start-up error
+                raise RuntimeError("the web server stopped during start-up")
+            await asyncio.sleep(0.01)
+        yield RunningServer(host, port)
+    finally:
+        server.should_exit = True
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

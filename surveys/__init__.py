@@ -1,0 +1,1 @@
+"""Satisfaction surveys (SIPAS-style): definitions, conversation, scoring."""
