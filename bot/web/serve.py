@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 
 import uvicorn
@@ -32,6 +32,14 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(sock.getsockname()[1])
 
 
+class _EmbeddedServer(uvicorn.Server):
+    """A uvicorn server that leaves signal handling to the program embedding it."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
 @contextlib.asynccontextmanager
 async def serve_in_loop(
     app: ASGIApp, host: str = "127.0.0.1", port: int = 0, *, log_level: str = "warning"
@@ -45,8 +53,7 @@ async def serve_in_loop(
     config = uvicorn.Config(
         app, host=host, port=port, log_level=log_level, lifespan="on", access_log=False
     )
-    server = uvicorn.Server(config)
-    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    server = _EmbeddedServer(config)
     task = asyncio.create_task(server.serve())
     try:
         while not server.started:
