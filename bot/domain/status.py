@@ -56,6 +56,4 @@ _CODES: dict[Status, int] = {
     Status.RETURNED: 10,
 }
 
-FINAL_STATUSES = frozenset(
-    {Status.NOT_ACCEPTED, Status.WITHDRAWN, Status.STOPPED, Status.RETURNED}
-)
+FINAL_STATUSES = frozenset({Status.NOT_ACCEPTED, Status.WITHDRAWN, Status.STOPPED, Status.RETURNED})
