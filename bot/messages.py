@@ -7,8 +7,9 @@ nothing else.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
+from typing import Protocol
 
 
 class Channel(StrEnum):
@@ -19,13 +20,28 @@ class Channel(StrEnum):
     CONSOLE = "console"
 
 
+class Attachment(StrEnum):
+    """Things a citizen may send that carry no text the bot can use."""
+
+    IMAGE = "image"
+    STICKER = "sticker"
+    FILE = "file"
+    VOICE = "voice"
+    LOCATION = "location"
+    FOREIGN_CONTACT = "foreign_contact"  # a contact card that is not the sender's own
+    OTHER = "other"
+
+
 @dataclass(frozen=True, slots=True)
 class Incoming:
     """One thing a citizen did in a chat: typed text, pressed a button or shared a phone number.
 
-    Exactly one of `text`, `payload` and `phone` is normally set. `text` keeps commands as typed
-    (``/start abc``); the router parses them. `phone` is set only when the platform vouches that
-    the number is the sender's own (Telegram contact of the sender, Zalo submitted info).
+    Exactly one of `text`, `payload`, `phone` and `attachment` is normally set. `text` keeps
+    commands as typed (``/start abc``); the router parses them. `phone` is set only when the
+    platform vouches that the number is the sender's own (Telegram contact of the sender, Zalo
+    submitted info). `attachment` names something else the citizen sent that the bot cannot
+    read: one of the `Attachment` values. `language_hint` is the platform's language code for
+    the user (e.g. Telegram's ``language_code``), used for a new user's first language.
     """
 
     channel: str
@@ -33,6 +49,7 @@ class Incoming:
     text: str | None = None
     payload: str | None = None
     phone: str | None = None
+    attachment: str | None = None
     language_hint: str | None = None
 
 
@@ -70,9 +87,22 @@ class Response:
     replies: tuple[Reply, ...] = ()
     notice: str | None = None
     language: str = "vi"
-    extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def of(cls, *replies: Reply, notice: str | None = None, language: str = "vi") -> Response:
         """A response made of `replies`."""
         return cls(replies=tuple(replies), notice=notice, language=language)
+
+
+class MessageHandler(Protocol):
+    """What a channel adapter hands every Incoming to; never raises, always answers."""
+
+    async def __call__(self, incoming: Incoming) -> Response: ...
+
+
+class ChannelEvents(Protocol):
+    """What a channel adapter reports back about its users, besides their messages."""
+
+    async def user_blocked(self, channel: str, channel_user_id: str) -> None:
+        """The user blocked the bot (Telegram 403, Zalo equivalent): stop pushing to them."""
+        ...

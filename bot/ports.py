@@ -7,7 +7,7 @@ unit of work. Tests use the same adapters against loopback fakes, or in-memory f
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Protocol, Self
@@ -151,12 +151,31 @@ class UserRepository(Protocol):
 class OwnershipRepository(Protocol):
     """Verified links between a chat user and a dossier."""
 
-    async def add(self, user_id: int, dossier_code: str, *, method: str, now: datetime) -> None:
-        """Record that the user proved the dossier is theirs (idempotent)."""
+    async def add(
+        self,
+        user_id: int,
+        dossier_code: str,
+        *,
+        method: str,
+        now: datetime,
+        phone: str | None = None,
+    ) -> None:
+        """Record that the user proved the dossier is theirs (idempotent).
+
+        `phone` is kept only for method "phone": the one number template messages may use.
+        """
+        ...
+
+    async def verified_phone(self, user_id: int, dossier_code: str) -> str | None:
+        """The phone number the user proved ownership with, if they did so by phone."""
         ...
 
     async def is_owner(self, user_id: int, dossier_code: str) -> bool:
         """Whether the user has proven the dossier is theirs."""
+        ...
+
+    async def find(self, user_id: int, dossier_code: str) -> OwnedDossier | None:
+        """The user's ownership of one dossier, with whether they follow it, if proven."""
         ...
 
     async def list_for_user(self, user_id: int) -> list[OwnedDossier]:
@@ -195,6 +214,10 @@ class RateLimitRepository(Protocol):
         """Count one event for `key` in the current window; the count including this one."""
         ...
 
+    async def hit_many(self, limits: Sequence[tuple[str, int]], *, now: datetime) -> list[int]:
+        """`hit` for several distinct (key, window_seconds) pairs at once; counts in order."""
+        ...
+
     async def count(self, key: str, *, window_seconds: int, now: datetime) -> int:
         """The events counted for `key` in the current window."""
         ...
@@ -222,6 +245,47 @@ class ConversationRepository(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """A push to one user, queued in the outbox in the same transaction as its cause.
+
+    Its text is rendered when it is sent, in the user's language at that moment, by the
+    renderer registered for `kind` (see `bot.notify.rendering`). `params` must be JSON-able.
+    `dedup_key` is unique across the outbox: queuing the same key twice is a no-op, so
+    re-detecting a change is harmless. `not_before` delays it (reminders, survey invitations);
+    `expires_at` drops it unsent when passed; `urgent` ones go first when quiet hours end.
+    """
+
+    user_id: int
+    kind: str
+    dedup_key: str
+    dossier_code: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    not_before: datetime | None = None
+    expires_at: datetime | None = None
+    urgent: bool = False
+
+
+class OutboxRepository(Protocol):
+    """The transactional outbox: notices are written here and delivered by the dispatcher."""
+
+    async def enqueue(self, notice: Notice, *, now: datetime) -> bool:
+        """Queue `notice`; False when its dedup key was already queued (nothing written)."""
+        ...
+
+    async def enqueue_many(self, notices: Sequence[Notice], *, now: datetime) -> int:
+        """Queue many notices in one statement; returns how many were new."""
+        ...
+
+    async def release_held(self, user_id: int, *, now: datetime) -> int:
+        """Make the user's notices held for a closed chat window deliverable again."""
+        ...
+
+    async def cancel(self, dossier_code: str, kinds: Sequence[str], *, now: datetime) -> int:
+        """Cancel unsent notices of `kinds` about a dossier (e.g. reminders once returned)."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One database transaction with the repositories bound to it.
 
@@ -234,6 +298,7 @@ class UnitOfWork(Protocol):
     subscriptions: SubscriptionRepository
     rate_limits: RateLimitRepository
     conversations: ConversationRepository
+    outbox: OutboxRepository
 
     async def __aenter__(self) -> Self: ...
 

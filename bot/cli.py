@@ -1,0 +1,69 @@
+"""The ``motcua`` command line (design §8)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any
+
+from bot.settings import Settings, SettingsError, load_settings
+
+Command = Callable[[argparse.Namespace, Settings], Coroutine[Any, Any, int]]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every subcommand."""
+    import bot.caseapi.simulator.cli as simulator_cli
+    from bot import demo
+
+    parser = argparse.ArgumentParser(
+        prog="motcua",
+        description="Chatbot for Vietnam's one-stop-shop offices (bộ phận một cửa).",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    demo.add_parser(commands)
+
+    db = commands.add_parser("db", help="database maintenance")
+    db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    upgrade = db_commands.add_parser("upgrade", help="apply the database migrations")
+    upgrade.set_defaults(run=_db_upgrade)
+
+    simulator_cli.add_parser(commands)
+    return parser
+
+
+async def _db_upgrade(_args: argparse.Namespace, settings: Settings) -> int:
+    from bot.storage.migrate import upgrade
+
+    await upgrade(settings.database_url)
+    print("database is up to date")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``motcua`` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(f"motcua: bad setting: {exc}", file=sys.stderr)
+        return 2
+    run = getattr(args, "run", None)
+    if run is None:
+        parser.print_help()
+        return 2
+    try:
+        result = run(args, settings)
+        if asyncio.iscoroutine(result):
+            return int(asyncio.run(result))
+        return int(result)
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

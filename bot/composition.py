@@ -1,0 +1,103 @@
+"""The composition root: every adapter is built and wired here, from the settings.
+
+Nothing else in the project constructs an engine, an HTTP client or a channel. Tests build
+the same graph with `open_runtime`, pointing the settings at loopback fakes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.caseapi.client import HttpCaseApi
+from bot.core import ChatCore
+from bot.handlers.context import CoreConfig, Dependencies
+from bot.ports import CaseApi, Clock, SystemClock, UnitOfWorkFactory
+from bot.settings import Settings
+from bot.storage.engine import create_engine
+from bot.storage.migrate import upgrade
+from bot.storage.uow import SqlUnitOfWorkFactory
+
+
+def core_config(settings: Settings) -> CoreConfig:
+    """The conversation core's knobs, from the settings."""
+    secret = settings.deep_link_secret
+    return CoreConfig(
+        tz=settings.tz,
+        default_language=settings.default_language,
+        deep_link_secret=secret.get_secret_value() if secret else None,
+        lookup_limit_per_minute=settings.lookup_limit_per_minute,
+        lookup_limit_per_hour=settings.lookup_limit_per_hour,
+        pin_attempts_per_dossier=settings.pin_attempts_per_dossier,
+        pin_attempts_per_user=settings.pin_attempts_per_user,
+        pin_lockout_minutes=settings.pin_lockout_minutes,
+    )
+
+
+def chat_case_api(settings: Settings) -> HttpCaseApi:
+    """The case API client for citizens waiting in a chat: a short deadline (answer ≤ 3 s)."""
+    return HttpCaseApi(
+        settings.case_api_url,
+        settings.case_api_token.get_secret_value(),
+        connect_timeout=min(settings.case_api_connect_timeout, settings.case_api_chat_timeout),
+        request_timeout=settings.case_api_chat_timeout,
+    )
+
+
+def background_case_api(settings: Settings) -> HttpCaseApi:
+    """The case API client for background work (the watcher): the contract's full timeouts."""
+    return HttpCaseApi(
+        settings.case_api_url,
+        settings.case_api_token.get_secret_value(),
+        connect_timeout=settings.case_api_connect_timeout,
+        request_timeout=settings.case_api_timeout,
+    )
+
+
+@dataclass
+class Runtime:
+    """The wired application graph."""
+
+    settings: Settings
+    engine: AsyncEngine
+    uow_factory: UnitOfWorkFactory
+    case_api: CaseApi
+    clock: Clock
+    core: ChatCore
+
+
+@contextlib.asynccontextmanager
+async def open_runtime(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    case_api: CaseApi | None = None,
+    migrate: bool = True,
+) -> AsyncIterator[Runtime]:
+    """Build the graph (migrating the database first), and close it all on exit."""
+    if migrate:
+        await upgrade(settings.database_url)
+    engine = create_engine(settings.database_url)
+    own_client = case_api is None
+    api: CaseApi = case_api if case_api is not None else chat_case_api(settings)
+    clock = clock or SystemClock()
+    uow_factory = SqlUnitOfWorkFactory(engine, clock)
+    deps = Dependencies(
+        case_api=api, clock=clock, config=core_config(settings), uow_factory=uow_factory
+    )
+    try:
+        yield Runtime(
+            settings=settings,
+            engine=engine,
+            uow_factory=uow_factory,
+            case_api=api,
+            clock=clock,
+            core=ChatCore(deps),
+        )
+    finally:
+        if own_client and isinstance(api, HttpCaseApi):
+            await api.aclose()
+        await engine.dispose()

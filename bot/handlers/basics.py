@@ -1,0 +1,182 @@
+"""Start, help, language, forget-me, and answers to what the bot cannot read."""
+
+from __future__ import annotations
+
+import logging
+
+from bot.handlers import payloads
+from bot.handlers.common import code_shape_help, expired_button, mine_button, respond, text
+from bot.handlers.context import Context
+from bot.handlers.payloads import Action
+from bot.i18n import LANGUAGES, gettext_for
+from bot.messages import Attachment, Button, Reply, Response
+
+log = logging.getLogger(__name__)
+
+
+def help_text(ctx: Context) -> str:
+    """What the bot can do, in a few lines."""
+    _ = ctx._
+    return "\n".join(
+        [
+            _("Send me your dossier code to see its status and appointment date."),
+            code_shape_help(ctx),
+            "",
+            _("Commands:"),
+            _("/mine — the dossiers you follow"),
+            _("/lang — Tiếng Việt / English"),
+            _("/forget — erase everything stored about you"),
+            _("/help — this help"),
+        ]
+    )
+
+
+def language_buttons() -> tuple[Button, ...]:
+    """One button per language, labelled in that language."""
+    return (
+        Button("🇻🇳 Tiếng Việt", payloads.make(Action.LANGUAGE, "vi")),
+        Button("🇬🇧 English", payloads.make(Action.LANGUAGE, "en")),
+    )
+
+
+async def start(ctx: Context, _argument: str) -> Response:
+    """``/start`` without a payload: greet and explain."""
+    _ = ctx._
+    greeting = _(
+        "Hello! I am the assistant of the one-stop-shop office (bộ phận một cửa). "
+        "I can tell you how your dossier is going and let you know when the result is ready."
+    )
+    return respond(
+        ctx,
+        Reply(
+            greeting + "\n\n" + help_text(ctx), buttons=((mine_button(ctx),), language_buttons())
+        ),
+    )
+
+
+async def help_(ctx: Context, _argument: str) -> Response:
+    """``/help``."""
+    return text(ctx, help_text(ctx), (mine_button(ctx),))
+
+
+async def choose_language(ctx: Context, argument: str) -> Response:
+    """``/lang [vi|en]`` or a language button."""
+    wanted = argument.strip().lower()
+    if wanted in LANGUAGES:
+        async with ctx.tx() as uow:
+            await uow.users.set_language(ctx.user.id, wanted)
+        _ = gettext_for(wanted)
+        return Response(
+            replies=(Reply(_("I will speak English with you from now on.")),),
+            notice=_("Language changed."),
+            language=wanted,
+        )
+    if ctx.incoming.payload is not None:
+        return expired_button(ctx)
+    return text(ctx, ctx._("Choose your language:"), language_buttons())
+
+
+async def forget(ctx: Context, _argument: str) -> Response:
+    """``/forget``: ask before erasing everything."""
+    _ = ctx._
+    return text(
+        ctx,
+        _(
+            "This erases everything stored about you: your language, the dossiers you confirmed "
+            "and your notices. Your dossiers themselves are not affected. Continue?"
+        ),
+        (
+            Button(_("🗑 Yes, erase"), payloads.make(Action.FORGET_YES)),
+            Button(_("Keep my data"), payloads.make(Action.FORGET_NO)),
+        ),
+    )
+
+
+async def forget_confirmed(ctx: Context, _argument: str) -> Response:
+    """The "yes, erase" button."""
+    language = ctx.language
+    async with ctx.tx() as uow:
+        await uow.users.erase(ctx.user.id)
+    log.info("user %s erased their data", ctx.user.id)
+    _ = gettext_for(language)
+    return Response(
+        replies=(
+            Reply(
+                _(
+                    "Done. Everything stored about you has been erased. "
+                    "Send a dossier code any time to start again."
+                ),
+                edit=True,
+            ),
+        ),
+        language=language,
+    )
+
+
+async def forget_cancelled(ctx: Context, _argument: str) -> Response:
+    """The "keep my data" button."""
+    return respond(ctx, Reply(ctx._("Nothing was erased."), edit=True))
+
+
+def attachment(ctx: Context, kind: str) -> Response:
+    """Something the bot cannot read: ask for typed text."""
+    _ = ctx._
+    if kind == Attachment.FOREIGN_CONTACT:
+        return text(
+            ctx,
+            _(
+                "Please share your own phone number with the button below the chat, "
+                "not someone else's contact."
+            ),
+        )
+    if kind == Attachment.IMAGE:
+        return text(
+            ctx,
+            _("I cannot read pictures yet. Please type the dossier code from your receipt.")
+            + "\n"
+            + code_shape_help(ctx),
+        )
+    return text(
+        ctx,
+        _("I can only read text. Please type the dossier code from your receipt.")
+        + "\n"
+        + code_shape_help(ctx),
+    )
+
+
+def unknown_command(ctx: Context, command: str) -> Response:
+    """A ``/command`` we do not have."""
+    _ = ctx._
+    return text(
+        ctx,
+        _("I do not know the command /{command}.").format(command=command[:32])
+        + "\n\n"
+        + help_text(ctx),
+    )
+
+
+def too_long(ctx: Context) -> Response:
+    """A message over the length we read."""
+    return text(
+        ctx,
+        ctx._("Your message is too long. Please send only the dossier code.")
+        + "\n"
+        + code_shape_help(ctx),
+    )
+
+
+def not_understood(ctx: Context, looks_like_code: bool) -> Response:
+    """Text that is neither a code nor a command."""
+    _ = ctx._
+    if looks_like_code:
+        return text(ctx, _("That code is not in the right shape.") + "\n" + code_shape_help(ctx))
+    return text(
+        ctx,
+        _("Please send me your dossier code.") + "\n" + code_shape_help(ctx),
+        (mine_button(ctx),),
+    )
+
+
+def empty(ctx: Context) -> Response:
+    """An empty message."""
+    return text(ctx, ctx._("Your message was empty.") + "\n" + code_shape_help(ctx))

@@ -1,0 +1,50 @@
+"""Small replies many handlers share."""
+
+from __future__ import annotations
+
+from bot.handlers import payloads
+from bot.handlers.context import Context
+from bot.handlers.payloads import Action
+from bot.messages import Button, Reply, Response
+
+CODE_EXAMPLE = "000.00.53.H48-220921-0099"
+
+
+def respond(ctx: Context, *replies: Reply, notice: str | None = None) -> Response:
+    """A response in the user's language."""
+    return Response(replies=tuple(replies), notice=notice, language=ctx.language)
+
+
+def text(ctx: Context, message: str, *rows: tuple[Button, ...]) -> Response:
+    """One plain message, optionally with rows of buttons."""
+    return respond(ctx, Reply(message, buttons=tuple(rows)))
+
+
+def expired_button(ctx: Context) -> Response:
+    """The answer to a stale, forged or no-longer-valid button."""
+    _ = ctx._
+    return respond(
+        ctx,
+        notice=_("This button has expired. Please send the dossier code again."),
+    )
+
+
+def case_system_busy(ctx: Context) -> str:
+    """The case system is down or slow: say so plainly."""
+    return ctx._(
+        "The dossier system is busy right now. Please try again in a few minutes. "
+        "Nothing you sent has been lost."
+    )
+
+
+def code_shape_help(ctx: Context) -> str:
+    """How a dossier code looks."""
+    return ctx._(
+        "A dossier code looks like {example}: it is printed on your receipt "
+        "(“Giấy tiếp nhận hồ sơ và hẹn trả kết quả”)."
+    ).format(example=CODE_EXAMPLE)
+
+
+def mine_button(ctx: Context) -> Button:
+    """The "my dossiers" button."""
+    return Button(ctx._("📂 My dossiers"), payloads.make(Action.MINE))

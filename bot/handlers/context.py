@@ -1,0 +1,82 @@
+"""What every handler gets: the user, the open unit of work, the ports and the user's texts."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from bot.i18n import Gettext, gettext_for
+from bot.messages import Incoming
+from bot.ports import CaseApi, ChatUser, Clock, UnitOfWork, UnitOfWorkFactory
+
+
+@dataclass(frozen=True, slots=True)
+class CoreConfig:
+    """The knobs of the conversation core, taken from the settings by the composition root."""
+
+    tz: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Ho_Chi_Minh"))
+    default_language: str = "vi"
+    deep_link_secret: str | None = None
+    lookup_limit_per_minute: int = 10
+    lookup_limit_per_hour: int = 60
+    pin_attempts_per_dossier: int = 5
+    pin_attempts_per_user: int = 10
+    pin_lockout_minutes: int = 15
+    max_text_length: int = 2000
+    max_codes_per_message: int = 3
+    pending_ttl_seconds: int = 600
+    mine_list_limit: int = 10
+
+
+@dataclass(frozen=True, slots=True)
+class Dependencies:
+    """The ports the handlers use; built once by the composition root."""
+
+    case_api: CaseApi
+    clock: Clock
+    config: CoreConfig
+    uow_factory: UnitOfWorkFactory
+
+
+@dataclass(slots=True)
+class Context:
+    """One Incoming being handled: who sent it, and the tools to answer.
+
+    Handlers open short transactions with ``async with ctx.tx() as uow:`` and never call the
+    case API inside one: on SQLite an open write transaction locks the whole database.
+    """
+
+    incoming: Incoming
+    user: ChatUser
+    deps: Dependencies
+    now: datetime
+
+    @contextlib.asynccontextmanager
+    async def tx(self) -> AsyncIterator[UnitOfWork]:
+        """A transaction committed when the block ends normally, rolled back otherwise."""
+        async with self.deps.uow_factory() as uow:
+            yield uow
+            await uow.commit()
+
+    @property
+    def language(self) -> str:
+        """The user's language."""
+        return self.user.language
+
+    @property
+    def _(self) -> Gettext:
+        """The user's gettext."""
+        return gettext_for(self.user.language)
+
+    @property
+    def config(self) -> CoreConfig:
+        """The core's configuration."""
+        return self.deps.config
+
+    @property
+    def case_api(self) -> CaseApi:
+        """The case system."""
+        return self.deps.case_api

@@ -1,0 +1,182 @@
+"""Looking up a dossier by its code: the core of the service."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+from bot.domain.codes import DossierCode, InvalidCode, parse_code
+from bot.domain.dossier import Dossier
+from bot.handlers import payloads
+from bot.handlers.common import case_system_busy, expired_button, respond
+from bot.handlers.context import Context
+from bot.handlers.limits import Limit, minutes_text, take
+from bot.handlers.payloads import Action
+from bot.handlers.render import render_dossier
+from bot.messages import Button, Reply, Response
+from bot.ports import CaseApiUnavailable, DossierNotFound
+
+log = logging.getLogger(__name__)
+
+
+def lookup_limits(ctx: Context) -> list[Limit]:
+    """The per-user lookup limits, so sequential codes can't be walked (design §6)."""
+    user = ctx.user.id
+    return [
+        Limit(f"lookup:user:{user}:m", ctx.config.lookup_limit_per_minute, 60),
+        Limit(f"lookup:user:{user}:h", ctx.config.lookup_limit_per_hour, 3600),
+    ]
+
+
+def dossier_buttons(
+    ctx: Context, dossier: Dossier, *, owner: bool, subscribed: bool
+) -> tuple[tuple[Button, ...], ...]:
+    """The buttons under a lookup answer."""
+    _ = ctx._
+    code = dossier.code
+    refresh = Button(_("🔄 Refresh"), payloads.make(Action.LOOKUP, code))
+    if not owner:
+        return (
+            (Button(_("🔐 This is my dossier"), payloads.make(Action.VERIFY, code)),),
+            (refresh,),
+        )
+    if dossier.status.is_final:
+        return ((refresh,),)
+    follow = (
+        Button(_("🔕 Stop notices"), payloads.make(Action.UNSUBSCRIBE, code))
+        if subscribed
+        else Button(_("🔔 Notify me"), payloads.make(Action.SUBSCRIBE, code))
+    )
+    return ((follow, refresh),)
+
+
+def dossier_reply(
+    ctx: Context,
+    dossier: Dossier,
+    *,
+    owner: bool,
+    subscribed: bool,
+    edit: bool = False,
+    intro: str = "",
+) -> Reply:
+    """The lookup answer for a dossier, for an owner or a stranger."""
+    body = render_dossier(
+        dossier,
+        owner=owner,
+        now=ctx.now,
+        tz=ctx.config.tz,
+        _=ctx._,
+        language=ctx.language,
+    )
+    if owner and subscribed and not dossier.status.is_final:
+        body += "\n" + ctx._("🔔 You will be notified when anything changes.")
+    return Reply(
+        (intro + "\n\n" + body) if intro else body,
+        buttons=dossier_buttons(ctx, dossier, owner=owner, subscribed=subscribed),
+        edit=edit,
+    )
+
+
+async def show_dossier(
+    ctx: Context, dossier: Dossier, *, edit: bool = False, intro: str = ""
+) -> Reply:
+    """The lookup answer for a dossier already fetched, tailored to whether the user owns it."""
+    async with ctx.tx() as uow:
+        owner = await uow.owners.is_owner(ctx.user.id, dossier.code)
+        subscribed = owner and await uow.subscriptions.is_subscribed(ctx.user.id, dossier.code)
+    return dossier_reply(ctx, dossier, owner=owner, subscribed=subscribed, edit=edit, intro=intro)
+
+
+async def fetch(ctx: Context, code: str) -> Dossier | str:
+    """The dossier, or the message to show instead (not found / system busy)."""
+    _ = ctx._
+    try:
+        return await ctx.case_api.get_dossier(code)
+    except DossierNotFound:
+        return _(
+            "No dossier with code {code} was found. Please check the code on your receipt."
+        ).format(code=code)
+    except CaseApiUnavailable:
+        return case_system_busy(ctx)
+
+
+@dataclass(frozen=True, slots=True)
+class _Allowed:
+    code: str
+    owner: bool
+    subscribed: bool
+
+
+async def _count_and_check(
+    ctx: Context, codes: list[DossierCode]
+) -> tuple[list[_Allowed], int | None]:
+    """One transaction before any network call: count the lookups against the user's limits
+    and note which dossiers the user owns and follows."""
+    allowed: list[_Allowed] = []
+    wait: int | None = None
+    async with ctx.tx() as uow:
+        for code in codes:
+            wait = await take(uow.rate_limits, lookup_limits(ctx), ctx.now)
+            if wait is not None:
+                break
+            owned = await uow.owners.find(ctx.user.id, str(code))
+            allowed.append(
+                _Allowed(str(code), owned is not None, owned is not None and owned.subscribed)
+            )
+    return allowed, wait
+
+
+async def lookup_codes(ctx: Context, codes: list[DossierCode]) -> Response:
+    """Answer a message that contained one or more dossier codes."""
+    _ = ctx._
+    limit = ctx.config.max_codes_per_message
+    allowed, wait = await _count_and_check(ctx, codes[:limit])
+    found = await asyncio.gather(*(fetch(ctx, item.code) for item in allowed))
+    replies = [
+        Reply(result)
+        if isinstance(result, str)
+        else dossier_reply(ctx, result, owner=item.owner, subscribed=item.subscribed)
+        for item, result in zip(allowed, found, strict=True)
+    ]
+    if wait is not None:
+        log.info("lookup limit reached for user %s", ctx.user.id)
+        replies.append(
+            Reply(
+                _(
+                    "You have looked up many dossiers in a short time. "
+                    "Please try again in {minutes} minute(s)."
+                ).format(minutes=minutes_text(wait))
+            )
+        )
+    elif len(codes) > limit:
+        replies.append(
+            Reply(
+                _("I looked up the first {count} codes. Please send the others separately.").format(
+                    count=limit
+                )
+            )
+        )
+    return respond(ctx, *replies)
+
+
+async def refresh(ctx: Context, argument: str) -> Response:
+    """The "refresh" button: look the dossier up again and update the message in place."""
+    try:
+        code = parse_code(argument)
+    except InvalidCode:
+        return expired_button(ctx)
+    allowed, wait = await _count_and_check(ctx, [code])
+    if wait is not None:
+        return respond(
+            ctx,
+            notice=ctx._("Too many lookups. Please try again in {minutes} minute(s).").format(
+                minutes=minutes_text(wait)
+            ),
+        )
+    item = allowed[0]
+    found = await fetch(ctx, item.code)
+    if isinstance(found, str):
+        return respond(ctx, notice=found[:190])
+    reply = dossier_reply(ctx, found, owner=item.owner, subscribed=item.subscribed, edit=True)
+    return respond(ctx, reply, notice=ctx._("Updated."))

@@ -1,0 +1,170 @@
+"""Database engines: URL normalisation, SQLite pragmas, explicit transaction control.
+
+Two databases are supported: SQLite through aiosqlite (the default, one file, WAL) and
+PostgreSQL through asyncpg. Sync-style URLs (``sqlite:///…``, ``postgresql://…``,
+``postgres://…``) are mapped to the async drivers so operators can paste what they have.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import sqlite3
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.engine.interfaces import AdaptedConnection
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.pool import ConnectionPoolEntry
+
+SQLITE_DRIVER = "sqlite+aiosqlite"
+POSTGRES_DRIVER = "postgresql+asyncpg"
+
+# How long SQLite waits for another connection's write lock before giving up (ms).
+SQLITE_BUSY_TIMEOUT_MS = 5000
+
+# Execution option read by the SQLite "begin" hook: "DEFERRED" (default) or "IMMEDIATE".
+SQLITE_BEGIN_OPTION = "motcua_sqlite_begin"
+
+_DRIVERS = {
+    "sqlite": SQLITE_DRIVER,
+    "sqlite+aiosqlite": SQLITE_DRIVER,
+    "sqlite+pysqlite": SQLITE_DRIVER,
+    "postgres": POSTGRES_DRIVER,
+    "postgresql": POSTGRES_DRIVER,
+    "postgresql+asyncpg": POSTGRES_DRIVER,
+    "postgresql+psycopg2": POSTGRES_DRIVER,
+    "postgresql+psycopg": POSTGRES_DRIVER,
+}
+
+
+def normalize_url(url: str) -> URL:
+    """`url` with its driver replaced by the async one; ValueError for other databases."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ValueError(f"not a database URL: {_redact(url)}") from None
+    driver = _DRIVERS.get(parsed.drivername)
+    if driver is None:
+        raise ValueError(
+            f"unsupported database URL scheme {parsed.drivername!r}: "
+            "use sqlite:///path/to/file.db or postgresql://user@host/db"
+        )
+    return parsed.set(drivername=driver)
+
+
+def create_engine(url: str) -> AsyncEngine:
+    """An async engine for `url` (SQLite or PostgreSQL), configured for motcua.
+
+    Every SQLite connection gets WAL, synchronous=NORMAL, foreign keys and a busy timeout;
+    the parent directory of the database file is created. Transactions on SQLite are begun
+    explicitly (see `SQLITE_BEGIN_OPTION`) instead of by the sqlite3 module's heuristics.
+    """
+    parsed = normalize_url(url)
+    json_serializer = functools.partial(json.dumps, ensure_ascii=False, separators=(",", ":"))
+    if parsed.drivername == SQLITE_DRIVER:
+        _create_parent_directory(parsed)
+        # The "reset" hook below rolls back only what is open, saving a round trip per checkin.
+        engine = create_async_engine(
+            parsed, json_serializer=json_serializer, pool_reset_on_return=None
+        )
+        _install_sqlite_hooks(engine)
+        return engine
+    return create_async_engine(parsed, json_serializer=json_serializer)
+
+
+def is_sqlite(engine: AsyncEngine) -> bool:
+    """Whether `engine` talks to SQLite."""
+    return engine.dialect.name == "sqlite"
+
+
+@asynccontextmanager
+async def write_transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A connection in a transaction that intends to write, committed if the block succeeds.
+
+    On SQLite the transaction starts with ``BEGIN IMMEDIATE``, so it holds the write lock from
+    the start: a transaction that reads and then writes cannot fail with SQLITE_BUSY when
+    another connection wrote in between. Keep such transactions short.
+    """
+    async with engine.connect() as conn:
+        if is_sqlite(engine):
+            await conn.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
+        async with conn.begin():
+            yield conn
+
+
+def _create_parent_directory(url: URL) -> None:
+    database = url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    Path(database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
+
+
+def _install_sqlite_hooks(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take transaction control away from the sqlite3 module, which would otherwise
+        # begin transactions lazily and commit before DDL; the "begin" hook below does it.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA journal_mode")
+            if cursor.fetchone()[0] != "wal":
+                _enable_wal(dbapi_connection, cursor)
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine.sync_engine, "reset")
+    def _on_reset(dbapi_connection: Any, record: ConnectionPoolEntry, _state: Any) -> None:
+        # Returned to the pool: end a transaction left open (normally there is none, because
+        # SQLAlchemy ends its own); asking costs no round trip to aiosqlite's thread.
+        if record.driver_connection is None or record.driver_connection.in_transaction:
+            dbapi_connection.rollback()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        mode = conn.get_execution_options().get(SQLITE_BEGIN_OPTION, "DEFERRED")
+        if mode not in ("DEFERRED", "IMMEDIATE"):
+            raise ValueError(f"{SQLITE_BEGIN_OPTION} must be DEFERRED or IMMEDIATE")
+        # Straight to aiosqlite: one trip to its thread instead of three through a cursor.
+        adapted = conn.connection.dbapi_connection
+        if not isinstance(adapted, AdaptedConnection):
+            raise TypeError("expected an asyncio driver connection (aiosqlite)")
+        adapted.run_async(functools.partial(_execute_begin, statement=f"BEGIN {mode}"))
+
+
+def _enable_wal(dbapi_connection: Any, cursor: Any) -> None:
+    # WAL is a property of the file, set once. Switching needs an exclusive lock and SQLite
+    # reports "locked" at once, without its busy handler, when processes race to create
+    # a new database; so wait and retry here, without blocking the event loop.
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            dbapi_connection.run_async(lambda _driver: asyncio.sleep(0.02))
+
+
+async def _execute_begin(driver_connection: Any, statement: str) -> None:
+    await driver_connection.execute(statement)
+
+
+def _redact(url: str) -> str:
+    # Never echo a password back into an error message or log line.
+    scheme, sep, _ = url.partition("://")
+    if not sep:
+        return "<unparseable>"
+    return f"{scheme}://…"

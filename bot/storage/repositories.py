@@ -1,0 +1,490 @@
+"""Repositories over one database connection, implementing the storage ports of `bot.ports`.
+
+Each method is one or two short statements: a lookup (get_or_create, a rate-limit hit, an
+ownership check) must cost a few milliseconds in total. The repositories never commit; the
+unit of work (`bot.storage.uow`) owns the transaction.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Insert, Select, and_, case, delete, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import CursorResult, RowMapping
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.schema import Table
+
+from bot.ports import ChatUser, Clock, ConversationState, OwnedDossier, Subscriber
+from bot.storage.tables import (
+    OWNERSHIP_METHODS,
+    chat_users,
+    conversations,
+    dossier_owners,
+    rate_limit_counters,
+    subscriptions,
+)
+
+# get_or_create rewrites last_seen_at only when it is older than this, so the common case
+# is a single SELECT rather than a write on every message.
+LAST_SEEN_RESOLUTION = timedelta(hours=1)
+
+# Rate-limit keys that belong to a user contain this marker followed by the user id, e.g.
+# "lookup:user:42"; erase() deletes them. Build them with `user_key`.
+_USER_KEY_MARKER = ":user:"
+
+
+def user_key(scope: str, user_id: int) -> str:
+    """The rate-limit key of `scope` ("lookup", "pin", …) for one user: ``scope:user:<id>``.
+
+    Keys built this way are deleted with the user by `SqlUserRepository.erase`. Use one
+    window length per key: counters are identified by (key, window start) only.
+    """
+    return f"{scope}{_USER_KEY_MARKER}{user_id}"
+
+
+def _insert(conn: AsyncConnection, table: Table) -> Any:
+    """The dialect's INSERT, which has ON CONFLICT support (SQLite and PostgreSQL alike)."""
+    if conn.dialect.name == "postgresql":
+        return postgresql.insert(table)
+    if conn.dialect.name == "sqlite":
+        return sqlite.insert(table)
+    raise RuntimeError(f"unsupported dialect {conn.dialect.name}")
+
+
+def _rowcount(result: CursorResult[Any]) -> int:
+    return max(result.rowcount, 0)
+
+
+def _chat_user(row: RowMapping) -> ChatUser:
+    return ChatUser(
+        id=row["id"],
+        channel=row["channel"],
+        channel_user_id=row["channel_user_id"],
+        language=row["language"],
+        blocked=row["blocked"],
+        created_at=row["created_at"],
+        last_seen_at=row["last_seen_at"],
+    )
+
+
+class SqlUserRepository:
+    """Chat users in the `chat_users` table."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def get_or_create(
+        self, channel: str, channel_user_id: str, *, language: str, now: datetime
+    ) -> ChatUser:
+        """The user, created with `language` if new; `last_seen_at` kept roughly current.
+
+        One SELECT for a known user. A new user is inserted with ON CONFLICT DO NOTHING, so
+        two processes creating the same user at once both get the same row.
+        """
+        by_identity = and_(
+            chat_users.c.channel == channel, chat_users.c.channel_user_id == channel_user_id
+        )
+        row = (await self._conn.execute(select(chat_users).where(by_identity))).mappings().first()
+        if row is None:
+            insert: Insert = (
+                _insert(self._conn, chat_users)
+                .values(
+                    channel=channel,
+                    channel_user_id=channel_user_id,
+                    language=language,
+                    blocked=False,
+                    created_at=now,
+                    last_seen_at=now,
+                )
+                .on_conflict_do_nothing(index_elements=["channel", "channel_user_id"])
+                .returning(*chat_users.c)
+            )
+            row = (await self._conn.execute(insert)).mappings().first()
+            if row is None:  # another transaction created it after our SELECT
+                row = (
+                    (await self._conn.execute(select(chat_users).where(by_identity)))
+                    .mappings()
+                    .one()
+                )
+            return _chat_user(row)
+        user = _chat_user(row)
+        if now - user.last_seen_at >= LAST_SEEN_RESOLUTION:
+            await self._conn.execute(
+                update(chat_users).where(chat_users.c.id == user.id).values(last_seen_at=now)
+            )
+            user = dataclasses.replace(user, last_seen_at=now)
+        return user
+
+    async def get(self, user_id: int) -> ChatUser | None:
+        """The user with our id `user_id`, if any."""
+        query = select(chat_users).where(chat_users.c.id == user_id)
+        row = (await self._conn.execute(query)).mappings().first()
+        return None if row is None else _chat_user(row)
+
+    async def set_language(self, user_id: int, language: str) -> None:
+        """Remember the user's language ("vi" or "en")."""
+        await self._conn.execute(
+            update(chat_users).where(chat_users.c.id == user_id).values(language=language)
+        )
+
+    async def set_blocked(self, user_id: int, blocked: bool) -> None:
+        """Mark that the user blocked (or unblocked) the bot."""
+        await self._conn.execute(
+            update(chat_users).where(chat_users.c.id == user_id).values(blocked=blocked)
+        )
+
+    async def erase(self, user_id: int) -> None:
+        """Delete the user and everything stored about them (design §6).
+
+        Ownerships, subscriptions and conversation state go by ON DELETE CASCADE; rate-limit
+        counters are keyed by text, so the keys naming this user are deleted explicitly.
+        """
+        marker = f"%{_USER_KEY_MARKER}{user_id}"
+        await self._conn.execute(
+            delete(rate_limit_counters).where(
+                or_(
+                    rate_limit_counters.c.key.like(marker),
+                    rate_limit_counters.c.key.like(f"{marker}:%"),
+                )
+            )
+        )
+        await self._conn.execute(delete(chat_users).where(chat_users.c.id == user_id))
+
+
+class SqlOwnershipRepository:
+    """Verified links between users and dossiers, in `dossier_owners`."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def add(
+        self,
+        user_id: int,
+        dossier_code: str,
+        *,
+        method: str,
+        now: datetime,
+        phone: str | None = None,
+    ) -> None:
+        """Record that the user proved the dossier is theirs (idempotent).
+
+        Proving it again refreshes the method and time, so `list_for_user` shows the dossier
+        the user verified most recently first.
+        """
+        if method not in OWNERSHIP_METHODS:
+            raise ValueError(f"unknown verification method {method!r}")
+        if phone is not None and method != "phone":
+            raise ValueError("only a phone verification records a phone number")
+        insert = _insert(self._conn, dossier_owners).values(
+            user_id=user_id, dossier_code=dossier_code, method=method, verified_at=now, phone=phone
+        )
+        await self._conn.execute(
+            insert.on_conflict_do_update(
+                index_elements=["user_id", "dossier_code"],
+                set_={
+                    "method": insert.excluded.method,
+                    "verified_at": insert.excluded.verified_at,
+                    # a later PIN proof keeps the phone proven before
+                    "phone": func.coalesce(insert.excluded.phone, dossier_owners.c.phone),
+                },
+            )
+        )
+
+    async def verified_phone(self, user_id: int, dossier_code: str) -> str | None:
+        """The phone number the user proved ownership of the dossier with, if any."""
+        query = select(dossier_owners.c.phone).where(
+            dossier_owners.c.user_id == user_id, dossier_owners.c.dossier_code == dossier_code
+        )
+        return (await self._conn.execute(query)).scalar_one_or_none()
+
+    async def is_owner(self, user_id: int, dossier_code: str) -> bool:
+        """Whether the user has proven the dossier is theirs."""
+        query = select(dossier_owners.c.user_id).where(
+            dossier_owners.c.user_id == user_id, dossier_owners.c.dossier_code == dossier_code
+        )
+        return (await self._conn.execute(query)).first() is not None
+
+    async def find(self, user_id: int, dossier_code: str) -> OwnedDossier | None:
+        """The user's ownership of one dossier (with the subscription flag), if proven."""
+        query = _owned(user_id).where(dossier_owners.c.dossier_code == dossier_code)
+        row = (await self._conn.execute(query)).first()
+        return None if row is None else _owned_dossier(row)
+
+    async def list_for_user(self, user_id: int) -> list[OwnedDossier]:
+        """The user's verified dossiers, newest verification first."""
+        query = _owned(user_id).order_by(
+            dossier_owners.c.verified_at.desc(), dossier_owners.c.dossier_code
+        )
+        return [_owned_dossier(row) for row in (await self._conn.execute(query)).all()]
+
+
+def _owned(user_id: int) -> Select[Any]:
+    """The user's ownerships joined with their subscriptions."""
+    subscribed = func.coalesce(subscriptions.c.active, False)
+    return (
+        select(
+            dossier_owners.c.dossier_code,
+            dossier_owners.c.method,
+            dossier_owners.c.verified_at,
+            subscribed.label("subscribed"),
+        )
+        .select_from(
+            dossier_owners.outerjoin(
+                subscriptions,
+                and_(
+                    subscriptions.c.user_id == dossier_owners.c.user_id,
+                    subscriptions.c.dossier_code == dossier_owners.c.dossier_code,
+                ),
+            )
+        )
+        .where(dossier_owners.c.user_id == user_id)
+    )
+
+
+def _owned_dossier(row: Any) -> OwnedDossier:
+    return OwnedDossier(
+        dossier_code=row.dossier_code,
+        method=row.method,
+        verified_at=row.verified_at,
+        subscribed=bool(row.subscribed),
+    )
+
+
+class SqlSubscriptionRepository:
+    """Who follows which dossier, in `subscriptions`. Ended rows are kept, marked inactive."""
+
+    def __init__(self, conn: AsyncConnection, clock: Clock) -> None:
+        self._conn = conn
+        self._clock = clock
+
+    async def subscribe(self, user_id: int, dossier_code: str, *, now: datetime) -> None:
+        """Follow the dossier (idempotent; re-activates a stopped subscription)."""
+        insert = _insert(self._conn, subscriptions).values(
+            user_id=user_id, dossier_code=dossier_code, active=True, created_at=now
+        )
+        await self._conn.execute(
+            insert.on_conflict_do_update(
+                index_elements=["user_id", "dossier_code"],
+                set_={
+                    # An active subscription keeps its start; a renewed one starts now.
+                    "created_at": case(
+                        (subscriptions.c.active, subscriptions.c.created_at),
+                        else_=insert.excluded.created_at,
+                    ),
+                    "active": True,
+                    "ended_at": None,
+                    "end_reason": None,
+                },
+            )
+        )
+
+    async def unsubscribe(self, user_id: int, dossier_code: str) -> bool:
+        """Stop following one dossier; True if a subscription was active."""
+        result = await self._end(
+            and_(subscriptions.c.user_id == user_id, subscriptions.c.dossier_code == dossier_code),
+            reason="user",
+            now=self._clock.now(),
+        )
+        return result > 0
+
+    async def unsubscribe_all(self, user_id: int) -> int:
+        """Stop following every dossier; returns how many were active."""
+        return await self._end(
+            subscriptions.c.user_id == user_id, reason="user", now=self._clock.now()
+        )
+
+    async def end_for_dossier(self, dossier_code: str, *, reason: str, now: datetime) -> int:
+        """End every active subscription of a dossier (it reached a final status).
+
+        `reason` is recorded, e.g. the final status ("returned", "withdrawn"). Returns how many
+        subscriptions ended.
+        """
+        return await self._end(subscriptions.c.dossier_code == dossier_code, reason=reason, now=now)
+
+    async def is_subscribed(self, user_id: int, dossier_code: str) -> bool:
+        """Whether the user follows the dossier."""
+        query = select(subscriptions.c.active).where(
+            subscriptions.c.user_id == user_id, subscriptions.c.dossier_code == dossier_code
+        )
+        return bool((await self._conn.execute(query)).scalar())
+
+    async def subscribers_of(self, dossier_code: str) -> list[Subscriber]:
+        """The active subscribers of a dossier, blocked ones included (flagged), by user id."""
+        query = subscribers_query(dossier_code)
+        rows = (await self._conn.execute(query)).all()
+        return [
+            Subscriber(
+                user_id=row.id,
+                channel=row.channel,
+                channel_user_id=row.channel_user_id,
+                language=row.language,
+                blocked=row.blocked,
+            )
+            for row in rows
+        ]
+
+    async def _end(self, where: Any, *, reason: str, now: datetime) -> int:
+        result = await self._conn.execute(
+            update(subscriptions)
+            .where(where, subscriptions.c.active)
+            .values(active=False, ended_at=now, end_reason=reason)
+        )
+        return _rowcount(result)
+
+
+def subscribers_query(dossier_code: str) -> Select[Any]:
+    """The query behind `subscribers_of`: it must stay served by the partial index."""
+    return (
+        select(
+            chat_users.c.id,
+            chat_users.c.channel,
+            chat_users.c.channel_user_id,
+            chat_users.c.language,
+            chat_users.c.blocked,
+        )
+        .select_from(subscriptions.join(chat_users, chat_users.c.id == subscriptions.c.user_id))
+        .where(subscriptions.c.dossier_code == dossier_code, subscriptions.c.active)
+        .order_by(chat_users.c.id)
+    )
+
+
+def window_start(now: datetime, window_seconds: int) -> datetime:
+    """The start of the fixed window of `window_seconds` that contains `now` (UTC epoch aligned)."""
+    if window_seconds <= 0:
+        raise ValueError("window_seconds must be positive")
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    seconds = int(now.timestamp())
+    return datetime.fromtimestamp(seconds - seconds % window_seconds, UTC)
+
+
+class SqlRateLimitRepository:
+    """Fixed-window counters in `rate_limit_counters`, shared by every process."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def hit(self, key: str, *, window_seconds: int, now: datetime) -> int:
+        """Count one event for `key` in the current window; the count including this one.
+
+        One upsert statement. The first hit of a new window also deletes the key's earlier
+        windows, so a key that stays in use keeps a single row.
+        """
+        start = window_start(now, window_seconds)
+        insert = _insert(self._conn, rate_limit_counters).values(
+            key=key, window_start=start, count=1
+        )
+        upsert = insert.on_conflict_do_update(
+            index_elements=["key", "window_start"],
+            set_={"count": rate_limit_counters.c.count + 1},
+        ).returning(rate_limit_counters.c.count)
+        count: int = (await self._conn.execute(upsert)).scalar_one()
+        if count == 1:
+            await self._conn.execute(
+                delete(rate_limit_counters).where(
+                    rate_limit_counters.c.key == key, rate_limit_counters.c.window_start < start
+                )
+            )
+        return count
+
+    async def hit_many(self, limits: Sequence[tuple[str, int]], *, now: datetime) -> list[int]:
+        """`hit` for several (key, window_seconds) pairs in one statement; counts in order."""
+        if not limits:
+            return []
+        rows = [
+            {"key": key, "window_start": window_start(now, seconds), "count": 1}
+            for key, seconds in limits
+        ]
+        if len({key for key, _ in limits}) != len(limits):
+            raise ValueError("each key may be hit once per call")
+        insert = _insert(self._conn, rate_limit_counters).values(rows)
+        upsert = insert.on_conflict_do_update(
+            index_elements=["key", "window_start"],
+            set_={"count": rate_limit_counters.c.count + 1},
+        ).returning(rate_limit_counters.c.key, rate_limit_counters.c.count)
+        result = await self._conn.execute(upsert)
+        counts = {str(key): int(count) for key, count in result}
+        for key, seconds in limits:
+            if counts[key] == 1:  # a new window: the key's earlier windows are done with
+                await self._conn.execute(
+                    delete(rate_limit_counters).where(
+                        rate_limit_counters.c.key == key,
+                        rate_limit_counters.c.window_start < window_start(now, seconds),
+                    )
+                )
+        return [counts[key] for key, _ in limits]
+
+    async def count(self, key: str, *, window_seconds: int, now: datetime) -> int:
+        """The events counted for `key` in the current window."""
+        query = select(rate_limit_counters.c.count).where(
+            rate_limit_counters.c.key == key,
+            rate_limit_counters.c.window_start == window_start(now, window_seconds),
+        )
+        return (await self._conn.execute(query)).scalar() or 0
+
+    async def reset(self, key: str) -> None:
+        """Forget the counts of `key`."""
+        await self._conn.execute(
+            delete(rate_limit_counters).where(rate_limit_counters.c.key == key)
+        )
+
+    async def purge(self, before: datetime) -> int:
+        """Delete windows that started before `before` (housekeeping); returns how many.
+
+        Pass ``now - longest window in use``: counters of keys never hit again are otherwise
+        kept forever.
+        """
+        result = await self._conn.execute(
+            delete(rate_limit_counters).where(rate_limit_counters.c.window_start < before)
+        )
+        return _rowcount(result)
+
+
+class SqlConversationRepository:
+    """Per-user conversation state in `conversations` (one row per user at most)."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def get(self, user_id: int, *, now: datetime) -> ConversationState | None:
+        """The user's unexpired conversation state, if any."""
+        query = select(
+            conversations.c.kind, conversations.c.data, conversations.c.expires_at
+        ).where(conversations.c.user_id == user_id, conversations.c.expires_at > now)
+        row = (await self._conn.execute(query)).first()
+        if row is None:
+            return None
+        return ConversationState(kind=row.kind, data=dict(row.data), expires_at=row.expires_at)
+
+    async def set(
+        self, user_id: int, kind: str, data: dict[str, Any], *, expires_at: datetime
+    ) -> None:
+        """Replace the user's conversation state."""
+        insert = _insert(self._conn, conversations).values(
+            user_id=user_id, kind=kind, data=data, expires_at=expires_at
+        )
+        await self._conn.execute(
+            insert.on_conflict_do_update(
+                index_elements=["user_id"],
+                set_={
+                    "kind": insert.excluded.kind,
+                    "data": insert.excluded.data,
+                    "expires_at": insert.excluded.expires_at,
+                },
+            )
+        )
+
+    async def clear(self, user_id: int) -> None:
+        """Forget the user's conversation state."""
+        await self._conn.execute(delete(conversations).where(conversations.c.user_id == user_id))
+
+    async def purge_expired(self, now: datetime) -> int:
+        """Delete every state that expired by `now` (housekeeping); returns how many."""
+        result = await self._conn.execute(
+            delete(conversations).where(conversations.c.expires_at <= now)
+        )
+        return _rowcount(result)

@@ -1,0 +1,169 @@
+"""The SQL unit of work: one connection, one transaction, the repositories bound to it."""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from bot.ports import (
+    Clock,
+    ConversationRepository,
+    OutboxRepository,
+    OwnershipRepository,
+    RateLimitRepository,
+    SubscriptionRepository,
+    SystemClock,
+    UserRepository,
+)
+from bot.storage.engine import SQLITE_BEGIN_OPTION, is_sqlite
+from bot.storage.outbox import SqlOutboxRepository
+from bot.storage.repositories import (
+    SqlConversationRepository,
+    SqlOwnershipRepository,
+    SqlRateLimitRepository,
+    SqlSubscriptionRepository,
+    SqlUserRepository,
+)
+
+# How long a unit of work waits for its turn on SQLite (SQLAlchemy's default pool_timeout).
+WRITER_QUEUE_TIMEOUT_S = 30.0
+
+# One in-process queue per SQLite engine: SQLite has a single writer anyway, and waiting on an
+# asyncio lock is cheaper and fairer than every connection polling the file lock.
+_sqlite_writer_locks: weakref.WeakKeyDictionary[Engine, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+class SqlUnitOfWork:
+    """One database transaction with the repositories of `bot.ports` bound to it.
+
+    ``async with factory() as uow: …; await uow.commit()``. Leaving the block without
+    `commit` rolls back; statements after a commit start a new transaction.
+
+    On SQLite the transaction is ``BEGIN IMMEDIATE`` (it takes the write lock at once), so a
+    read-then-write transaction never fails because another one wrote in between; units of
+    work are therefore serialised, and must not wait on the network while open.
+    """
+
+    users: UserRepository
+    owners: OwnershipRepository
+    subscriptions: SubscriptionRepository
+    rate_limits: RateLimitRepository
+    conversations: ConversationRepository
+    outbox: OutboxRepository
+
+    def __init__(self, engine: AsyncEngine, clock: Clock) -> None:
+        self._engine = engine
+        self._clock = clock
+        self._conn: AsyncConnection | None = None
+        self._lock = _writer_lock(engine) if is_sqlite(engine) else None
+        self._holds_lock = False
+
+    @property
+    def connection(self) -> AsyncConnection:
+        """The connection of this unit of work, for queries no repository offers."""
+        if self._conn is None:
+            raise RuntimeError("the unit of work is not open; use it with `async with`")
+        return self._conn
+
+    # The same repositories with their concrete types, for the methods beyond the ports
+    # (housekeeping purges, ending a dossier's subscriptions).
+    @property
+    def sql_subscriptions(self) -> SqlSubscriptionRepository:
+        """The subscription repository as `SqlSubscriptionRepository`."""
+        return SqlSubscriptionRepository(self.connection, self._clock)
+
+    @property
+    def sql_rate_limits(self) -> SqlRateLimitRepository:
+        """The rate-limit repository as `SqlRateLimitRepository`."""
+        return SqlRateLimitRepository(self.connection)
+
+    @property
+    def sql_conversations(self) -> SqlConversationRepository:
+        """The conversation repository as `SqlConversationRepository`."""
+        return SqlConversationRepository(self.connection)
+
+    async def __aenter__(self) -> Self:
+        if self._conn is not None:
+            raise RuntimeError("a unit of work cannot be entered twice")
+        if self._lock is not None:
+            # Queue like the connection pool does, and give up after as long: a burst waits,
+            # a unit of work opened inside another on the same engine fails instead of hanging.
+            async with asyncio.timeout(WRITER_QUEUE_TIMEOUT_S):
+                await self._lock.acquire()
+            self._holds_lock = True
+        try:
+            conn = await self._engine.connect()
+            try:
+                if self._lock is not None:
+                    await conn.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
+            except BaseException:
+                await conn.close()
+                raise
+        except BaseException:
+            self._release()
+            raise
+        # No explicit begin: the first statement begins the transaction (SQLAlchemy's
+        # autobegin), so a unit of work that ends up running nothing costs no round trip.
+        self._conn = conn
+        self.users = SqlUserRepository(conn)
+        self.owners = SqlOwnershipRepository(conn)
+        self.subscriptions = SqlSubscriptionRepository(conn, self._clock)
+        self.rate_limits = SqlRateLimitRepository(conn)
+        self.conversations = SqlConversationRepository(conn)
+        self.outbox = SqlOutboxRepository(conn)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        conn, self._conn = self._conn, None
+        if conn is None:
+            return
+        try:
+            if conn.in_transaction():
+                await conn.rollback()
+        finally:
+            try:
+                await conn.close()
+            finally:
+                self._release()
+
+    async def commit(self) -> None:
+        """Make the transaction's changes permanent."""
+        await self.connection.commit()
+
+    async def rollback(self) -> None:
+        """Discard the transaction's changes now (leaving the block does it too)."""
+        await self.connection.rollback()
+
+    def _release(self) -> None:
+        if self._lock is not None and self._holds_lock:
+            self._holds_lock = False
+            self._lock.release()
+
+
+class SqlUnitOfWorkFactory:
+    """Makes `SqlUnitOfWork`s on one engine; satisfies `bot.ports.UnitOfWorkFactory`."""
+
+    def __init__(self, engine: AsyncEngine, clock: Clock | None = None) -> None:
+        self.engine = engine
+        self.clock: Clock = clock or SystemClock()
+
+    def __call__(self) -> SqlUnitOfWork:
+        """A fresh, not yet opened, unit of work."""
+        return SqlUnitOfWork(self.engine, self.clock)
+
+
+def _writer_lock(engine: AsyncEngine) -> asyncio.Lock:
+    lock = _sqlite_writer_locks.get(engine.sync_engine)
+    if lock is None:
+        lock = _sqlite_writer_locks[engine.sync_engine] = asyncio.Lock()
+    return lock

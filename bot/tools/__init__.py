@@ -1,0 +1,1 @@
+"""Maintenance tools for developers (not used at run time)."""

@@ -1,0 +1,114 @@
+"""Proving ownership: PIN, shared phone number, limits, my dossiers, forget-me."""
+
+from __future__ import annotations
+
+from bot.handlers.payloads import Action
+from tests.core.conftest import World
+
+
+async def test_pin_verification_reveals_details_and_subscribes(world: World) -> None:
+    citizen = world.citizen()
+    sample = world.samples["ready"]
+    await citizen.says(sample.code)
+    screen = await citizen.presses(Action.VERIFY)
+    assert "mã PIN" in screen
+    screen = await citizen.says(sample.pin)
+    assert "Đã xác minh" in screen
+    assert "Người nộp:" in screen
+    assert "Nơi nhận kết quả:" in screen or "bưu điện" in screen
+    assert "Tắt thông báo" in screen
+
+
+async def test_wrong_pin_is_refused_politely(world: World) -> None:
+    citizen = world.citizen()
+    sample = world.samples["processing"]
+    await citizen.says(sample.code)
+    await citizen.presses(Action.VERIFY)
+    wrong = "999999" if sample.pin != "999999" else "111111"
+    screen = await citizen.says(wrong)
+    assert "Mã PIN không đúng" in screen
+    assert "Người nộp" not in screen
+
+
+async def test_pin_attempts_are_limited_per_dossier_across_users(world: World) -> None:
+    sample = world.samples["processing"]
+    wrong = "999999" if sample.pin != "999999" else "111111"
+    attempts = world.settings.pin_attempts_per_dossier
+    for n in range(attempts):
+        citizen = world.citizen(f"guesser-{n}")
+        await citizen.says(sample.code)
+        await citizen.presses(Action.VERIFY)
+        await citizen.says(wrong)
+    owner = world.citizen("real-owner")
+    await owner.says(sample.code)
+    screen = await owner.presses(Action.VERIFY)
+    assert "thử lại sau" in screen and "phút" in screen
+
+
+async def test_phone_verification(world: World) -> None:
+    citizen = world.citizen()
+    sample = world.samples["supplement_required"]
+    await citizen.says(sample.code)
+    await citizen.presses(Action.VERIFY)
+    await citizen.presses(Action.CONTACT)
+    screen = await citizen.says(sample.phone)
+    assert "Đã xác minh" in screen
+    assert "Ghi chú của cơ quan:" in screen
+
+
+async def test_my_dossiers_lists_confirmed_ones(world: World) -> None:
+    citizen = world.citizen()
+    assert "chưa xác minh hồ sơ nào" in await citizen.says("/mine")
+    sample = world.samples["processing"]
+    await citizen.says(sample.code)
+    await citizen.presses(Action.VERIFY)
+    await citizen.says(sample.pin)
+    screen = await citizen.says("/mine")
+    assert sample.code in screen and "🔔" in screen
+    screen = await citizen.presses(Action.UNSUBSCRIBE_ALL)
+    assert "Đã tắt thông báo cho 1 hồ sơ" in screen
+
+
+async def test_forget_me_erases_everything_after_confirmation(world: World) -> None:
+    citizen = world.citizen()
+    sample = world.samples["processing"]
+    await citizen.says("/lang en")
+    await citizen.says(sample.code)
+    await citizen.presses(Action.VERIFY)
+    await citizen.says(sample.pin)
+    screen = await citizen.says("/forget")
+    assert "erases everything" in screen
+    screen = await citizen.presses(Action.FORGET_YES)
+    assert "erased" in screen
+    # back to a stranger: default language, no confirmed dossiers, no details
+    screen = await citizen.says("/mine")
+    assert "chưa xác minh hồ sơ nào" in screen
+    screen = await citizen.says(sample.code)
+    assert "Người nộp" not in screen
+
+
+async def test_forget_me_can_be_cancelled(world: World) -> None:
+    citizen = world.citizen()
+    await citizen.says("/lang en")
+    await citizen.says("/forget")
+    screen = await citizen.presses(Action.FORGET_NO)
+    assert "Nothing was erased" in screen
+    assert "Status" in await citizen.says(world.samples["processing"].code)
+
+
+async def test_deep_link_verifies_in_one_tap(world: World) -> None:
+    from bot.deeplink import make_payload
+
+    sample = world.samples["ready"]
+    payload = make_payload(sample.code, "test-deep-link-secret")
+    screen = await world.citizen().says(f"/start {payload}")
+    assert "Đã xác minh" in screen and "Người nộp:" in screen
+
+
+async def test_forged_deep_link_is_refused(world: World) -> None:
+    from bot.deeplink import make_payload
+
+    payload = make_payload(world.samples["ready"].code, "someone-elses-secret")
+    screen = await world.citizen().says(f"/start {payload}")
+    assert "Đường dẫn không hợp lệ" in screen
+    assert "Người nộp" not in screen

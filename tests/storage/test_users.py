@@ -1,0 +1,210 @@
+"""Chat users: creation, last-seen bookkeeping, settings, races, erasure."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.storage.engine import create_engine
+from bot.storage.repositories import user_key
+from bot.storage.tables import (
+    chat_users,
+    conversations,
+    dossier_owners,
+    rate_limit_counters,
+    subscriptions,
+)
+from bot.storage.uow import SqlUnitOfWorkFactory
+from tests.storage.helpers import T0, row_count
+
+CODE = "000.00.53.H48-220921-0099"
+
+
+async def test_get_or_create_creates_once_and_keeps_the_first_language(
+    uow_factory: SqlUnitOfWorkFactory,
+) -> None:
+    async with uow_factory() as uow:
+        created = await uow.users.get_or_create("telegram", "1001", language="vi", now=T0)
+        await uow.commit()
+    async with uow_factory() as uow:
+        again = await uow.users.get_or_create(
+            "telegram", "1001", language="en", now=T0 + timedelta(minutes=1)
+        )
+
+    assert again.id == created.id
+    assert (again.channel, again.channel_user_id, again.language) == ("telegram", "1001", "vi")
+    assert again.blocked is False
+    assert again.created_at == T0
+    assert again.created_at.tzinfo is not None
+
+
+async def test_same_platform_id_on_two_channels_is_two_users(
+    uow_factory: SqlUnitOfWorkFactory,
+) -> None:
+    async with uow_factory() as uow:
+        on_telegram = await uow.users.get_or_create("telegram", "42", language="vi", now=T0)
+        on_zalo = await uow.users.get_or_create("zalo", "42", language="vi", now=T0)
+        await uow.commit()
+    assert on_telegram.id != on_zalo.id
+
+
+async def test_last_seen_is_written_only_when_an_hour_old(
+    uow_factory: SqlUnitOfWorkFactory,
+) -> None:
+    async with uow_factory() as uow:
+        await uow.users.get_or_create("zalo", "u1", language="vi", now=T0)
+        await uow.commit()
+
+    async with uow_factory() as uow:
+        soon = await uow.users.get_or_create(
+            "zalo", "u1", language="vi", now=T0 + timedelta(minutes=59)
+        )
+        await uow.commit()
+    assert soon.last_seen_at == T0
+
+    later_time = T0 + timedelta(hours=2)
+    async with uow_factory() as uow:
+        later = await uow.users.get_or_create("zalo", "u1", language="vi", now=later_time)
+        await uow.commit()
+    assert later.last_seen_at == later_time
+    async with uow_factory() as uow:
+        stored = await uow.users.get(later.id)
+    assert stored is not None
+    assert stored.last_seen_at == later_time
+    assert stored.created_at == T0
+
+
+async def test_get_language_and_blocked(uow_factory: SqlUnitOfWorkFactory) -> None:
+    async with uow_factory() as uow:
+        user = await uow.users.get_or_create("telegram", "7", language="vi", now=T0)
+        await uow.users.set_language(user.id, "en")
+        await uow.users.set_blocked(user.id, True)
+        await uow.commit()
+    async with uow_factory() as uow:
+        stored = await uow.users.get(user.id)
+        assert await uow.users.get(user.id + 1000) is None
+    assert stored is not None
+    assert (stored.language, stored.blocked) == ("en", True)
+
+    async with uow_factory() as uow:
+        await uow.users.set_blocked(user.id, False)
+        await uow.commit()
+    async with uow_factory() as uow:
+        unblocked = await uow.users.get(user.id)
+    assert unblocked is not None
+    assert unblocked.blocked is False
+
+
+async def _create_in_own_transaction(factory: SqlUnitOfWorkFactory, user_id: str) -> int:
+    async with factory() as uow:
+        user = await uow.users.get_or_create("telegram", user_id, language="vi", now=T0)
+        await uow.commit()
+    return user.id
+
+
+async def test_concurrent_creation_of_one_user_yields_one_row(
+    engine: AsyncEngine, uow_factory: SqlUnitOfWorkFactory
+) -> None:
+    ids = await asyncio.gather(*(_create_in_own_transaction(uow_factory, "race") for _ in range(8)))
+    assert len(set(ids)) == 1
+    assert await row_count(engine, chat_users) == 1
+
+
+async def test_two_processes_creating_one_user_both_succeed(
+    database_url: str, engine: AsyncEngine
+) -> None:
+    # A second engine stands for another process: no shared in-process lock or pool.
+    other_engine = create_engine(database_url)
+    try:
+        first, second = SqlUnitOfWorkFactory(engine), SqlUnitOfWorkFactory(other_engine)
+        ids = await asyncio.gather(
+            *(_create_in_own_transaction(f, "race") for f in (first, second, first, second))
+        )
+    finally:
+        await other_engine.dispose()
+    assert len(set(ids)) == 1
+    assert await row_count(engine, chat_users) == 1
+
+
+async def test_creation_racing_an_uncommitted_insert_gets_the_winner(
+    database_url: str, engine: AsyncEngine
+) -> None:
+    """The loser of the race must see the winner's row once it commits, not fail."""
+    other_engine = create_engine(database_url)
+    try:
+        winner_factory, loser_factory = (
+            SqlUnitOfWorkFactory(engine),
+            SqlUnitOfWorkFactory(other_engine),
+        )
+        async with winner_factory() as winner:
+            created = await winner.users.get_or_create("telegram", "same", language="vi", now=T0)
+            loser = asyncio.create_task(_create_in_own_transaction(loser_factory, "same"))
+            await asyncio.sleep(0.2)  # the loser is now blocked behind the open transaction
+            assert not loser.done()
+            await winner.commit()
+        assert await loser == created.id
+    finally:
+        await other_engine.dispose()
+
+
+async def test_erase_removes_the_user_and_everything_linked(
+    engine: AsyncEngine, uow_factory: SqlUnitOfWorkFactory
+) -> None:
+    async with uow_factory() as uow:
+        user = await uow.users.get_or_create("telegram", "erase-me", language="vi", now=T0)
+        other = await uow.users.get_or_create("telegram", "keep-me", language="vi", now=T0)
+        for someone in (user, other):
+            await uow.owners.add(someone.id, CODE, method="pin", now=T0)
+            await uow.subscriptions.subscribe(someone.id, CODE, now=T0)
+            await uow.conversations.set(
+                someone.id, "await_pin", {"code": CODE}, expires_at=T0 + timedelta(hours=1)
+            )
+            for scope in ("lookup", "pin"):
+                await uow.rate_limits.hit(user_key(scope, someone.id), window_seconds=60, now=T0)
+            await uow.rate_limits.hit(
+                f"{user_key('pin', someone.id)}:dossier:{CODE}", window_seconds=60, now=T0
+            )
+        # A user whose id merely starts with the erased user's id must keep its counters.
+        await uow.rate_limits.hit(f"lookup:user:{user.id}0", window_seconds=60, now=T0)
+        await uow.rate_limits.hit(f"pin:dossier:{CODE}", window_seconds=60, now=T0)
+        await uow.commit()
+
+    async with uow_factory() as uow:
+        await uow.users.erase(user.id)
+        await uow.commit()
+
+    async with uow_factory() as uow:
+        assert await uow.users.get(user.id) is None
+        assert not await uow.owners.is_owner(user.id, CODE)
+        assert await uow.owners.list_for_user(user.id) == []
+        assert not await uow.subscriptions.is_subscribed(user.id, CODE)
+        assert [s.user_id for s in await uow.subscriptions.subscribers_of(CODE)] == [other.id]
+        assert await uow.conversations.get(user.id, now=T0) is None
+        for key in (user_key("lookup", user.id), user_key("pin", user.id)):
+            assert await uow.rate_limits.count(key, window_seconds=60, now=T0) == 0
+        # The other user is untouched.
+        assert await uow.users.get(other.id) is not None
+        assert await uow.owners.is_owner(other.id, CODE)
+        assert await uow.conversations.get(other.id, now=T0) is not None
+        assert (
+            await uow.rate_limits.count(user_key("lookup", other.id), window_seconds=60, now=T0)
+            == 1
+        )
+        assert (
+            await uow.rate_limits.count(f"lookup:user:{user.id}0", window_seconds=60, now=T0) == 1
+        )
+
+    assert await row_count(engine, chat_users) == 1
+    assert await row_count(engine, dossier_owners) == 1
+    assert await row_count(engine, subscriptions) == 1
+    assert await row_count(engine, conversations) == 1
+    # other's three keys, the look-alike key and the per-dossier key.
+    assert await row_count(engine, rate_limit_counters) == 5
+
+
+async def test_erase_of_unknown_user_is_harmless(uow_factory: SqlUnitOfWorkFactory) -> None:
+    async with uow_factory() as uow:
+        await uow.users.erase(123456)
+        await uow.commit()
