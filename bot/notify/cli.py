@@ -1,0 +1,59 @@
+"""``motcua outbox``: how many pushes are queued, retrying, held, sending, sent or dead; and
+putting dead ones back in the queue."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.settings import Settings
+
+# The order operators read them in: waiting, in progress, finished.
+SHOWN_STATES = ("queued", "retrying", "held", "sending", "sent", "dead", "cancelled", "expired")
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """Add ``outbox`` to the ``motcua`` subcommands (`subparsers` from add_subparsers)."""
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "outbox",
+        help="show the push queue by state; requeue dead pushes",
+        description="Show how many pushes are in each state of the outbox.",
+    )
+    parser.add_argument(
+        "--requeue-dead",
+        action="store_true",
+        help="put every dead push back in the queue (with a fresh attempt count) first",
+    )
+    parser.add_argument("--kind", help="with --requeue-dead: only pushes of this kind")
+    parser.set_defaults(run=run)
+    return parser
+
+
+async def run(args: argparse.Namespace, settings: Settings) -> int:
+    """Execute ``motcua outbox``; the exit status."""
+    from bot.storage.engine import create_engine, write_transaction
+    from bot.storage.outbox import SqlOutboxRepository
+
+    if args.kind is not None and not args.requeue_dead:
+        print("motcua outbox: --kind only goes with --requeue-dead")
+        return 2
+    engine = create_engine(settings.database_url)
+    try:
+        async with write_transaction(engine) as conn:
+            repo = SqlOutboxRepository(conn)
+            if args.requeue_dead:
+                requeued = await repo.requeue_dead(now=datetime.now(UTC), kind=args.kind)
+                print(f"requeued {requeued} dead push{'es' if requeued != 1 else ''}")
+            counts = await repo.counts()
+    finally:
+        await engine.dispose()
+    print(format_counts(counts))
+    return 0
+
+
+def format_counts(counts: dict[str, int]) -> str:
+    """The counts as an aligned two-column table."""
+    width = max(len(state) for state in SHOWN_STATES)
+    lines = [f"{state:<{width}}  {counts.get(state, 0):>9,}" for state in SHOWN_STATES]
+    return "\n".join(lines)

@@ -1,0 +1,132 @@
+"""Rate limits of the channels, shared by every dispatcher process through the database.
+
+Telegram allows about 30 messages per second overall and one per second per chat; Zalo has
+its own numbers. Several dispatchers (one per ``motcua run`` process) may deliver from one
+database, so a limiter in one process's memory cannot keep the sum under the limit. Instead,
+the send *slots* are handed out by the database, inside the claim transaction:
+
+- ``outbox_channel_pacing`` holds, per channel, ``next_slot_at``: the time of the channel's
+  next free send slot. A claim locks that row (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite's
+  ``BEGIN IMMEDIATE`` already serialises writers), gives each row it claims the next slot,
+  ``slot_interval`` apart, and moves ``next_slot_at`` past the last one. Slots are handed out
+  at most `horizon` seconds ahead, so a claim takes roughly ``per_second × horizon`` rows.
+  However many dispatchers run, their slots never overlap, so the channel's overall rate is
+  never exceeded, and an idle dispatcher costs the others nothing (unlike dividing the budget
+  by the number of live dispatchers, which wastes the share of one that has no work).
+- ``outbox_user_pacing`` holds, per chat user, ``next_send_at``: a row is claimed only if its
+  user's next allowed time is not after the slot it would get, and one claim takes at most
+  one row per user; the user's ``next_send_at`` then becomes ``slot + chat_interval``.
+- Flood control from the platform (``retry_after``) moves the channel's ``next_slot_at`` to
+  the end of the wait, which pauses the channel for every dispatcher.
+
+A dispatcher then sleeps until each row's slot before sending it; slots start a little
+ahead (`lead`) so that the claim has committed by then, and a send that could not start
+within a small tolerance of its slot (an overloaded process) is not sent late, where it would
+crowd the next slot of the chat or of another dispatcher, but put back in the queue. A
+dispatcher that dies
+leaves its unused slots unused, and its claimed rows are taken back after their lease.
+Both intervals carry a small safety margin (`safety`) for the jitter between the moment a
+message leaves and the moment the platform counts it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelLimit:
+    """The sending limits of one channel.
+
+    `per_second` is the channel's overall rate; `per_chat_interval` the least time between two
+    messages to one chat (0 for none). `safety` widens both intervals by that fraction.
+    """
+
+    per_second: float
+    per_chat_interval: float = 1.0
+    safety: float = 0.04
+
+    def __post_init__(self) -> None:
+        if self.per_second <= 0:
+            raise ValueError("per_second must be positive")
+        if self.per_chat_interval < 0 or self.safety < 0:
+            raise ValueError("per_chat_interval and safety must not be negative")
+
+    @property
+    def slot_interval(self) -> timedelta:
+        """The time between two consecutive send slots of the channel."""
+        return timedelta(seconds=(1.0 + self.safety) / self.per_second)
+
+    @property
+    def chat_interval(self) -> timedelta:
+        """The least time between two sends to one chat."""
+        return timedelta(seconds=self.per_chat_interval * (1.0 + self.safety))
+
+
+# Telegram: https://core.telegram.org/bots/faq#my-bot-is-hitting-limits-how-do-i-avoid-this
+# Zalo OA publishes no firm figure; these are conservative.
+DEFAULT_LIMITS: Mapping[str, ChannelLimit] = {
+    "telegram": ChannelLimit(per_second=30.0, per_chat_interval=1.0),
+    "zalo": ChannelLimit(per_second=10.0, per_chat_interval=1.0),
+    "console": ChannelLimit(per_second=1000.0, per_chat_interval=0.0),
+}
+
+# For a channel with no configured limit.
+FALLBACK_LIMIT = ChannelLimit(per_second=10.0, per_chat_interval=1.0)
+
+
+def limit_for(limits: Mapping[str, ChannelLimit], channel: str) -> ChannelLimit:
+    """The limit of `channel` from `limits`, else the default one."""
+    return limits.get(channel) or DEFAULT_LIMITS.get(channel) or FALLBACK_LIMIT
+
+
+@dataclass(slots=True)
+class SlotCursor:
+    """Hands out one channel's send slots during a claim (see the module docstring)."""
+
+    limit: ChannelLimit
+    next_slot: datetime
+    last_slot: datetime  # the latest slot that may be handed out (now + horizon)
+    taken: int = 0
+
+    @classmethod
+    def open(
+        cls,
+        limit: ChannelLimit,
+        next_slot_at: datetime | None,
+        *,
+        now: datetime,
+        horizon: float,
+        lead: float = 0.0,
+    ) -> SlotCursor:
+        """A cursor starting at the channel's next free slot, or `lead` seconds from now if
+        that is later (time for the claim to commit and the send to start)."""
+        earliest = now + timedelta(seconds=lead)
+        start = earliest if next_slot_at is None or next_slot_at < earliest else next_slot_at
+        return cls(limit, start, now + timedelta(seconds=horizon))
+
+    @property
+    def exhausted(self) -> bool:
+        """Whether every slot up to the horizon has been handed out."""
+        return self.next_slot > self.last_slot
+
+    @property
+    def capacity(self) -> int:
+        """How many slots are left up to the horizon."""
+        if self.exhausted:
+            return 0
+        return int((self.last_slot - self.next_slot) / self.limit.slot_interval) + 1
+
+    def take(self, user_next_send_at: datetime | None) -> datetime | None:
+        """The next slot for a user allowed to receive from `user_next_send_at` on, or None
+        when that user must wait past it (the slot stays free for another user)."""
+        if self.exhausted:
+            return None
+        slot = self.next_slot
+        if user_next_send_at is not None and user_next_send_at > slot:
+            return None
+        self.next_slot = slot + self.limit.slot_interval
+        self.taken += 1
+        return slot
