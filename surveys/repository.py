@@ -1,0 +1,274 @@
+"""Survey storage: responses and answers (anonymous), and sessions (a survey in progress).
+
+Works on the connection of an open unit of work (`surveys_in(uow)`), so a step of the survey
+is one short transaction together with whatever else the handler writes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.domain.dossier import Dossier
+from bot.ports import UnitOfWork
+from surveys.definitions import AnswerValue, Question
+from surveys.flow import Progress
+from surveys.tables import survey_answers, survey_responses, survey_sessions
+
+
+@dataclass(frozen=True, slots=True)
+class DossierFacts:
+    """What a response is filed under: the dossier's agency, procedure and field."""
+
+    code: str
+    agency_code: str
+    agency_name: str
+    procedure_code: str
+    procedure_name: str
+    field: str
+
+    @classmethod
+    def of(cls, dossier: Dossier) -> DossierFacts:
+        """The facts of a dossier from the case API."""
+        return cls(
+            code=dossier.code,
+            agency_code=dossier.agency.code,
+            agency_name=dossier.agency.name,
+            procedure_code=dossier.procedure.code,
+            procedure_name=dossier.procedure.name,
+            field=dossier.procedure.field,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseKey:
+    """A response's id and the grouping columns copied onto each of its answers."""
+
+    response_id: int
+    agency_code: str
+    procedure_code: str
+    field: str
+    period_month: int
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    """A survey in progress."""
+
+    dossier_code: str
+    user_id: int
+    survey_id: str
+    key: ResponseKey
+    progress: Progress
+    expires_at: datetime
+
+
+def _insert_for(dialect: str) -> Any:
+    return postgresql_insert if dialect == "postgresql" else sqlite_insert
+
+
+def period_month(moment: datetime, tz: ZoneInfo) -> int:
+    """The local month of `moment` as YYYYMM."""
+    local = moment.astimezone(tz)
+    return local.year * 100 + local.month
+
+
+def surveys_in(uow: UnitOfWork) -> SurveyRepository:
+    """The survey repository inside an open SQL unit of work."""
+    connection = getattr(uow, "connection", None)
+    if not isinstance(connection, AsyncConnection):
+        raise TypeError("surveys need the SQL unit of work (bot.storage.uow.SqlUnitOfWork)")
+    return SurveyRepository(connection)
+
+
+class SurveyRepository:
+    """Responses, answers and sessions on one connection (inside its transaction)."""
+
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._conn = connection
+
+    async def response_exists(self, dossier_code: str) -> bool:
+        """Whether the dossier has already been surveyed (one survey per dossier)."""
+        found = await self._conn.execute(
+            select(survey_responses.c.id).where(survey_responses.c.dossier_code == dossier_code)
+        )
+        return found.first() is not None
+
+    async def start(
+        self,
+        facts: DossierFacts,
+        *,
+        survey_id: str,
+        user_id: int,
+        now: datetime,
+        expires_at: datetime,
+        tz: ZoneInfo,
+    ) -> ResponseKey:
+        """File a new response for the dossier and open its session on the first question.
+
+        Raises `sqlalchemy.exc.IntegrityError` if the dossier already has a response.
+        """
+        month = period_month(now, tz)
+        inserted = await self._conn.execute(
+            insert(survey_responses)
+            .values(
+                dossier_code=facts.code,
+                survey_id=survey_id,
+                agency_code=facts.agency_code,
+                agency_name=facts.agency_name,
+                procedure_code=facts.procedure_code,
+                procedure_name=facts.procedure_name,
+                field=facts.field,
+                period_month=month,
+                started_at=now,
+            )
+            .returning(survey_responses.c.id)
+        )
+        response_id = int(inserted.scalar_one())
+        await self._conn.execute(
+            insert(survey_sessions).values(
+                dossier_code=facts.code,
+                response_id=response_id,
+                user_id=user_id,
+                survey_id=survey_id,
+                question_id="",
+                history=[],
+                updated_at=now,
+                expires_at=expires_at,
+            )
+        )
+        return ResponseKey(response_id, facts.agency_code, facts.procedure_code, facts.field, month)
+
+    async def session(self, dossier_code: str) -> Session | None:
+        """The open session of a dossier (expired or not), with the answers given so far."""
+        rows = await self._session_rows(survey_sessions.c.dossier_code == dossier_code)
+        return rows[0] if rows else None
+
+    async def sessions_of(self, user_id: int, *, now: datetime) -> list[Session]:
+        """The user's unexpired sessions, most recently active first."""
+        return await self._session_rows(
+            (survey_sessions.c.user_id == user_id) & (survey_sessions.c.expires_at > now)
+        )
+
+    async def save_answer(
+        self, key: ResponseKey, question: Question, value: AnswerValue, *, now: datetime
+    ) -> None:
+        """Store one answer, replacing an earlier answer to the same question (one upsert)."""
+        values = {
+            "kind": question.type,
+            "element": question.element,
+            "score": value if question.type in ("scale5", "rating3") else None,
+            "choice": value if question.type == "choice" else None,
+            "comment": value if question.type == "text" else None,
+            "answered_at": now,
+        }
+        upsert = _insert_for(self._conn.dialect.name)(survey_answers).values(
+            response_id=key.response_id,
+            question_id=question.id,
+            agency_code=key.agency_code,
+            procedure_code=key.procedure_code,
+            field=key.field,
+            period_month=key.period_month,
+            **values,
+        )
+        await self._conn.execute(
+            upsert.on_conflict_do_update(
+                index_elements=[survey_answers.c.response_id, survey_answers.c.question_id],
+                set_=values,
+            )
+        )
+
+    async def remove_answers(self, response_id: int, question_ids: Iterable[str]) -> None:
+        """Delete the stored answers to `question_ids` (skipped, or no longer asked)."""
+        ids = list(question_ids)
+        if ids:
+            await self._conn.execute(
+                delete(survey_answers).where(
+                    survey_answers.c.response_id == response_id,
+                    survey_answers.c.question_id.in_(ids),
+                )
+            )
+
+    async def move(
+        self, dossier_code: str, question_id: str, history: Sequence[str], *, now: datetime
+    ) -> None:
+        """Record the session's new current question and its way back."""
+        await self._conn.execute(
+            update(survey_sessions)
+            .where(survey_sessions.c.dossier_code == dossier_code)
+            .values(question_id=question_id, history=list(history), updated_at=now)
+        )
+
+    async def close(self, dossier_code: str) -> None:
+        """End a session: the answers stay, the link to the chat user goes."""
+        await self._conn.execute(
+            delete(survey_sessions).where(survey_sessions.c.dossier_code == dossier_code)
+        )
+
+    async def close_expired(self, now: datetime) -> int:
+        """End every expired session (their answers stay); how many were ended."""
+        result = await self._conn.execute(
+            delete(survey_sessions).where(survey_sessions.c.expires_at <= now)
+        )
+        return int(result.rowcount or 0)
+
+    async def _session_rows(self, where: object) -> list[Session]:
+        s, r = survey_sessions, survey_responses
+        query = (
+            select(
+                s.c.dossier_code,
+                s.c.user_id,
+                s.c.survey_id,
+                s.c.question_id,
+                s.c.history,
+                s.c.expires_at,
+                r.c.id,
+                r.c.agency_code,
+                r.c.procedure_code,
+                r.c.field,
+                r.c.period_month,
+            )
+            .join(r, r.c.id == s.c.response_id)
+            .where(where)  # type: ignore[arg-type]
+            .order_by(s.c.updated_at.desc(), s.c.dossier_code)
+        )
+        sessions = []
+        for row in (await self._conn.execute(query)).all():
+            key = ResponseKey(
+                row.id, row.agency_code, row.procedure_code, row.field, row.period_month
+            )
+            answers = await self._answers(key.response_id)
+            progress = Progress(
+                current=row.question_id or None,
+                history=tuple(str(q) for q in row.history),
+                answers=answers,
+            )
+            sessions.append(
+                Session(row.dossier_code, row.user_id, row.survey_id, key, progress, row.expires_at)
+            )
+        return sessions
+
+    async def _answers(self, response_id: int) -> dict[str, AnswerValue]:
+        a = survey_answers
+        rows = await self._conn.execute(
+            select(a.c.question_id, a.c.kind, a.c.score, a.c.choice, a.c.comment).where(
+                a.c.response_id == response_id
+            )
+        )
+        answers: dict[str, AnswerValue] = {}
+        for row in rows:
+            if row.kind in ("scale5", "rating3") and row.score is not None:
+                answers[row.question_id] = int(row.score)
+            elif row.kind == "choice" and row.choice is not None:
+                answers[row.question_id] = row.choice
+            elif row.comment is not None:
+                answers[row.question_id] = row.comment
+        return answers

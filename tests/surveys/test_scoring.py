@@ -1,0 +1,238 @@
+"""Scoring against hand-computed fixtures, identical on SQLite and PostgreSQL; properties."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.storage.tables_watch import dossier_snapshots
+from surveys.definitions import default_catalog
+from surveys.periods import parse_period
+from surveys.report import render_chart, render_csv, render_json, render_table
+from surveys.repository import DossierFacts, ResponseKey, SurveyRepository
+from surveys.scoring import Share, compute_index, wilson_interval
+from surveys.tables import survey_answers, survey_responses
+
+TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+NOW = datetime(2026, 10, 15, 3, 0, tzinfo=UTC)
+ELEMENT_QUESTIONS = ("access", "procedure", "staff", "result", "feedback")
+
+
+async def _respond(
+    repo: SurveyRepository,
+    code: str,
+    agency: str,
+    quick: int,
+    scores: dict[str, int],
+    when: datetime,
+) -> None:
+    definition = default_catalog().default
+    facts = DossierFacts(code, agency, f"UBND {agency}", "1.001193", "Đăng ký khai sinh", "Hộ tịch")
+    # Responses are filed directly: scoring needs no chat user or session.
+    result = await repo._conn.execute(
+        insert(survey_responses)
+        .values(
+            dossier_code=code,
+            survey_id="default",
+            agency_code=facts.agency_code,
+            agency_name=facts.agency_name,
+            procedure_code=facts.procedure_code,
+            procedure_name=facts.procedure_name,
+            field=facts.field,
+            period_month=when.astimezone(TZ).year * 100 + when.astimezone(TZ).month,
+            started_at=when,
+        )
+        .returning(survey_responses.c.id)
+    )
+    rk = ResponseKey(
+        int(result.scalar_one()),
+        facts.agency_code,
+        facts.procedure_code,
+        facts.field,
+        when.astimezone(TZ).year * 100 + when.astimezone(TZ).month,
+    )
+    await repo.save_answer(rk, definition.question("quick"), quick, now=when)
+    for question_id, score in scores.items():
+        await repo.save_answer(rk, definition.question(question_id), score, now=when)
+
+
+async def test_hand_computed_fixture(engine: AsyncEngine) -> None:
+    async with engine.begin() as conn:
+        repo = SurveyRepository(conn)
+        # Agency A: 3 responses.
+        await _respond(repo, "A-1", "A", 3, {"access": 5, "procedure": 4, "staff": 2}, NOW)
+        await _respond(repo, "A-2", "A", 2, {"access": 3, "procedure": 5}, NOW)
+        await _respond(repo, "A-3", "A", 1, {}, NOW)
+        # Agency B: 1 response, everything 4.
+        await _respond(repo, "B-1", "B", 2, dict.fromkeys(ELEMENT_QUESTIONS, 4), NOW)
+        # Another month: not in 2026-10.
+        await _respond(repo, "A-9", "A", 1, {"access": 1}, NOW + timedelta(days=30))
+    async with engine.connect() as conn:
+        report = await compute_index(conn, "agency", parse_period("2026-10"), tz=TZ)
+        quarter = await compute_index(conn, "agency", parse_period("2026-Q4"), tz=TZ)
+    b, a = report.groups
+    assert (b.key, b.rank, b.n, b.overall, b.mean_score) == ("B", 1, 1, 100.0, 4.0)
+    # A: access 1 of 2 satisfied = 50; procedure 2 of 2 = 100; staff 0 of 1 = 0 → mean 50.
+    assert a.key == "A"
+    assert a.rank == 2
+    assert a.n == 3
+    assert a.name == "UBND A"
+    assert a.elements["access"].index == 50.0
+    assert a.elements["procedure"].index == 100.0
+    assert a.elements["staff"].index == 0.0
+    assert "result" not in a.elements
+    assert a.overall == pytest.approx(50.0)
+    assert a.mean_score == pytest.approx((5 + 4 + 2 + 3 + 5) / 5)
+    assert (a.quick.valid, a.quick.satisfied) == (3, 2)  # type: ignore[union-attr]
+    assert a.quick.index == pytest.approx(200 / 3)  # type: ignore[union-attr]
+    assert a.small_sample
+    # Over the quarter the November response joins A: access 1 of 3.
+    qa = next(g for g in quarter.groups if g.key == "A")
+    assert qa.n == 4
+    assert qa.elements["access"].index == pytest.approx(100 / 3)
+
+
+def test_wilson_interval_matches_the_textbook() -> None:
+    # 8 of 10 at 95 %: 0.4902 .. 0.9433 (Wilson 1927; Newcombe 1998 table).
+    low, high = wilson_interval(8, 10)
+    assert low == pytest.approx(49.02, abs=0.01)
+    assert high == pytest.approx(94.33, abs=0.01)
+    assert wilson_interval(0, 0) == (0.0, 100.0)
+
+
+async def test_timeliness_against_the_original_appointment(engine: AsyncEngine) -> None:
+    def snap(
+        code: str, due: datetime, returned: datetime, original: datetime | None = None
+    ) -> dict[str, object]:
+        return {
+            "code": code,
+            "status": "returned",
+            "status_code": 10,
+            "status_changed_at": returned,
+            "agency_code": "A",
+            "agency_name": "UBND A",
+            "procedure_code": "1.001193",
+            "procedure_name": "Đăng ký khai sinh",
+            "field": "Hộ tịch",
+            "received_at": due - timedelta(days=3),
+            "due_at": due,
+            "original_due_at": original,
+            "returned_at": returned,
+            "delivery": "counter",
+            "updated_at": returned,
+        }
+
+    due = datetime(2026, 10, 10, 9, 0, tzinfo=TZ)
+    rows = [
+        snap("early", due, due - timedelta(days=1)),
+        # 23:30 local on the due day is 16:30 UTC the same day: on time.
+        snap("on-time", due, datetime(2026, 10, 10, 23, 30, tzinfo=TZ)),
+        # 00:30 local the next day is still the due day in UTC: late in local days.
+        snap("late", due, datetime(2026, 10, 11, 0, 30, tzinfo=TZ)),
+        # Extended to the 20th and returned the 15th: late against the original date.
+        snap("extended", due + timedelta(days=10), due + timedelta(days=5), original=due),
+        snap("other-month", due, due + timedelta(days=30)),
+    ]
+    async with engine.begin() as conn:
+        await conn.execute(insert(dossier_snapshots), rows)
+    async with engine.connect() as conn:
+        report = await compute_index(conn, "agency", parse_period("2026-10"), tz=TZ)
+    [group] = report.groups
+    t = group.timeliness
+    assert (t.early, t.on_time, t.late) == (1, 1, 2)
+    assert group.n == 0
+    assert group.overall is None
+    assert group.rank is None
+
+
+@given(valid=st.integers(0, 500), data=st.data())
+def test_a_share_is_a_percentage_and_its_interval_holds_it(valid: int, data: st.DataObject) -> None:
+    satisfied = data.draw(st.integers(0, valid))
+    share = Share.of(valid, satisfied)
+    assert 0.0 <= share.low <= share.index <= share.high <= 100.0 or valid == 0
+    assert 0.0 <= share.index <= 100.0
+
+
+@given(valid=st.integers(0, 500), data=st.data())
+def test_one_more_satisfied_answer_never_lowers_a_share(valid: int, data: st.DataObject) -> None:
+    satisfied = data.draw(st.integers(0, valid))
+    before, after = Share.of(valid, satisfied), Share.of(valid + 1, satisfied + 1)
+    assert after.index >= before.index
+    assert after.low >= before.low - 1e-9
+
+
+answers_strategy = st.lists(
+    st.tuples(
+        st.sampled_from("ABC"),
+        st.integers(1, 3),
+        st.dictionaries(st.sampled_from(ELEMENT_QUESTIONS), st.integers(1, 5)),
+    ),
+    min_size=1,
+    max_size=12,
+)
+
+
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(responses=answers_strategy)
+async def test_sql_indices_stay_within_0_and_100_and_match_python(
+    engine: AsyncEngine, responses: list[tuple[str, int, dict[str, int]]]
+) -> None:
+    async with engine.begin() as conn:
+        await conn.execute(survey_answers.delete())
+        await conn.execute(survey_responses.delete())
+        repo = SurveyRepository(conn)
+        for number, (agency, quick, scores) in enumerate(responses):
+            await _respond(repo, f"D-{number}", agency, quick, scores, NOW)
+    async with engine.connect() as conn:
+        report = await compute_index(conn, "agency", parse_period("2026"), tz=TZ)
+    for group in report.groups:
+        mine = [r for r in responses if r[0] == group.key]
+        assert group.n == len(mine)
+        indices = []
+        for element in ELEMENT_QUESTIONS:
+            given = [r[2][element] for r in mine if element in r[2]]
+            if given:
+                expected = 100.0 * sum(v >= 4 for v in given) / len(given)
+                assert group.elements[element].index == pytest.approx(expected)
+                indices.append(expected)
+        if indices:
+            assert group.overall == pytest.approx(sum(indices) / len(indices))
+            assert 0.0 <= group.overall <= 100.0  # type: ignore[operator]
+        else:
+            assert group.overall is None
+
+
+async def test_the_three_formats_and_the_chart(engine: AsyncEngine, tmp_path: Path) -> None:
+    async with engine.begin() as conn:
+        repo = SurveyRepository(conn)
+        await _respond(repo, "A-1", "A", 3, dict.fromkeys(ELEMENT_QUESTIONS, 5), NOW)
+        await _respond(repo, "B-1", "B", 1, dict.fromkeys(ELEMENT_QUESTIONS, 2), NOW)
+    async with engine.connect() as conn:
+        report = await compute_index(conn, "agency", parse_period("2026-Q4"), tz=TZ)
+    table = render_table(report, "vi")
+    assert "Chỉ số hài lòng theo cơ quan, kỳ 2026-Q4" in table
+    first, second = (line for line in table.splitlines() if line.startswith(("1 ", "2 ")))
+    assert "UBND A" in first
+    assert "100.0" in first
+    assert "UBND B" in second
+    rows = list(csv.DictReader(io.StringIO(render_csv(report))))
+    assert [r["key"] for r in rows] == ["A", "B"]
+    assert rows[1]["overall_index"] == "0.0000"
+    assert rows[0]["small_sample"] == "1"
+    document = json.loads(render_json(report))
+    assert document["groups"][0]["rank"] == 1
+    chart = tmp_path / "index.png"
+    render_chart(report, chart, "vi")
+    assert chart.read_bytes().startswith(b"\x89PNG")
