@@ -1,0 +1,121 @@
+"""Signed webhook deliveries through the real route, answered by the real core."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import func, select
+
+from bot.storage.tables import chat_users
+from tests.support.fake_zalo import (
+    follow_event,
+    image_event,
+    signed_delivery,
+    text_event,
+)
+from tests.zalo.conftest import ZaloWorld
+
+
+async def _users(world: ZaloWorld) -> int:
+    async with world.runtime.engine.connect() as conn:
+        return int((await conn.execute(select(func.count()).select_from(chat_users))).scalar_one())
+
+
+async def test_lookup_answers_with_the_status_and_query_buttons(zalo_world: ZaloWorld) -> None:
+    code = zalo_world.samples["processing"].code
+    texts = await zalo_world.say(text_event("u-1", f"Cho tôi hỏi hồ sơ {code}"))
+    assert len(texts) == 1
+    assert code in texts[0]
+    assert "Tình trạng" in texts[0]
+    answer = zalo_world.zalo.messages[-1]
+    assert answer.buttons, "the lookup answer carries buttons"
+    assert {b["type"] for b in answer.buttons} == {"oa.query.hide"}
+    payloads = [b["payload"] for b in answer.buttons]
+    assert f"#mc:vf:{code}" in payloads
+    assert f"#mc:lk:{code}" in payloads
+
+
+async def test_a_pressed_button_comes_back_as_its_payload(zalo_world: ZaloWorld) -> None:
+    code = zalo_world.samples["ready"].code
+    await zalo_world.say(text_event("u-2", code))
+    refresh = next(
+        b for b in zalo_world.zalo.messages[-1].buttons if b["payload"].startswith("#mc:lk:")
+    )
+    texts = await zalo_world.say(text_event("u-2", refresh["payload"]))
+    assert texts
+    assert code in texts[-1]
+
+
+async def test_follow_is_greeted(zalo_world: ZaloWorld) -> None:
+    texts = await zalo_world.say(follow_event("u-3"))
+    assert texts
+    assert "Xin chào" in texts[0]
+
+
+async def test_a_picture_gets_a_polite_answer(zalo_world: ZaloWorld) -> None:
+    texts = await zalo_world.say(image_event("u-4"))
+    assert len(texts) == 1
+    assert "mã hồ sơ" in texts[0].lower()
+
+
+async def test_bad_or_missing_signature_is_refused_and_nothing_happens(
+    zalo_world: ZaloWorld,
+) -> None:
+    body, headers = signed_delivery(text_event("u-5", "/start"), secret="not-the-secret")
+    refused = await zalo_world.client.post(zalo_world.webhook_url, content=body, headers=headers)
+    assert refused.status_code == 403
+
+    body, _ = signed_delivery(text_event("u-5", "/start"))
+    missing = await zalo_world.client.post(
+        zalo_world.webhook_url, content=body, headers={"Content-Type": "application/json"}
+    )
+    assert missing.status_code == 403
+
+    # A valid signature of a different body does not validate this one.
+    body, headers = signed_delivery(text_event("u-5", "/start"))
+    tampered = json.loads(body)
+    tampered["message"]["text"] = "/help"
+    forged = await zalo_world.client.post(
+        zalo_world.webhook_url, content=json.dumps(tampered).encode(), headers=headers
+    )
+    assert forged.status_code == 403
+
+    await zalo_world.channel.drain()
+    assert zalo_world.zalo.messages == []
+    assert await _users(zalo_world) == 0
+
+
+async def test_a_repeated_delivery_is_processed_once(zalo_world: ZaloWorld) -> None:
+    event = text_event("u-6", "/start", msg_id="repeated-msg-1")
+    first = await zalo_world.deliver(event)
+    again = await zalo_world.deliver(event)
+    await zalo_world.channel.drain()
+    third = await zalo_world.deliver(event)
+    await zalo_world.channel.drain()
+    assert (first.status_code, again.status_code, third.status_code) == (200, 200, 200)
+    assert len(zalo_world.zalo.texts_to("u-6")) == 1
+
+
+async def test_unknown_events_are_acknowledged_and_ignored(zalo_world: ZaloWorld) -> None:
+    event = {
+        "event_name": "oa_send_text",
+        "sender": {"id": "oa"},
+        "recipient": {"id": "u-7"},
+        "message": {"text": "echo", "msg_id": "echo-1"},
+        "timestamp": "1",
+    }
+    answer = await zalo_world.deliver(event)
+    await zalo_world.channel.drain()
+    assert answer.status_code == 200
+    assert zalo_world.zalo.messages == []
+
+
+async def test_one_users_messages_are_answered_in_order(zalo_world: ZaloWorld) -> None:
+    codes = [zalo_world.samples[s].code for s in ("processing", "ready", "returned")]
+    for code in codes:
+        assert (await zalo_world.deliver(text_event("u-8", code))).status_code == 200
+    await zalo_world.channel.drain()
+    texts = zalo_world.zalo.texts_to("u-8")
+    assert len(texts) == 3
+    for code, text in zip(codes, texts, strict=True):
+        assert code in text
