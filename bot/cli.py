@@ -16,7 +16,10 @@ Command = Callable[[argparse.Namespace, Settings], Coroutine[Any, Any, int]]
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
     import bot.caseapi.simulator.cli as simulator_cli
-    from bot import demo
+    from bot import demo, runner
+    from bot.channels.telegram import receipt
+    from bot.notify import cli as outbox_cli
+    from surveys import cli as index_cli
 
     parser = argparse.ArgumentParser(
         prog="motcua",
@@ -25,6 +28,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     demo.add_parser(commands)
+    runner.add_parser(commands)
+    index_cli.add_parser(commands)
 
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
@@ -32,6 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
     upgrade.set_defaults(run=_db_upgrade)
 
     simulator_cli.add_parser(commands)
+    outbox_cli.add_parser(commands)
+    receipt.add_parser(commands)
     return parser
 
 

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.caseapi.client import HttpCaseApi
 from bot.core import ChatCore
 from bot.handlers.context import CoreConfig, Dependencies
-from bot.ports import CaseApi, Clock, SystemClock, UnitOfWorkFactory
+from bot.ports import CaseApi, Clock, SystemClock
 from bot.settings import Settings
 from bot.storage.engine import create_engine
 from bot.storage.migrate import upgrade
@@ -63,7 +63,7 @@ class Runtime:
 
     settings: Settings
     engine: AsyncEngine
-    uow_factory: UnitOfWorkFactory
+    uow_factory: SqlUnitOfWorkFactory
     case_api: CaseApi
     clock: Clock
     core: ChatCore

@@ -1,0 +1,145 @@
+"""``motcua run``: the configured channels, the watcher, the dispatcher and the web server.
+
+Everything is wired from the settings here; it runs until SIGTERM or Ctrl-C and then stops
+each part in the reverse order, letting deliveries in flight finish.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Any
+
+from starlette.routing import BaseRoute
+
+from bot.channel_events import StoredChannelEvents
+from bot.channels.base import Sender
+from bot.composition import Runtime, background_case_api, open_runtime
+from bot.logs import configure_logging
+from bot.notify import events as case_events
+from bot.notify import notices as _notices  # noqa: F401 - registers the notice renderers
+from bot.notify.dispatcher import Dispatcher
+from bot.notify.watcher import Watcher
+from bot.settings import Settings
+from bot.web.app import build_web_app
+from bot.web.serve import serve_in_loop
+
+log = logging.getLogger(__name__)
+
+
+def add_parser(commands: Any) -> None:
+    """Add ``motcua run``."""
+    parser = commands.add_parser(
+        "run", help="serve citizens on the configured channels until SIGTERM"
+    )
+    parser.set_defaults(run=run)
+
+
+class _Parts:
+    """What `run` started, to stop in reverse order."""
+
+    def __init__(self) -> None:
+        self.stack = contextlib.AsyncExitStack()
+        self.routes: list[BaseRoute] = []
+        self.senders: dict[str, Sender] = {}
+
+
+async def run(_args: argparse.Namespace, settings: Settings) -> int:
+    """Serve until SIGTERM / SIGINT; 0 on a clean stop."""
+    configure_logging(settings.log_level)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    async with open_runtime(settings) as runtime, _serving(runtime) as channels:
+        log.info("motcua is running (%s)", ", ".join(channels) or "no chat channel configured")
+        await stop.wait()
+        log.info("stopping")
+    return 0
+
+
+@contextlib.asynccontextmanager
+async def _serving(runtime: Runtime) -> AsyncIterator[list[str]]:
+    settings = runtime.settings
+    parts = _Parts()
+    async with parts.stack:
+        events = StoredChannelEvents(runtime.uow_factory, runtime.clock)
+        await _telegram(runtime, events, parts)
+        await _zalo(runtime, events, parts)
+
+        watch_api = background_case_api(settings)
+        parts.stack.push_async_callback(watch_api.aclose)
+        watcher = Watcher(
+            runtime.uow_factory,
+            watch_api,
+            runtime.clock,
+            poll_interval=settings.poll_interval,
+            reminder_days=settings.reminder_day_list,
+            survey_delay=timedelta(seconds=settings.survey_delay),
+            survey_ttl=timedelta(seconds=settings.survey_ttl),
+        )
+        if settings.case_events_secret is not None:
+            parts.routes += case_events.routes(
+                watcher, settings.case_events_secret.get_secret_value()
+            )
+        dispatcher = Dispatcher(
+            runtime.engine,
+            parts.senders,
+            runtime.clock,
+            tz=settings.tz,
+            quiet_hours=settings.quiet_window,
+        )
+        app = build_web_app(runtime.engine, parts.routes)
+        await parts.stack.enter_async_context(
+            serve_in_loop(app, settings.http_host, settings.http_port, log_level="info")
+        )
+        await watcher.start()
+        parts.stack.push_async_callback(watcher.stop)
+        await dispatcher.start()
+        parts.stack.push_async_callback(dispatcher.stop)
+        yield list(parts.senders)
+
+
+async def _telegram(runtime: Runtime, events: StoredChannelEvents, parts: _Parts) -> None:
+    settings = runtime.settings
+    if settings.telegram_token is None:
+        return
+    from bot.channels.telegram.channel import TelegramChannel
+
+    secret = settings.telegram_webhook_secret
+    channel = TelegramChannel(
+        settings.telegram_token.get_secret_value(),
+        settings.telegram_api_url,
+        runtime.core,
+        events,
+        webhook_url=settings.telegram_webhook_url,
+        webhook_secret=secret.get_secret_value() if secret else None,
+    )
+    await channel.start()
+    parts.stack.push_async_callback(channel.stop)
+    parts.routes += channel.routes()
+    parts.senders["telegram"] = channel
+
+
+async def _zalo(runtime: Runtime, events: StoredChannelEvents, parts: _Parts) -> None:
+    from bot.channels.zalo.wiring import build_zalo_channel, zalo_configured
+
+    if not zalo_configured(runtime.settings):
+        return
+    channel = build_zalo_channel(
+        runtime.settings,
+        engine=runtime.engine,
+        uow_factory=runtime.uow_factory,
+        clock=runtime.clock,
+        handler=runtime.core,
+        events=events,
+    )
+    await channel.start()
+    parts.stack.push_async_callback(channel.stop)
+    parts.routes += channel.routes()
+    parts.senders["zalo"] = channel
