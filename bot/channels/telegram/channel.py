@@ -1,0 +1,458 @@
+"""The Telegram channel: python-telegram-bot in polling or webhook mode, around the core.
+
+Every update goes through one `TypeHandler`: it is mapped to an `Incoming`
+(`inbound.to_inbound`), handed to the core's `MessageHandler`, and the `Response` is rendered
+back (`render.render`) with Telegram's own means: inline keyboards, a contact keyboard,
+editing the message whose button was pressed, answering every callback query.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+import os
+import re
+import warnings
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import partial
+from typing import Any, TypeVar
+
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import BaseRoute, Route
+from telegram import (
+    BotCommand,
+    ChatMemberUpdated,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
+from telegram.constants import ChatMemberStatus, ChatType
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
+from telegram.ext import Application, ContextTypes, TypeHandler
+
+from bot.channels.errors import (
+    ChannelBlocked,
+    ChannelError,
+    ChannelPermanentError,
+    ChannelRetryAfter,
+    ChannelTemporaryError,
+)
+from bot.channels.telegram.inbound import CHANNEL, Inbound, to_inbound
+from bot.channels.telegram.processor import PerUserUpdateProcessor
+from bot.channels.telegram.render import Markup, Outgoing, render
+from bot.messages import ChannelEvents, MessageHandler, Reply
+from bot.messages import Response as BotResponse
+
+logger = logging.getLogger(__name__)
+
+# Opt in to python-telegram-bot's coming time periods as `timedelta`: without it, 22.x warns
+# (PTBDeprecationWarning) every time it builds a RetryAfter, i.e. on every flood-control answer.
+os.environ.setdefault("PTB_TIMEDELTA", "true")
+
+WEBHOOK_PATH = "/hooks/telegram"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
+ALLOWED_UPDATES = ("message", "callback_query", "my_chat_member")
+_SECRET_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")
+_T = TypeVar("_T")
+CommandSource = Callable[[str], Sequence[tuple[str, str]]]
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """How answers to citizens are retried.
+
+    Flood control (`RetryAfter`) is waited out when it asks for at most `max_retry_after`
+    seconds; network errors and timeouts are retried with exponential backoff from `backoff`.
+    `attempts` counts the first try.
+    """
+
+    attempts: int = 4
+    backoff: float = 0.5
+    max_retry_after: float = 60.0
+
+
+def default_commands(language: str) -> Sequence[tuple[str, str]]:
+    """The core's command menu in `language`."""
+    from bot.handlers.commands import command_descriptions
+
+    return command_descriptions(language)
+
+
+class TelegramChannel:
+    """Serves citizens on Telegram and pushes messages to them (a `bot.channels.base.Sender`).
+
+    With `webhook_url` set, `start` registers the webhook (with `webhook_secret`) and updates
+    arrive through `routes()`, which the project's web app mounts; otherwise `start` deletes
+    any webhook and long-polls. `api_url` is the Bot API server (``https://api.telegram.org``,
+    a local Bot API server, or a fake in tests).
+
+    `max_concurrency` updates are processed at once, one user's in order; 1 means
+    python-telegram-bot's default (one update at a time). Bot API calls share
+    `connection_pool_size` connections: Telegram lets a bot send about 30 messages/s, so a few
+    connections suffice, and httpcore's cost per request grows with the pool. `poll_timeout`
+    is the long-polling wait; `retry` how answers are retried; `commands` gives the command
+    menu per language (None: leave the menu alone).
+    """
+
+    def __init__(
+        self,
+        token: str,
+        api_url: str,
+        handler: MessageHandler,
+        events: ChannelEvents,
+        *,
+        webhook_url: str | None = None,
+        webhook_secret: str | None = None,
+        max_concurrency: int = 256,
+        poll_timeout: float = 10.0,
+        connection_pool_size: int = 8,
+        retry: RetryPolicy | None = None,
+        commands: CommandSource | None = default_commands,
+    ) -> None:
+        if webhook_url is not None and webhook_secret is None:
+            raise ValueError("a Telegram webhook needs a secret token")
+        if webhook_secret is not None and not _SECRET_RE.fullmatch(webhook_secret):
+            raise ValueError("the webhook secret must be 1-256 characters of A-Z a-z 0-9 _ -")
+        if max_concurrency < 1:
+            raise ValueError("max_concurrency must be at least 1")
+        self._token = token
+        self._api_url = api_url.rstrip("/")
+        self._handler = handler
+        self._events = events
+        self._webhook_url = webhook_url
+        self._webhook_secret = webhook_secret
+        self._max_concurrency = max_concurrency
+        self._poll_timeout = poll_timeout
+        self._connection_pool_size = connection_pool_size
+        self._api_slots = asyncio.Semaphore(connection_pool_size)
+        self._retry = retry or RetryPolicy()
+        self._commands = commands
+        self._app: Application[Any, Any, Any, Any, Any, Any] | None = None
+        self._keyboard_open: set[int] = set()  # chats showing our contact keyboard
+
+    # ----------------------------------------------------------------- lifecycle
+
+    @property
+    def mode(self) -> str:
+        """``"webhook"`` or ``"polling"``."""
+        return "webhook" if self._webhook_url else "polling"
+
+    @property
+    def bot_username(self) -> str | None:
+        """The bot's username, known once started."""
+        return self._app.bot.username if self._app is not None and self._app.running else None
+
+    async def start(self) -> None:
+        """Connect to the Bot API, register the commands, then set the webhook or poll."""
+        builder = (
+            Application.builder()
+            .token(self._token)
+            .base_url(f"{self._api_url}/bot")
+            .base_file_url(f"{self._api_url}/file/bot")
+            .concurrent_updates(
+                # 1: python-telegram-bot's default, one update at a time (benchmark baseline)
+                PerUserUpdateProcessor(self._max_concurrency) if self._max_concurrency > 1 else 1
+            )
+            .connection_pool_size(self._connection_pool_size)
+            .pool_timeout(30.0)
+            .job_queue(None)
+        )
+        if self._webhook_url is not None:
+            builder = builder.updater(None)
+        app = builder.build()
+        app.add_handler(TypeHandler(Update, self._on_update))
+        app.add_error_handler(self._on_error)
+        await app.initialize()
+        self._app = app  # before updates can arrive
+        try:
+            await self._set_commands(app)
+            await app.start()
+            if self._webhook_url is not None:
+                await self._call(
+                    lambda: app.bot.set_webhook(
+                        self._webhook_url or "",
+                        secret_token=self._webhook_secret,
+                        allowed_updates=list(ALLOWED_UPDATES),
+                        max_connections=40,  # Telegram's default; each POST is short
+                    )
+                )
+                logger.info("telegram: webhook set, waiting for updates")
+            else:
+                assert app.updater is not None
+                # start_polling deletes any webhook first (Telegram refuses getUpdates otherwise).
+                await app.updater.start_polling(
+                    poll_interval=0.0,
+                    timeout=timedelta(seconds=self._poll_timeout),
+                    allowed_updates=list(ALLOWED_UPDATES),
+                )
+                logger.info("telegram: long polling")
+        except BaseException:
+            self._app = None
+            await self._shutdown(app)
+            raise
+
+    async def stop(self) -> None:
+        """Stop polling, let the updates in progress finish, and close the connections."""
+        app = self._app
+        if app is None:
+            return
+        try:
+            await self._shutdown(app)
+        finally:
+            self._app = None
+
+    @staticmethod
+    async def _shutdown(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+        if app.updater is not None and app.updater.running:
+            await app.updater.stop()
+        if app.running:
+            await app.stop()
+        await app.shutdown()
+
+    async def _set_commands(self, app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+        if self._commands is None:
+            return
+        for language, code in (("vi", None), ("en", "en")):
+            commands = [
+                BotCommand(name.removeprefix("/").lower(), description)
+                for name, description in self._commands(language)
+            ]
+            await self._call(partial(app.bot.set_my_commands, commands, language_code=code))
+
+    # ----------------------------------------------------------------- webhook
+
+    def routes(self) -> list[BaseRoute]:
+        """``POST /hooks/telegram``: Telegram's webhook calls, checked against the secret."""
+        return [Route(WEBHOOK_PATH, self._webhook, methods=["POST"])]
+
+    async def _webhook(self, request: Request) -> Response:
+        given = request.headers.get(SECRET_HEADER)
+        expected = self._webhook_secret
+        if (
+            expected is None
+            or given is None
+            or not hmac.compare_digest(given.encode(), expected.encode())
+        ):
+            return PlainTextResponse("forbidden", status_code=403)
+        app = self._app
+        if app is None or not app.running:
+            return PlainTextResponse("not ready", status_code=503)
+        try:
+            data = await request.json()
+            if not isinstance(data, dict):
+                raise ValueError("an update is a JSON object")
+            update = Update.de_json(data, app.bot)
+        except Exception:  # any malformed body; Telegram itself never sends one
+            logger.warning("telegram: malformed webhook body refused")
+            return PlainTextResponse("bad update", status_code=400)
+        await app.update_queue.put(update)
+        return Response(status_code=200)
+
+    # ----------------------------------------------------------------- updates
+
+    async def _on_update(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        if update.my_chat_member is not None:
+            await self._on_member_change(update.my_chat_member)
+            return
+        app = self._app
+        inbound = to_inbound(update, app.bot.username if app is not None else None)
+        if inbound is None:
+            logger.debug("telegram: update %s ignored", update.update_id)
+            return
+        response = BotResponse()
+        if inbound.incoming is not None:
+            try:
+                response = await self._handler(inbound.incoming)
+            except Exception:
+                logger.exception("telegram: the message handler failed")
+        try:
+            await self._answer(inbound, response)
+        except ChannelBlocked:
+            await self._events.user_blocked(CHANNEL, str(inbound.chat_id))
+        except ChannelError as exc:
+            logger.warning("telegram: answer not delivered: %s", exc)
+
+    async def _on_member_change(self, change: ChatMemberUpdated) -> None:
+        """In a private chat, "kicked" means the user blocked the bot."""
+        if (
+            change.chat.type == ChatType.PRIVATE
+            and change.new_chat_member.status == ChatMemberStatus.BANNED
+        ):
+            await self._events.user_blocked(CHANNEL, str(change.chat.id))
+
+    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        update_id = update.update_id if isinstance(update, Update) else None
+        logger.error(
+            "telegram: error while processing update %s", update_id, exc_info=context.error
+        )
+
+    async def _answer(self, inbound: Inbound, response: BotResponse) -> None:
+        """Deliver the response to an update; a button press is always acknowledged."""
+        app = self._require_app()
+        if inbound.callback_query_id is not None:
+            query_id, notice = inbound.callback_query_id, response.notice
+            try:
+                await self._call(lambda: app.bot.answer_callback_query(query_id, text=notice))
+            except ChannelPermanentError:
+                logger.info("telegram: callback query too old to answer")
+        edit_id = inbound.message_id if inbound.callback_query_id is not None else None
+        await self._deliver(inbound.chat_id, response.replies, response.language, edit_id)
+
+    async def _deliver(
+        self,
+        chat_id: int,
+        replies: Sequence[Reply],
+        language: str,
+        edit_id: int | None = None,
+        *,
+        retry: bool = True,
+    ) -> None:
+        """Send (or edit in place) `replies`, removing a contact keyboard left open."""
+        steps: list[tuple[bool, Outgoing]] = []  # (edit the pressed message?, message)
+        may_edit = edit_id is not None
+        for reply in replies:
+            messages = render(reply, language)
+            if messages and reply.edit and may_edit and not reply.request_phone:
+                steps.append((True, messages[0]))
+                messages, may_edit = messages[1:], False
+            steps.extend((False, message) for message in messages)
+        if chat_id in self._keyboard_open:
+            steps = _with_keyboard_removal(steps)
+        for is_edit, message in steps:
+            if (
+                is_edit
+                and edit_id is not None
+                and await self._edit(chat_id, edit_id, message, retry=retry)
+            ):
+                continue
+            try:
+                await self._send(chat_id, message.text, message.markup, retry=retry)
+            except ChannelPermanentError as exc:
+                if not retry:
+                    raise
+                logger.warning("telegram: message refused: %s", exc)
+                continue
+            if isinstance(message.markup, ReplyKeyboardMarkup):
+                self._keyboard_open.add(chat_id)
+            elif isinstance(message.markup, ReplyKeyboardRemove):
+                self._keyboard_open.discard(chat_id)
+
+    async def _send(self, chat_id: int, text: str, markup: Markup | None, *, retry: bool) -> None:
+        app = self._require_app()
+        await self._call(
+            lambda: app.bot.send_message(chat_id, text, reply_markup=markup), retry=retry
+        )
+
+    async def _edit(self, chat_id: int, message_id: int, message: Outgoing, *, retry: bool) -> bool:
+        """Replace the text of the message whose button was pressed; False if Telegram won't."""
+        app = self._require_app()
+        try:
+            await self._call(
+                lambda: app.bot.edit_message_text(
+                    message.text,
+                    chat_id=chat_id,
+                    message_id=message_id,
+                    reply_markup=message.inline,
+                ),
+                retry=retry,
+            )
+        except ChannelPermanentError as exc:
+            if "not modified" in str(exc).lower():
+                return True
+            logger.info("telegram: edit refused (%s), sending instead", exc)
+            return False
+        return True
+
+    # ----------------------------------------------------------------- pushes
+
+    async def send(self, channel_user_id: str, replies: Sequence[Reply]) -> None:
+        """Push `replies` to a user (see `bot.channels.base.Sender`); no retries here."""
+        try:
+            chat_id = int(channel_user_id)
+        except ValueError:
+            raise ChannelPermanentError("not a Telegram user id") from None
+        await self._deliver(chat_id, replies, "vi", retry=False)
+
+    # ----------------------------------------------------------------- Bot API calls
+
+    def _require_app(self) -> Application[Any, Any, Any, Any, Any, Any]:
+        if self._app is None:
+            raise RuntimeError("the Telegram channel is not started")
+        return self._app
+
+    async def _call(self, request: Callable[[], Awaitable[_T]], *, retry: bool = True) -> _T:
+        """Make a Bot API call, retried per the policy; errors mapped to channel errors."""
+        policy = self._retry
+        attempt = 0
+        while True:
+            attempt += 1
+            last = attempt >= policy.attempts or not retry
+            try:
+                # Wait here rather than in httpcore's pool, whose queue costs O(n²) to scan.
+                async with self._api_slots:
+                    return await request()
+            except RetryAfter as exc:
+                wait = retry_seconds(exc)
+                if last or wait > policy.max_retry_after:
+                    raise ChannelRetryAfter(wait) from exc
+                logger.info("telegram: flood control, waiting %.1f s", wait)
+                await asyncio.sleep(wait)
+            except Forbidden as exc:
+                raise ChannelBlocked(str(exc)) from exc
+            except BadRequest as exc:
+                if "chat not found" in str(exc).lower():
+                    raise ChannelBlocked(str(exc)) from exc
+                raise ChannelPermanentError(str(exc)) from exc
+            except NetworkError as exc:  # includes TimedOut; BadRequest is handled above
+                if last:
+                    raise ChannelTemporaryError(str(exc)) from exc
+                wait = policy.backoff * 2 ** (attempt - 1)
+                logger.info("telegram: %s, retrying in %.1f s", type(exc).__name__, wait)
+                await asyncio.sleep(wait)
+            except (ChatMigrated, TelegramError) as exc:
+                raise ChannelPermanentError(str(exc)) from exc
+
+
+def _with_keyboard_removal(steps: list[tuple[bool, Outgoing]]) -> list[tuple[bool, Outgoing]]:
+    """`steps` with one sent message carrying ReplyKeyboardRemove, where Telegram allows it.
+
+    A message carries one keyboard: the removal goes on the first message sent without one;
+    failing that, the first message with an inline keyboard and several paragraphs is split
+    after its first paragraph, which carries the removal. Otherwise (or when the answer shows
+    the contact keyboard again) nothing changes and a later answer removes the keyboard.
+    """
+    sent = [message for is_edit, message in steps if not is_edit]
+    if any(isinstance(message.markup, ReplyKeyboardMarkup) for message in sent):
+        return steps
+    for index, (is_edit, message) in enumerate(steps):
+        if not is_edit and message.markup is None:
+            changed = Outgoing(message.text, ReplyKeyboardRemove())
+            return [*steps[:index], (False, changed), *steps[index + 1 :]]
+    for index, (is_edit, message) in enumerate(steps):
+        head, separator, tail = message.text.partition("\n\n")
+        if not is_edit and separator and head.strip() and tail.strip():
+            split = [
+                (False, Outgoing(head, ReplyKeyboardRemove())),
+                (False, Outgoing(tail, message.markup)),
+            ]
+            return [*steps[:index], *split, *steps[index + 1 :]]
+    return steps
+
+
+def retry_seconds(exc: RetryAfter) -> float:
+    """The wait a `RetryAfter` asks for, in seconds (without python-telegram-bot's warning)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        value = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
