@@ -285,6 +285,12 @@ class OutboxRepository(Protocol):
         """Cancel unsent notices of `kinds` about a dossier (e.g. reminders once returned)."""
         ...
 
+    async def cancel_for_user(
+        self, user_id: int, *, dossier_code: str | None = None, now: datetime
+    ) -> int:
+        """Cancel the user's unsent notices about one dossier, or all of them ("stop")."""
+        ...
+
 
 class UnitOfWork(Protocol):
     """One database transaction with the repositories bound to it.

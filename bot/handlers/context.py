@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -80,3 +81,16 @@ class Context:
     def case_api(self) -> CaseApi:
         """The case system."""
         return self.deps.case_api
+
+
+async def load_user(
+    uow: UnitOfWork, incoming: Incoming, *, language: str, now: datetime
+) -> ChatUser:
+    """The sender, created on first contact; a blocked user who writes again is unblocked."""
+    user = await uow.users.get_or_create(
+        incoming.channel, incoming.user_id, language=language, now=now
+    )
+    if user.blocked:  # they write to us, so they have unblocked the bot
+        await uow.users.set_blocked(user.id, False)
+        user = dataclasses.replace(user, blocked=False)
+    return user

@@ -5,17 +5,18 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 
 from bot.domain.codes import DossierCode, InvalidCode, parse_code
 from bot.domain.dossier import Dossier
 from bot.handlers import payloads
 from bot.handlers.common import case_system_busy, expired_button, respond
-from bot.handlers.context import Context
+from bot.handlers.context import Context, Dependencies, load_user
 from bot.handlers.limits import Limit, minutes_text, take
 from bot.handlers.payloads import Action
 from bot.handlers.render import render_dossier
-from bot.messages import Button, Reply, Response
-from bot.ports import CaseApiUnavailable, DossierNotFound
+from bot.messages import Button, Incoming, Reply, Response
+from bot.ports import CaseApiUnavailable, DossierNotFound, UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -111,27 +112,52 @@ class _Allowed:
 async def _count_and_check(
     ctx: Context, codes: list[DossierCode]
 ) -> tuple[list[_Allowed], int | None]:
-    """One transaction before any network call: count the lookups against the user's limits
-    and note which dossiers the user owns and follows."""
+    """Count the lookups against the user's limits and note which dossiers they own."""
+    async with ctx.tx() as uow:
+        return await _count_and_check_in(uow, ctx, codes)
+
+
+async def _count_and_check_in(
+    uow: UnitOfWork, ctx: Context, codes: list[DossierCode]
+) -> tuple[list[_Allowed], int | None]:
     allowed: list[_Allowed] = []
     wait: int | None = None
-    async with ctx.tx() as uow:
-        for code in codes:
-            wait = await take(uow.rate_limits, lookup_limits(ctx), ctx.now)
-            if wait is not None:
-                break
-            owned = await uow.owners.find(ctx.user.id, str(code))
-            allowed.append(
-                _Allowed(str(code), owned is not None, owned is not None and owned.subscribed)
-            )
+    for code in codes:
+        wait = await take(uow.rate_limits, lookup_limits(ctx), ctx.now)
+        if wait is not None:
+            break
+        owned = await uow.owners.find(ctx.user.id, str(code))
+        allowed.append(
+            _Allowed(str(code), owned is not None, owned is not None and owned.subscribed)
+        )
     return allowed, wait
+
+
+async def lookup_message(
+    deps: Dependencies, incoming: Incoming, codes: list[DossierCode], now: datetime
+) -> Response:
+    """Answer a message containing dossier codes, the service's hot path: the user, the
+    lookup limits and the ownerships in ONE transaction, then the case API, then the answer."""
+    shown = codes[: deps.config.max_codes_per_message]
+    async with deps.uow_factory() as uow:
+        user = await load_user(uow, incoming, language=deps.config.default_language, now=now)
+        ctx = Context(incoming=incoming, user=user, deps=deps, now=now)
+        allowed, wait = await _count_and_check_in(uow, ctx, shown)
+        await uow.commit()
+    return await _answer(ctx, codes, allowed, wait)
 
 
 async def lookup_codes(ctx: Context, codes: list[DossierCode]) -> Response:
     """Answer a message that contained one or more dossier codes."""
+    allowed, wait = await _count_and_check(ctx, codes[: ctx.config.max_codes_per_message])
+    return await _answer(ctx, codes, allowed, wait)
+
+
+async def _answer(
+    ctx: Context, codes: list[DossierCode], allowed: list[_Allowed], wait: int | None
+) -> Response:
     _ = ctx._
     limit = ctx.config.max_codes_per_message
-    allowed, wait = await _count_and_check(ctx, codes[:limit])
     found = await asyncio.gather(*(fetch(ctx, item.code) for item in allowed))
     replies = [
         Reply(result)

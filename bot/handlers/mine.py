@@ -67,6 +67,7 @@ async def unsubscribe_all(ctx: Context, _argument: str) -> Response:
     """Stop every notice."""
     async with ctx.tx() as uow:
         count = await uow.subscriptions.unsubscribe_all(ctx.user.id)
+        await uow.outbox.cancel_for_user(ctx.user.id, now=ctx.now)
     return text(
         ctx,
         ctx._(

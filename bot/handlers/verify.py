@@ -226,6 +226,7 @@ async def unsubscribe(ctx: Context, argument: str) -> Response:
         return expired_button(ctx)
     async with ctx.tx() as uow:
         stopped = await uow.subscriptions.unsubscribe(ctx.user.id, code)
+        await uow.outbox.cancel_for_user(ctx.user.id, dossier_code=code, now=ctx.now)
     if not stopped:
         return expired_button(ctx)
     notice = ctx._("🔕 No more notices about dossier {code}.").format(code=code)

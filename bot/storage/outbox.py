@@ -158,6 +158,26 @@ class SqlOutboxRepository:
         )
         return max(result.rowcount, 0)
 
+    async def cancel_for_user(
+        self, user_id: int, *, dossier_code: str | None = None, now: datetime
+    ) -> int:
+        """Cancel the user's unsent notices about one dossier, or about every dossier.
+
+        "Stop notices" ends the subscription, so no new notice is queued; this stops the ones
+        already queued for later (reminders, a survey invitation).
+        """
+        about = (
+            outbox.c.dossier_code.is_not(None)
+            if dossier_code is None
+            else outbox.c.dossier_code == dossier_code
+        )
+        result = await self._conn.execute(
+            update(outbox)
+            .where(outbox.c.user_id == user_id, outbox.c.state.in_(PENDING_STATES), about)
+            .values(state="cancelled", lease_until=None, next_attempt_at=now)
+        )
+        return max(result.rowcount, 0)
+
     # ------------------------------------------------------------------ claiming
 
     async def claim(

@@ -112,3 +112,35 @@ async def test_forged_deep_link_is_refused(world: World) -> None:
     screen = await world.citizen().says(f"/start {payload}")
     assert "Đường dẫn không hợp lệ" in screen
     assert "Người nộp" not in screen
+
+
+async def test_stopping_notices_also_cancels_queued_reminders(world: World) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import select
+
+    from bot.ports import Notice
+    from bot.storage.tables_outbox import outbox
+
+    citizen = world.citizen()
+    sample = world.samples["ready"]
+    await citizen.says(sample.code)
+    await citizen.presses(Action.VERIFY)
+    await citizen.says(sample.pin)
+    now = datetime.now(UTC)
+    async with world.runtime.uow_factory() as uow:
+        user = await uow.users.get_or_create("console", "citizen-1", language="vi", now=now)
+        reminder = Notice(
+            user_id=user.id,
+            kind="reminder",
+            dedup_key=f"test-reminder:{sample.code}",
+            dossier_code=sample.code,
+            not_before=now + timedelta(days=3),
+        )
+        assert await uow.outbox.enqueue(reminder, now=now)
+        await uow.commit()
+    screen = await citizen.presses(Action.UNSUBSCRIBE)
+    assert "🔔 Nhận thông báo" in screen  # the button now offers to start again
+    async with world.runtime.engine.connect() as conn:
+        states = (await conn.execute(select(outbox.c.state))).scalars().all()
+    assert states == ["cancelled"]

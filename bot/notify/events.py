@@ -1,0 +1,101 @@
+"""``POST /hooks/case-events``: dossier changes pushed by the case system (design §4).
+
+The body is ``{"events": [{"id": str, "dossier": Dossier}, …]}``, signed with
+``X-Motcua-Signature: sha256=<hex HMAC-SHA256(shared secret, raw body)>``. A bad or missing
+signature is answered 401 and nothing is processed; a malformed body 400. Event ids already
+processed are acknowledged and ignored. Accepted events go through the watcher's rule path
+(`Watcher.ingest_events`) in one transaction, so a 200 means they are safely stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+from collections.abc import Sequence
+from typing import Protocol
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import BaseRoute, Route
+
+from bot.domain.dossier import Dossier
+from bot.notify.watcher import IngestReport
+
+SIGNATURE_HEADER = "X-Motcua-Signature"
+PATH = "/hooks/case-events"
+MAX_BODY_BYTES = 8 * 1024 * 1024
+MAX_EVENTS = 5000
+
+log = logging.getLogger(__name__)
+
+
+class EventSink(Protocol):
+    """Where verified events go (`bot.notify.watcher.Watcher`)."""
+
+    async def ingest_events(self, events: Sequence[tuple[str, Dossier]]) -> IngestReport: ...
+
+
+class _Event(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    id: str = Field(min_length=1, max_length=128)
+    dossier: Dossier
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    events: list[_Event] = Field(max_length=MAX_EVENTS)
+
+
+def signature(secret: str, body: bytes) -> str:
+    """The header value that signs `body` under `secret`: ``sha256=<hex>``."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def signature_valid(secret: str, body: bytes, header: str | None) -> bool:
+    """Whether `header` is the signature of `body` (compared in constant time)."""
+    if not header or not secret:
+        return False
+    return hmac.compare_digest(header.strip().encode(), signature(secret, body).encode())
+
+
+def routes(sink: EventSink, secret: str, *, path: str = PATH) -> list[BaseRoute]:
+    """The case-event webhook route, to mount on the bot's web server."""
+    if not secret:
+        raise ValueError("the case-events webhook needs a shared secret")
+
+    async def case_events(request: Request) -> JSONResponse:
+        declared = request.headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+            return JSONResponse({"error": "too_large"}, status_code=413)
+        body = await request.body()
+        if len(body) > MAX_BODY_BYTES:
+            return JSONResponse({"error": "too_large"}, status_code=413)
+        if not signature_valid(secret, body, request.headers.get(SIGNATURE_HEADER)):
+            log.warning("case events: refused a request with a bad or missing signature")
+            return JSONResponse({"error": "bad_signature"}, status_code=401)
+        try:
+            parsed = _Body.model_validate_json(body)
+        except ValidationError as error:
+            log.warning("case events: malformed body (%d problems)", error.error_count())
+            return JSONResponse({"error": "malformed"}, status_code=400)
+        try:
+            report = await sink.ingest_events([(e.id, e.dossier) for e in parsed.events])
+        except (SQLAlchemyError, OSError):
+            # The sender retries the same batch; the event ids make that harmless.
+            log.exception("case events: could not store %d events", len(parsed.events))
+            return JSONResponse({"error": "unavailable"}, status_code=503)
+        if report.accepted:
+            log.info(
+                "case events: %d accepted, %d repeats ignored, %d notices queued",
+                report.accepted,
+                report.duplicates,
+                report.queued,
+            )
+        return JSONResponse({"accepted": report.accepted, "duplicates": report.duplicates})
+
+    return [Route(path, case_events, methods=["POST"])]

@@ -1,0 +1,320 @@
+"""The texts of the watcher's notices, in the user's language at send time.
+
+One renderer per kind queued by `bot.notify.rules`: a status kind (received, not_accepted,
+supplement_required, payment_required, withdrawn, stopped, ready, returned), "extension",
+"overdue" and "reminder". Their params are what the rules put there: the dossier code,
+procedure and agency names, dates as ISO strings, and the kind's own details (note, fee,
+pickup place and hours, delivery). These notices go only to subscribers, who are verified
+owners, so owner-only details (note, fee, pickup) may appear (design §6).
+
+Importing this module registers the renderers with `bot.notify.rendering`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from bot.handlers import payloads
+from bot.handlers.payloads import Action
+from bot.i18n import Gettext, format_date, format_money
+from bot.messages import Button, Reply
+from bot.notify.rendering import RenderContext, register
+
+Params = Mapping[str, Any]
+
+
+def _date(params: Params, key: str, ctx: RenderContext) -> str | None:
+    value = params.get(key)
+    if not value:
+        return None
+    return format_date(datetime.fromisoformat(str(value)), ctx.tz)
+
+
+def _headline(params: Params) -> str:
+    """ "<code> (<procedure>)", the way every notice names its dossier."""
+    procedure = params.get("procedure")
+    return f"{params['code']} ({procedure})" if procedure else str(params["code"])
+
+
+def _buttons(params: Params, _: Gettext, *, follow: bool) -> tuple[tuple[Button, ...], ...]:
+    """A refresh button and, while the dossier is followed, one to stop its notices."""
+    code = str(params["code"])
+    try:
+        row = [Button(_("🔄 Refresh"), payloads.make(Action.LOOKUP, code))]
+        if follow:
+            row.append(Button(_("🔕 Stop notices"), payloads.make(Action.UNSUBSCRIBE, code)))
+    except ValueError:  # a code too long for a button payload: the text alone still helps
+        return ()
+    return (tuple(row),)
+
+
+def _reply(lines: Sequence[str | None], params: Params, _: Gettext, *, follow: bool) -> Reply:
+    text = "\n".join(line for line in lines if line)
+    return Reply(text=text, buttons=_buttons(params, _, follow=follow))
+
+
+def _bring(_: Gettext) -> str:
+    return _("Please bring the receipt (appointment slip) and your ID card.")
+
+
+def _pickup_lines(params: Params, _: Gettext) -> list[str | None]:
+    place, hours = params.get("place"), params.get("hours")
+    if not place:
+        agency = params.get("agency") or ""
+        return [_("Pickup place: the one-stop-shop counter of {agency}").format(agency=agency)]
+    return [
+        _("Pickup place: {place}").format(place=place),
+        _("Opening hours: {hours}").format(hours=hours) if hours else None,
+    ]
+
+
+def _final(_: Gettext) -> str:
+    return _("You will get no more notices about this dossier.")
+
+
+@register("received")
+def render_received(params: Params, ctx: RenderContext) -> Sequence[Reply]:
+    """The dossier was received, with the appointment date."""
+    _ = ctx._
+    due = _date(params, "due_at", ctx)
+    return [
+        _reply(
+            [
+                _("📥 Dossier {dossier} has been received by {agency}.").format(
+                    dossier=_headline(params), agency=params.get("agency", "")
+                ),
+                _("Appointment date for the result: {date}.").format(date=due) if due else None,
+            ],
+            params,
+            _,
+            follow=True,
+        )
+    ]
+
+
+@register("not_accepted")
+def render_not_accepted(params: Params, ctx: RenderContext) -> Sequence[Reply]:
+    """The dossier was not accepted, with the reason; the subscription ends."""
+    _ = ctx._
+    note = params.get("note")
+    return [
+        _reply(
+            [
+                _("⛔ Dossier {dossier} was not accepted by {agency}.").format(
+                    dossier=_headline(params), agency=params.get("agency", "")
+                ),
+                _("Reason: {reason}").format(reason=note) if note else None,
+                _final(_),
+            ],
+            params,
+            _,
+            follow=False,
+        )
+    ]
+
+
+@register("supplement_required")
+def render_supplement_required(params: Params, ctx: RenderContext) -> Sequence[Reply]:
+    """Urgent: the citizen must bring or send more papers (the note says which)."""
+    _ = ctx._
+    note = params.get("note")
+    return [
+        _reply(
+            [
+                _("📎 URGENT: dossier {dossier} needs more documents.").format(
+                    dossier=_headline(params)
+                ),
+                _("What to add: {note}").format(note=note) if note else None,
+                _("Please bring or send them to {agency} as soon as possible.").format(
+                    agency=params.get("agency", "")
+                ),
+            ],
+            params,
+            _,
+            follow=True,
+        )
+    ]
+
+
+@register("payment_required")
+def render_payment_required(params: Params, ctx: RenderContext) -> Sequence[Reply]:
+    """Urgent: a fee (financial obligation) must be paid before processing continues."""
+    _ = ctx._
+    fee, note = params.get("fee"), params.get("note")
+    if isinstance(fee, int):
+        first = _("💳 URGENT: dossier {dossier} is waiting for you to pay {amount} VND.").format(
+            dossier=_headline(params), amount=format_money(fee, ctx.language)
+        )
+    else:
+        first = _("💳 URGENT: dossier {dossier} is waiting for you to pay a fee.").format(
+            dossier=_headline(params)
+        )
+    return [
+        _reply(
+            [
+                first,
+                note,
+                _("Processing continues once the payment is made."),
+            ],
+            params,
+            _,
+            follow=True,
+        )
+    ]
+
+
+@register("withdrawn")
+def render_withdrawn(params: Params, ctx: RenderContext) -> Sequence[Reply]:
+    """Confirmation that the dossier was withdrawn; the subscription ends."""
+    _ = ctx._
+    return [
+        _reply(
+            [
+                _("↩️ Dossier {dossier} has been withdrawn at your request.").format(
+                    dossier=_headline(params)
+                ),
+                _final(_),
+            ],
+            params,
+            _,
+            follow=False,
+        )
+    ]
+
+
+@register("stopped")
+def render_stopped(params: Params, ctx: RenderContext) -> Sequence[Reply]:
+    """Processing was stopped, with the reason; the subscription ends."""
+    _ = ctx._
+    note = params.get("note")
+    return [
+        _reply(
+            [
+                _("⛔ Processing of dossier {dossier} has been stopped.").format(
+                    dossier=_headline(params)
+                ),
+                _("Reason: {reason}").format(reason=note) if note else None,
+                _final(_),
+            ],
+            params,
+            _,
+            follow=False,
+        )
+    ]
+
+
+@register("ready")
+def render_ready(params: Params, ctx: RenderContext) -> Sequence[Reply]:
+    """The result is ready: where and when to collect it and what to bring, or the post."""
+    _ = ctx._
+    if params.get("delivery") == "post":
+        lines: list[str | None] = [
+            _(
+                "📮 The result of dossier {dossier} is ready and is being sent to you by post."
+            ).format(dossier=_headline(params)),
+            _("You do not need to come to the office."),
+        ]
+    else:
+        lines = [
+            _("✅ The result of dossier {dossier} is ready for pickup.").format(
+                dossier=_headline(params)
+            ),
+            *_pickup_lines(params, _),
+            _bring(_),
+        ]
+    return [_reply(lines, params, _, follow=True)]
+
+
+@register("returned")
+def render_returned(params: Params, ctx: RenderContext) -> Sequence[Reply]:
+    """Thanks for collecting the result; the subscription ends."""
+    _ = ctx._
+    return [
+        _reply(
+            [
+                _("🎉 You have received the result of dossier {dossier}.").format(
+                    dossier=_headline(params)
+                ),
+                _("Thank you for using the public services of {agency}!").format(
+                    agency=params.get("agency", "")
+                ),
+                _final(_),
+            ],
+            params,
+            _,
+            follow=False,
+        )
+    ]
+
+
+@register("extension")
+def render_extension(params: Params, ctx: RenderContext) -> Sequence[Reply]:
+    """The agency's apology and the new appointment date."""
+    _ = ctx._
+    new, previous, note = (
+        _date(params, "due_at", ctx),
+        _date(params, "previous_due_at", ctx),
+        params.get("note"),
+    )
+    return [
+        _reply(
+            [
+                _("🗓 {agency} apologises: dossier {dossier} needs more time.").format(
+                    agency=params.get("agency", ""), dossier=_headline(params)
+                ),
+                _("New appointment date: {date} (was {previous}).").format(
+                    date=new, previous=previous
+                ),
+                note,
+            ],
+            params,
+            _,
+            follow=True,
+        )
+    ]
+
+
+@register("overdue")
+def render_overdue(params: Params, ctx: RenderContext) -> Sequence[Reply]:
+    """The appointment date passed without a result (sent once per date)."""
+    _ = ctx._
+    return [
+        _reply(
+            [
+                _(
+                    "⏰ The appointment date {date} of dossier {dossier} has passed "
+                    "and the result is not ready yet."
+                ).format(date=_date(params, "due_at", ctx), dossier=_headline(params)),
+                _(
+                    "You will be told as soon as it is ready; you may also contact {agency} "
+                    "for details."
+                ).format(agency=params.get("agency", "")),
+            ],
+            params,
+            _,
+            follow=True,
+        )
+    ]
+
+
+@register("reminder")
+def render_reminder(params: Params, ctx: RenderContext) -> Sequence[Reply]:
+    """The result has been waiting for pickup since the ready date."""
+    _ = ctx._
+    return [
+        _reply(
+            [
+                _(
+                    "🔔 Reminder: the result of dossier {dossier} has been ready since {date} "
+                    "and has not been collected yet."
+                ).format(dossier=_headline(params), date=_date(params, "ready_at", ctx)),
+                *_pickup_lines(params, _),
+                _bring(_),
+            ],
+            params,
+            _,
+            follow=True,
+        )
+    ]

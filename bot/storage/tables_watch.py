@@ -1,0 +1,62 @@
+"""Tables of the watcher: the changes-feed cursor and leader lease, dossier snapshots, and the
+ids of pushed case events already processed.
+
+They are defined on the shared `bot.storage.tables.metadata`; migration ``0003_watch``
+creates them.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, Index, Integer, String, Table
+
+from bot.storage.tables import UTCDateTime, metadata
+
+# One row per key: "cursor" holds the changes-feed cursor in `value`; "leader" is the polling
+# lease on databases without advisory locks (SQLite): `holder` until `lease_until`.
+watch_state = Table(
+    "watch_state",
+    metadata,
+    Column("key", String(32), primary_key=True),
+    Column("value", String(255), nullable=True),
+    Column("holder", String(64), nullable=True),
+    Column("lease_until", UTCDateTime, nullable=True),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# The last state of every dossier the bot has seen in the changes feed or a pushed event.
+# The watcher compares each change with it; the timeliness report reads returned ones.
+dossier_snapshots = Table(
+    "dossier_snapshots",
+    metadata,
+    Column("code", String(64), primary_key=True),
+    Column("status", String(32), nullable=False),
+    Column("status_code", Integer, nullable=False),
+    Column("status_changed_at", UTCDateTime, nullable=False),
+    Column("agency_code", String(64), nullable=False),
+    Column("agency_name", String(255), nullable=False),
+    Column("procedure_code", String(64), nullable=False),
+    Column("procedure_name", String(500), nullable=False),
+    Column("field", String(255), nullable=False),
+    Column("received_at", UTCDateTime, nullable=True),
+    Column("due_at", UTCDateTime, nullable=True),
+    Column("original_due_at", UTCDateTime, nullable=True),
+    Column("returned_at", UTCDateTime, nullable=True),
+    Column("delivery", String(16), nullable=False),
+    Column("overdue_notified_at", UTCDateTime, nullable=True),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# The overdue sweep looks for passed appointment dates; the timeliness report for results
+# handed over in a period.
+Index("ix_dossier_snapshots_due_at", dossier_snapshots.c.due_at)
+Index("ix_dossier_snapshots_returned_at", dossier_snapshots.c.returned_at)
+
+processed_case_events = Table(
+    "processed_case_events",
+    metadata,
+    Column("id", String(128), primary_key=True),
+    Column("received_at", UTCDateTime, nullable=False),
+)
+
+# Old ids are purged by age.
+Index("ix_processed_case_events_received_at", processed_case_events.c.received_at)

@@ -1,0 +1,134 @@
+"""Only one process polls: the leader lock on both databases, and the scheduled watcher."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.domain.dossier import Dossier
+from bot.notify.watcher import (
+    WATCHER_LOCK_ID,
+    AdvisoryLeaderLock,
+    LeaseLeaderLock,
+    Watcher,
+    leader_lock_for,
+)
+from bot.ports import ChangesPage
+from bot.storage.engine import create_engine
+from bot.storage.uow import SqlUnitOfWorkFactory
+from tests.notify.watch_support import T0, FakeClock
+
+
+class CountingFeed:
+    """A changes feed with nothing new; counts the requests it answers."""
+
+    def __init__(self) -> None:
+        self.requests = 0
+        self.polled = asyncio.Event()
+
+    async def get_dossier(self, code: str) -> Dossier:
+        raise AssertionError("not used")
+
+    async def verify(self, code: str, **_: object) -> bool:
+        raise AssertionError("not used")
+
+    async def changes(self, cursor: str | None = None, limit: int = 500) -> ChangesPage:
+        self.requests += 1
+        self.polled.set()
+        items: Sequence[Dossier] = ()
+        return ChangesPage(items=items, cursor="c-1")
+
+
+async def test_the_sqlite_lease_passes_to_a_stand_by_only_when_it_lapses(
+    engine: AsyncEngine, database_backend: str
+) -> None:
+    clock = FakeClock(T0)
+    factory = SqlUnitOfWorkFactory(engine, clock)
+    first = LeaseLeaderLock(factory, clock, ttl=timedelta(seconds=30), holder="a")
+    second = LeaseLeaderLock(factory, clock, ttl=timedelta(seconds=30), holder="b")
+    assert await first.acquire()
+    assert not await second.acquire()
+    clock.advance(timedelta(seconds=20))
+    assert await first.acquire()  # renewed until T0 + 50 s
+    clock.advance(timedelta(seconds=20))
+    assert not await second.acquire()
+    clock.advance(timedelta(seconds=11))  # the leader died: its lease lapsed
+    assert await second.acquire()
+    assert not await first.acquire()
+    await second.release()
+    assert await first.acquire()
+
+
+@pytest.mark.postgres
+async def test_the_advisory_lock_passes_on_when_the_leader_connection_dies(
+    database_url: str, database_backend: str
+) -> None:
+    if database_backend != "postgresql":
+        pytest.skip("advisory locks are PostgreSQL's")
+    one, two = create_engine(database_url), create_engine(database_url)
+    try:
+        chosen = leader_lock_for(SqlUnitOfWorkFactory(one), FakeClock(), ttl=timedelta(1))
+        assert isinstance(chosen, AdvisoryLeaderLock)
+        leader, stand_by = AdvisoryLeaderLock(one), AdvisoryLeaderLock(two)
+        assert await leader.acquire()
+        assert await leader.acquire()
+        assert not await stand_by.acquire()
+        async with one.connect() as conn:
+            pids = await conn.execute(
+                # pg_locks covers the whole server: other databases may use the same key.
+                text(
+                    "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND objid = :key "
+                    "AND granted AND database = "
+                    "(SELECT oid FROM pg_database WHERE datname = current_database())"
+                ),
+                {"key": WATCHER_LOCK_ID},
+            )
+            (pid,) = pids.scalars()
+        async with two.connect() as conn:  # the leader's process dies: its session ends
+            await conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        assert await stand_by.acquire()
+        assert not await leader.acquire()  # notices it lost the lock, and stands by
+        await stand_by.release()
+        assert await leader.acquire()
+        await leader.release()
+    finally:
+        await one.dispose()
+        await two.dispose()
+
+
+async def test_the_started_watcher_polls_every_interval_and_stops(engine: AsyncEngine) -> None:
+    feed = CountingFeed()
+    factory = SqlUnitOfWorkFactory(engine, FakeClock(T0))
+    watcher = Watcher(factory, feed, factory.clock, poll_interval=0.2)
+    await watcher.start()
+    try:
+        async with asyncio.timeout(5):
+            await feed.polled.wait()  # the first cycle runs at once
+            while feed.requests < 3:  # noqa: ASYNC110 - counting cycles
+                await asyncio.sleep(0.05)
+    finally:
+        await watcher.stop()
+    settled = feed.requests
+    await asyncio.sleep(0.5)
+    assert feed.requests == settled
+
+
+async def test_a_stand_by_watcher_does_not_poll(engine: AsyncEngine) -> None:
+    feed = CountingFeed()
+    factory = SqlUnitOfWorkFactory(engine, FakeClock(T0))
+    leader = Watcher(factory, feed, factory.clock)
+    stand_by = Watcher(factory, feed, factory.clock)
+    try:
+        assert (await leader.poll_once()).leader
+        report = await stand_by.poll_once()
+        assert not report.leader
+        assert report.requests == 0
+        assert feed.requests == 1
+    finally:
+        await leader.stop()
+        await stand_by.stop()
