@@ -12,10 +12,10 @@ import re
 import unicodedata
 from collections.abc import Awaitable, Callable
 
-from bot.domain.codes import extract_codes, looks_like_code_attempt
+from bot.domain.codes import DossierCode, extract_codes, looks_like_code_attempt
 from bot.handlers import basics, lookup, mine, survey, verify
 from bot.handlers.common import expired_button
-from bot.handlers.context import Context, Dependencies
+from bot.handlers.context import Context, Dependencies, load_user
 from bot.handlers.payloads import Action, parse
 from bot.i18n import N_, gettext_for, normalize_language
 from bot.messages import Incoming, Reply, Response
@@ -79,15 +79,11 @@ class ChatCore:
         language = normalize_language(self._deps.config.default_language)
         try:
             now = self._deps.clock.now()
+            codes = self._plain_codes(incoming)
+            if codes:
+                return await lookup.lookup_message(self._deps, incoming, codes, now)
             async with self._deps.uow_factory() as uow:
-                user = await uow.users.get_or_create(
-                    incoming.channel,
-                    incoming.user_id,
-                    language=language,
-                    now=now,
-                )
-                if user.blocked:  # they write again, so they have unblocked the bot
-                    await uow.users.set_blocked(user.id, False)
+                user = await load_user(uow, incoming, language=language, now=now)
                 await uow.commit()
             language = user.language
             ctx = Context(incoming=incoming, user=user, deps=self._deps, now=now)
@@ -96,6 +92,17 @@ class ChatCore:
             log.exception("failed to handle a message on %s", incoming.channel)
             _ = gettext_for(language)
             return Response.of(Reply(_(APOLOGY)), language=language)
+
+    def _plain_codes(self, incoming: Incoming) -> list[DossierCode]:
+        """The codes in a plain text message (no button, command or oversized text)."""
+        if incoming.text is None or incoming.payload or incoming.phone or incoming.attachment:
+            return []
+        if len(incoming.text) > self._deps.config.max_text_length:
+            return []
+        text = clean_text(incoming.text)
+        if not text or text.startswith("/"):
+            return []
+        return extract_codes(text)
 
     async def _route(self, ctx: Context) -> Response:
         incoming = ctx.incoming

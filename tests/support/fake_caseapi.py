@@ -16,7 +16,7 @@ class Misbehaviour:
     """What the fake does on every request; change it between requests."""
 
     mode: str = "500"  # "500" | "503" | "html" | "wrong_json" | "hang"
-    hang_seconds: float = 30.0
+    hang_seconds: float = 3.0  # longer than any client deadline in the tests
     requests: int = 0
 
 
