@@ -56,7 +56,7 @@ async def run(_args: argparse.Namespace, settings: Settings) -> int:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    async with open_runtime(settings) as runtime, _serving(runtime) as channels:
+    async with open_runtime(settings) as runtime, serving(runtime) as channels:
         log.info("motcua is running (%s)", ", ".join(channels) or "no chat channel configured")
         await stop.wait()
         log.info("stopping")
@@ -64,7 +64,8 @@ async def run(_args: argparse.Namespace, settings: Settings) -> int:
 
 
 @contextlib.asynccontextmanager
-async def _serving(runtime: Runtime) -> AsyncIterator[list[str]]:
+async def serving(runtime: Runtime) -> AsyncIterator[list[str]]:
+    """Start every configured part around `runtime`; yield the chat channels served."""
     settings = runtime.settings
     parts = _Parts()
     async with parts.stack:

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.storage.repositories import user_key, window_start
 from bot.storage.tables import rate_limit_counters
 from bot.storage.uow import SqlUnitOfWorkFactory
-from tests.storage.helpers import row_count
+from tests.storage.helpers import T0, row_count
 
 # 10:00:30 UTC: half-way through a minute window.
 NOW = datetime(2025, 3, 14, 10, 0, 30, tzinfo=UTC)
@@ -118,8 +118,7 @@ async def test_uncommitted_hits_do_not_count(uow_factory: SqlUnitOfWorkFactory) 
 
 
 async def test_hit_many_counts_each_key_in_one_call(uow_factory: SqlUnitOfWorkFactory) -> None:
-    from tests.storage.helpers import T0 as start
-
+    start = T0
     async with uow_factory() as uow:
         first = await uow.rate_limits.hit_many([("a:m", 60), ("a:h", 3600)], now=start)
         second = await uow.rate_limits.hit_many([("a:m", 60), ("a:h", 3600)], now=start)
