@@ -211,11 +211,8 @@ async def subscribe(ctx: Context, argument: str) -> Response:
             await uow.subscriptions.subscribe(ctx.user.id, code, now=ctx.now)
     if not owner:
         return expired_button(ctx)
-    found = await fetch(ctx, code)
     notice = ctx._("🔔 You will be notified about dossier {code}.").format(code=code)
-    if isinstance(found, str):
-        return respond(ctx, notice=notice)
-    return respond(ctx, await show_dossier(ctx, found, edit=True), notice=notice)
+    return await _redrawn(ctx, code, notice)
 
 
 async def unsubscribe(ctx: Context, argument: str) -> Response:
@@ -230,6 +227,11 @@ async def unsubscribe(ctx: Context, argument: str) -> Response:
     if not stopped:
         return expired_button(ctx)
     notice = ctx._("🔕 No more notices about dossier {code}.").format(code=code)
+    return await _redrawn(ctx, code, notice)
+
+
+async def _redrawn(ctx: Context, code: str, notice: str) -> Response:
+    """`notice`, with the dossier's message redrawn (its buttons changed) where possible."""
     found = await fetch(ctx, code)
     if isinstance(found, str):
         return respond(ctx, notice=notice)

@@ -13,6 +13,8 @@ from telegram import (
     ReplyKeyboardRemove,
 )
 
+from bot.channels.text import is_contact_button
+from bot.channels.text import split_text as split_to_fit
 from bot.messages import Button, Reply
 
 logger = logging.getLogger(__name__)
@@ -44,42 +46,8 @@ def utf16_len(text: str) -> int:
 
 
 def split_text(text: str, limit: int = MAX_TEXT_UNITS) -> list[str]:
-    """`text` cut into pieces of at most `limit` UTF-16 units, at line or word boundaries.
-
-    A piece is cut at the last line break that fits, else at the last space, else wherever
-    the limit falls (one very long word). The separator at a cut is dropped.
-    """
-    pieces: list[str] = []
-    rest = text
-    while utf16_len(rest) > limit:
-        fit = _prefix_fitting(rest, limit)
-        window = rest[:fit]
-        cut = window.rfind("\n")
-        if cut <= 0:
-            cut = window.rfind(" ")
-        if cut <= 0:
-            pieces.append(window)
-            rest = rest[fit:]
-        else:
-            pieces.append(window[:cut].rstrip())
-            rest = rest[cut + 1 :]
-    pieces.append(rest)
-    return [piece for piece in pieces if piece.strip()]
-
-
-def _prefix_fitting(text: str, limit: int) -> int:
-    """The number of characters of `text` whose UTF-16 length is at most `limit`."""
-    units = 0
-    for index, char in enumerate(text):
-        units += 2 if ord(char) > 0xFFFF else 1
-        if units > limit:
-            return index
-    return len(text)
-
-
-def is_contact_button(button: Button) -> bool:
-    """Whether the button only labels the platform's "share my phone number" button."""
-    return button.payload == CONTACT_PAYLOAD or button.payload.startswith(CONTACT_PAYLOAD + ":")
+    """`text` cut into pieces of at most `limit` UTF-16 units, at line or word boundaries."""
+    return split_to_fit(text, limit, units=utf16_len)
 
 
 def inline_keyboard(rows: tuple[tuple[Button, ...], ...]) -> InlineKeyboardMarkup | None:

@@ -17,8 +17,9 @@ import logging
 import unicodedata
 from typing import Any
 
+from bot.channels.text import is_contact_button
+from bot.channels.text import split_text as split_to_fit
 from bot.channels.zalo.inbound import PAYLOAD_PREFIX
-from bot.handlers.payloads import Action
 from bot.i18n import gettext_for
 from bot.messages import Button, Reply
 
@@ -37,27 +38,7 @@ Message = dict[str, Any]
 
 def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
     """`text` (NFC) in pieces of at most `limit` characters, cut at line or word boundaries."""
-    rest = unicodedata.normalize("NFC", text)
-    pieces: list[str] = []
-    while len(rest) > limit:
-        window = rest[:limit]
-        cut = window.rfind("\n")
-        if cut <= 0:
-            cut = window.rfind(" ")
-        if cut <= 0:
-            pieces.append(window)
-            rest = rest[limit:]
-        else:
-            pieces.append(window[:cut].rstrip())
-            rest = rest[cut + 1 :]
-    pieces.append(rest)
-    return [piece for piece in pieces if piece.strip()]
-
-
-def is_contact_button(button: Button) -> bool:
-    """Whether the button only labels the platform's "share my phone number" request."""
-    contact = Action.CONTACT.value
-    return button.payload == contact or button.payload.startswith(contact + ":")
+    return split_to_fit(unicodedata.normalize("NFC", text), limit)
 
 
 def _button(button: Button) -> dict[str, Any] | None:
