@@ -34,6 +34,8 @@ def core_config(settings: Settings) -> CoreConfig:
         pin_attempts_per_dossier=settings.pin_attempts_per_dossier,
         pin_attempts_per_user=settings.pin_attempts_per_user,
         pin_lockout_minutes=settings.pin_lockout_minutes,
+        survey_delay_seconds=settings.survey_delay,
+        survey_ttl_seconds=settings.survey_ttl,
     )
 
 

@@ -30,6 +30,8 @@ class CoreConfig:
     max_codes_per_message: int = 3
     pending_ttl_seconds: int = 600
     mine_list_limit: int = 10
+    survey_delay_seconds: int = 1800
+    survey_ttl_seconds: int = 7 * 24 * 3600
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,8 +34,6 @@ from surveys.repository import DossierFacts, Session, SurveyRepository, surveys_
 log = logging.getLogger(__name__)
 
 INVITATION = "survey_invitation"
-DEFAULT_TTL_SECONDS = 7 * 24 * 3600
-DEFAULT_DELAY_SECONDS = 1800
 _OPS = frozenset("asbx")
 
 
@@ -49,12 +47,6 @@ def _scale5_labels() -> dict[int, str]:
 
 def _payload(code: str, op: str, index: int, value: str = "") -> str:
     return payloads.make(Action.SURVEY, f"{code}:{op}{index}:{value}")
-
-
-def _config_seconds(ctx: Context, name: str, default: int) -> int:
-    # CoreConfig gains these from MOTCUA_SURVEY_TTL / MOTCUA_SURVEY_DELAY when wired.
-    value = getattr(ctx.config, name, default)
-    return value if isinstance(value, int) and value >= 0 else default
 
 
 def catalog() -> Catalog:
@@ -221,8 +213,8 @@ async def _start(ctx: Context, code: str, raw: str) -> Response:
         return text(ctx, _("The survey opens once you have received the result. Thank you!"))
     returned_at = dossier.returned_at or dossier.status_changed_at
     open_for = timedelta(
-        seconds=_config_seconds(ctx, "survey_ttl_seconds", DEFAULT_TTL_SECONDS)
-        + _config_seconds(ctx, "survey_delay_seconds", DEFAULT_DELAY_SECONDS)
+        seconds=ctx.config.survey_ttl_seconds
+        + ctx.config.survey_delay_seconds
     )
     if ctx.now > returned_at + open_for:
         return _closed(ctx)
@@ -232,7 +224,7 @@ async def _start(ctx: Context, code: str, raw: str) -> Response:
     if value is None:
         return expired_button(ctx)
     step = flow.begin(definition, value)
-    ttl = timedelta(seconds=_config_seconds(ctx, "survey_ttl_seconds", DEFAULT_TTL_SECONDS))
+    ttl = timedelta(seconds=ctx.config.survey_ttl_seconds)
     try:
         async with ctx.tx() as uow:
             repo = surveys_in(uow)
