@@ -212,10 +212,7 @@ async def _start(ctx: Context, code: str, raw: str) -> Response:
     if dossier.status != Status.RETURNED:
         return text(ctx, _("The survey opens once you have received the result. Thank you!"))
     returned_at = dossier.returned_at or dossier.status_changed_at
-    open_for = timedelta(
-        seconds=ctx.config.survey_ttl_seconds
-        + ctx.config.survey_delay_seconds
-    )
+    open_for = timedelta(seconds=ctx.config.survey_ttl_seconds + ctx.config.survey_delay_seconds)
     if ctx.now > returned_at + open_for:
         return _closed(ctx)
     facts = DossierFacts.of(dossier)
