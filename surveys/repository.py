@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain.dossier import Dossier
@@ -81,6 +82,10 @@ def period_month(moment: datetime, tz: ZoneInfo) -> int:
     return local.year * 100 + local.month
 
 
+class SurveyAlreadyStarted(Exception):
+    """The dossier already has a survey response: one survey per dossier."""
+
+
 def surveys_in(uow: UnitOfWork) -> SurveyRepository:
     """The survey repository inside an open SQL unit of work."""
     connection = getattr(uow, "connection", None)
@@ -114,24 +119,14 @@ class SurveyRepository:
     ) -> ResponseKey:
         """File a new response for the dossier and open its session on the first question.
 
-        Raises `sqlalchemy.exc.IntegrityError` if the dossier already has a response.
+        Raises `SurveyAlreadyStarted` if the dossier already has a response (one survey per
+        dossier); the caller's transaction must then be rolled back.
         """
         month = period_month(now, tz)
-        inserted = await self._conn.execute(
-            insert(survey_responses)
-            .values(
-                dossier_code=facts.code,
-                survey_id=survey_id,
-                agency_code=facts.agency_code,
-                agency_name=facts.agency_name,
-                procedure_code=facts.procedure_code,
-                procedure_name=facts.procedure_name,
-                field=facts.field,
-                period_month=month,
-                started_at=now,
-            )
-            .returning(survey_responses.c.id)
-        )
+        try:
+            inserted = await self._insert_response(facts, survey_id, month, now)
+        except IntegrityError as exc:
+            raise SurveyAlreadyStarted(facts.code) from exc
         response_id = int(inserted.scalar_one())
         await self._conn.execute(
             insert(survey_sessions).values(
@@ -146,6 +141,25 @@ class SurveyRepository:
             )
         )
         return ResponseKey(response_id, facts.agency_code, facts.procedure_code, facts.field, month)
+
+    async def _insert_response(
+        self, facts: DossierFacts, survey_id: str, month: int, now: datetime
+    ) -> Any:
+        return await self._conn.execute(
+            insert(survey_responses)
+            .values(
+                dossier_code=facts.code,
+                survey_id=survey_id,
+                agency_code=facts.agency_code,
+                agency_name=facts.agency_name,
+                procedure_code=facts.procedure_code,
+                procedure_name=facts.procedure_name,
+                field=facts.field,
+                period_month=month,
+                started_at=now,
+            )
+            .returning(survey_responses.c.id)
+        )
 
     async def session(self, dossier_code: str) -> Session | None:
         """The open session of a dossier (expired or not), with the answers given so far."""

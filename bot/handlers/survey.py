@@ -15,8 +15,6 @@ from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
-
 from bot.domain.codes import InvalidCode, parse_code
 from bot.domain.status import Status
 from bot.handlers import payloads
@@ -29,7 +27,13 @@ from bot.notify.rendering import RenderContext, register
 from bot.ports import CaseApiUnavailable, DossierNotFound
 from surveys import flow
 from surveys.definitions import AnswerValue, Catalog, Definition, Question, default_catalog
-from surveys.repository import DossierFacts, Session, SurveyRepository, surveys_in
+from surveys.repository import (
+    DossierFacts,
+    Session,
+    SurveyAlreadyStarted,
+    SurveyRepository,
+    surveys_in,
+)
 
 log = logging.getLogger(__name__)
 
@@ -239,7 +243,7 @@ async def _start(ctx: Context, code: str, raw: str) -> Response:
                 code, ctx.user.id, definition.id, key, flow.Progress(None), ctx.now + ttl
             )
             await _store(repo, session, definition, step, ctx)
-    except IntegrityError:
+    except SurveyAlreadyStarted:
         # Another tap (or a co-owner) started the same dossier's survey a moment earlier.
         return respond(ctx, notice=_("This survey has already been answered. Thank you!"))
     log.info("survey %s started for dossier %s", definition.id, code)
