@@ -8,7 +8,6 @@ from bot.channels.base import PushDetails
 from bot.channels.errors import ChannelWindowClosed
 from bot.channels.zalo.inbound import zns_phone
 from bot.messages import Reply
-from bot.storage.repositories import SqlOwnershipRepository
 from tests.support.fake_zalo import submit_info_event, text_event
 from tests.zalo.conftest import TEMPLATES, ZaloWorld
 
@@ -70,10 +69,6 @@ async def test_someone_elses_phone_does_not_verify(zalo_world: ZaloWorld) -> Non
     assert not await _is_owner(zalo_world, "u-23", sample.code)
 
 
-@pytest.mark.skipif(
-    not hasattr(SqlOwnershipRepository, "verified_phone"),
-    reason="the ownership repository does not keep verified phone numbers yet",
-)
 async def test_after_phone_verification_a_push_outside_the_window_goes_by_zns(
     zalo_world: ZaloWorld,
 ) -> None:

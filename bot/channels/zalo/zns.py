@@ -14,7 +14,7 @@ import json
 import logging
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, Protocol, cast
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from bot.channels.base import PushDetails
@@ -42,11 +42,7 @@ class OwnerPhones:
     async def verified_phone(self, user_id: int, dossier_code: str) -> str | None:
         """The phone the user verified the dossier with, or None."""
         async with self._uow_factory() as uow:
-            owners = uow.owners
-            if not hasattr(owners, "verified_phone"):
-                logger.error("zalo: the ownership repository keeps no phone numbers; no ZNS")
-                return None
-            return await cast(VerifiedPhones, owners).verified_phone(user_id, dossier_code)
+            return await uow.owners.verified_phone(user_id, dossier_code)
 
 
 def template_data(details: PushDetails, tz: ZoneInfo) -> dict[str, Any]:
