@@ -25,6 +25,11 @@ SURVEY_INVITATION = "survey_invitation"
 EXTENSION = "extension"
 OVERDUE = "overdue"
 
+# The case API stamps changes to the second (or coarser) while subscriptions are stamped to
+# the microsecond; a citizen who subscribes in the same moment as a change must still be told
+# (a repeated notice is harmless, a missed pickup notice or survey invitation is not).
+SUBSCRIBED_BEFORE_GRACE = timedelta(seconds=5)
+
 STATUS_NOTICES: frozenset[Status] = frozenset(
     {
         Status.RECEIVED,
@@ -142,8 +147,8 @@ def apply_change(
       subscriptions and the survey invitation on a final status.
 
     A dossier never seen before notifies only the subscribers who followed it before the
-    change happened (the others saw its status when they subscribed). Blocked users get
-    nothing.
+    change happened, give or take `SUBSCRIBED_BEFORE_GRACE` (the others saw its status when
+    they subscribed). Blocked users get nothing.
     """
     if old is not None and new.status_changed_at < old.status_changed_at:
         return Outcome(snapshot=None)
@@ -152,7 +157,8 @@ def apply_change(
     audience = [
         r
         for r in recipients
-        if not r.blocked and (old is not None or r.subscribed_at <= new.status_changed_at)
+        if not r.blocked
+        and (old is not None or r.subscribed_at <= new.status_changed_at + SUBSCRIBED_BEFORE_GRACE)
     ]
     notices: list[Notice] = []
     if status_event and new.status in STATUS_NOTICES:

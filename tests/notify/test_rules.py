@@ -275,6 +275,18 @@ def test_a_first_seen_dossier_tells_only_those_who_followed_it_before_the_change
     assert {n.user_id for n in outcome.notices} == {1}
 
 
+def test_a_subscriber_of_the_same_second_as_the_change_is_still_told() -> None:
+    # The case API stamps changes to the second; the citizen confirmed the dossier 0.6 s
+    # after the officer marked it returned. Missing the thanks and the survey would be worse
+    # than a repeated notice.
+    changed = LATER.replace(microsecond=0)
+    same_moment = Recipient(user_id=1, subscribed_at=changed + timedelta(milliseconds=600))
+    outcome = apply_change(
+        None, dossier(Status.RETURNED, status_changed_at=changed), [same_moment], NOW, CONFIG
+    )
+    assert {n.kind for n in outcome.notices} >= {"returned", "survey_invitation"}
+
+
 def test_overdue_is_told_once_per_appointment_date() -> None:
     due = T0 + timedelta(days=3)
     snapshot = Snapshot.of(dossier(Status.PROCESSING, due_at=due))
