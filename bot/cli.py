@@ -16,7 +16,7 @@ Command = Callable[[argparse.Namespace, Settings], Coroutine[Any, Any, int]]
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
     import bot.caseapi.simulator.cli as simulator_cli
-    from bot import demo, runner
+    from bot import demo, housekeeping, runner
     from bot.channels.telegram import receipt
     from bot.notify import cli as outbox_cli
     from surveys import cli as index_cli
@@ -39,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     simulator_cli.add_parser(commands)
     outbox_cli.add_parser(commands)
     receipt.add_parser(commands)
+    housekeeping.add_parser(commands)
     return parser
 
 

@@ -20,6 +20,7 @@ from starlette.routing import BaseRoute
 from bot.channel_events import StoredChannelEvents
 from bot.channels.base import Sender
 from bot.composition import Runtime, background_case_api, open_runtime
+from bot.housekeeping import rate_limit_retention_for, run_periodically
 from bot.logs import configure_logging
 from bot.notify import events as case_events
 from bot.notify import notices as _notices  # noqa: F401 - registers the notice renderers
@@ -103,7 +104,27 @@ async def serving(runtime: Runtime) -> AsyncIterator[list[str]]:
         parts.stack.push_async_callback(watcher.stop)
         await dispatcher.start()
         parts.stack.push_async_callback(dispatcher.stop)
+        _start_housekeeping(runtime, parts)
         yield list(parts.senders)
+
+
+def _start_housekeeping(runtime: Runtime, parts: _Parts) -> None:
+    """Housekeeping every hour (`bot.housekeeping`), cancelled on stop."""
+    task = asyncio.create_task(
+        run_periodically(
+            runtime.uow_factory,
+            runtime.clock,
+            rate_limit_retention=rate_limit_retention_for(runtime.settings),
+        ),
+        name="motcua-housekeeping",
+    )
+
+    async def stop() -> None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    parts.stack.push_async_callback(stop)
 
 
 async def _telegram(runtime: Runtime, events: StoredChannelEvents, parts: _Parts) -> None:

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Select,
     and_,
     bindparam,
+    delete,
     func,
     or_,
     select,
@@ -42,6 +43,8 @@ from bot.storage.tables_outbox import (
 
 # States a row may still leave by being sent.
 PENDING_STATES = ("queued", "retrying", "held")
+# States a row never leaves: housekeeping may delete them once old enough.
+FINISHED_STATES = ("sent", "dead", "cancelled", "expired")
 
 
 @dataclass(frozen=True, slots=True)
@@ -446,6 +449,24 @@ class SqlOutboxRepository:
         )
         found = {state: int(count) for state, count in rows.all()}
         return {state: found.get(state, 0) for state in OUTBOX_STATES}
+
+    async def purge_finished(self, before: datetime) -> int:
+        """Delete rows in a final state that were created and finished before `before`
+        (housekeeping); returns how many.
+
+        A row finished when it was sent (`sent_at`) or settled dead, cancelled or expired
+        (those set `next_attempt_at` to that moment). Rows that may still be sent (queued,
+        retrying, held) or are being sent are never deleted, however old.
+        """
+        finished_at = func.coalesce(outbox.c.sent_at, outbox.c.next_attempt_at)
+        result = await self._conn.execute(
+            delete(outbox).where(
+                outbox.c.state.in_(FINISHED_STATES),
+                outbox.c.created_at < before,
+                finished_at < before,
+            )
+        )
+        return max(result.rowcount, 0)
 
     async def requeue_dead(self, *, now: datetime, kind: str | None = None) -> int:
         """Put dead rows back in the queue with a fresh attempt count (users who blocked the
