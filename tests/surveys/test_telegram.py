@@ -15,18 +15,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from pydantic import SecretStr
 
-from bot.caseapi.simulator import run_simulator
-from bot.composition import open_runtime
 from bot.deeplink import make_payload
-from bot.demo import fetch_samples
 from bot.domain.status import Status
-from bot.runner import serving
-from bot.settings import Settings, load_settings
+from bot.settings import Settings
 from surveys import cli
 from tests.support.fake_telegram import FakeTelegram, SentMessage
-from tests.support.servers import free_port
+from tests.support.running import running_bot
 
 CITIZEN = 5501
 SECRET = "survey-telegram-deep-link-secret"
@@ -87,106 +82,87 @@ async def _index_json(settings: Settings, capsys: pytest.CaptureFixture[str]) ->
 async def test_a_survey_on_telegram_feeds_the_index(
     database_url: str, mode: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    fake = FakeTelegram()
-    port = free_port()
-    async with (
-        run_simulator(seed=11, dossiers=2000, token="sim") as sim,
-        fake.serve(),
-    ):
-        sample = (await fetch_samples(sim.url, "sim"))["ready"]
-        webhook = f"http://127.0.0.1:{port}/hooks/telegram" if mode == "webhook" else None
-        settings = load_settings(
-            database_url=database_url,
-            case_api_url=sim.url,
-            case_api_token=SecretStr("sim"),
-            telegram_token=SecretStr(fake.token),
-            telegram_api_url=fake.api_url,
-            telegram_webhook_url=webhook,
-            telegram_webhook_secret=SecretStr("hook-secret") if webhook else None,
-            deep_link_secret=SecretStr(SECRET),
-            http_port=port,
-            poll_interval=0.3,
-            quiet_hours="off",
-            survey_delay=0,
-        )
-        async with open_runtime(settings) as runtime, serving(runtime) as channels:
-            assert channels == ["telegram"]
-            agency = (await runtime.case_api.get_dossier(sample.code)).agency
+    async with running_bot(
+        database_url, mode, deep_link_secret=SECRET, seed=11, dossiers=2000, survey_delay=0
+    ) as bot:
+        fake, sim, runtime, settings = bot.fake, bot.simulator, bot.runtime, bot.settings
+        sample = bot.samples["ready"]
+        agency = (await runtime.case_api.get_dossier(sample.code)).agency
 
-            # The citizen scans the receipt's QR code: verified and subscribed in one tap.
-            await fake.send_text(CITIZEN, f"/start {make_payload(sample.code, SECRET)}")
-            await fake.wait_until(lambda: any("Đã xác minh" in t for t in fake.texts(CITIZEN)))
+        # The citizen scans the receipt's QR code: verified and subscribed in one tap.
+        await fake.send_text(CITIZEN, f"/start {make_payload(sample.code, SECRET)}")
+        await fake.wait_until(lambda: any("Đã xác minh" in t for t in fake.texts(CITIZEN)))
 
-            # The result is handed over at the counter; the watcher sees it and the
-            # dispatcher delivers the invitation (survey_delay 0, no quiet hours).
-            sim.state.move(sample.code, Status.RETURNED, datetime.now(UTC))
-            await fake.wait_until(lambda: bool(_invitations(fake)), within=10)
-            [invitation] = _invitations(fake)
-            assert sample.code in invitation.text
-            assert [label for [(label, _)] in invitation.buttons] == [
-                "😄 Rất hài lòng",
-                "🙂 Hài lòng",
-                "🙁 Không hài lòng",
-            ]
-            _assert_buttons_fit(invitation)
+        # The result is handed over at the counter; the watcher sees it and the
+        # dispatcher delivers the invitation (survey_delay 0, no quiet hours).
+        sim.state.move(sample.code, Status.RETURNED, datetime.now(UTC))
+        await fake.wait_until(lambda: bool(_invitations(fake)), within=10)
+        [invitation] = _invitations(fake)
+        assert sample.code in invitation.text
+        assert [label for [(label, _)] in invitation.buttons] == [
+            "😄 Rất hài lòng",
+            "🙂 Hài lòng",
+            "🙁 Không hài lòng",
+        ]
+        _assert_buttons_fit(invitation)
 
-            # One tap on the rating is the first answer; the offer of five more questions
-            # comes as a new message, and the invitation stays as it was.
-            survey, notice = await _press(fake, invitation, "🙂 Hài lòng")
-            assert survey is not invitation
-            assert "5 câu hỏi ngắn" in survey.text
+        # One tap on the rating is the first answer; the offer of five more questions
+        # comes as a new message, and the invitation stays as it was.
+        survey, notice = await _press(fake, invitation, "🙂 Hài lòng")
+        assert survey is not invitation
+        assert "5 câu hỏi ngắn" in survey.text
+        assert "Đã ghi nhận" in notice
+        assert not invitation.edits
+
+        # The questions follow one another in that message, edited in place.
+        shown, _notice = await _press(fake, survey, "Đồng ý")
+        assert shown is survey
+        asked = []
+        for element, score in (
+            ("Tiếp cận dịch vụ", 5),
+            ("Thủ tục hành chính", 4),
+            ("Công chức", 2),
+            ("Kết quả:", 4),
+            ("Góp ý, phản ánh", 5),
+        ):
+            assert element in survey.text
+            assert "1 = rất không hài lòng" in survey.text
+            _assert_buttons_fit(survey)
+            asked.append(survey.text)
+            shown, notice = await _press(fake, survey, f"{score} ")
+            assert shown is survey
             assert "Đã ghi nhận" in notice
-            assert not invitation.edits
+        assert len(set(asked)) == 5
 
-            # The questions follow one another in that message, edited in place.
-            shown, _notice = await _press(fake, survey, "Đồng ý")
-            assert shown is survey
-            asked = []
-            for element, score in (
-                ("Tiếp cận dịch vụ", 5),
-                ("Thủ tục hành chính", 4),
-                ("Công chức", 2),
-                ("Kết quả:", 4),
-                ("Góp ý, phản ánh", 5),
-            ):
-                assert element in survey.text
-                assert "1 = rất không hài lòng" in survey.text
-                _assert_buttons_fit(survey)
-                asked.append(survey.text)
-                shown, notice = await _press(fake, survey, f"{score} ")
-                assert shown is survey
-                assert "Đã ghi nhận" in notice
-            assert len(set(asked)) == 5
+        # A low score asks for a comment; the citizen skips it and is thanked.
+        assert "điều gì cần cải thiện" in survey.text
+        shown, _notice = await _press(fake, survey, "Bỏ qua")
+        assert shown is survey
+        assert "Cảm ơn ông/bà đã trả lời" in survey.text
+        assert not survey.buttons
 
-            # A low score asks for a comment; the citizen skips it and is thanked.
-            assert "điều gì cần cải thiện" in survey.text
-            shown, _notice = await _press(fake, survey, "Bỏ qua")
-            assert shown is survey
-            assert "Cảm ơn ông/bà đã trả lời" in survey.text
-            assert not survey.buttons
+        # Pressing an old button of the finished survey changes nothing.
+        answers = len(fake.callback_answers)
+        sent = len(fake.messages(CITIZEN))
+        await fake.press_button(CITIZEN, invitation, invitation.payload_of("Rất hài lòng"))
+        await fake.wait_until(lambda: len(fake.callback_answers) > answers)
+        assert "đã được trả lời" in str(fake.callback_answers[-1].get("text"))
+        assert len(fake.messages(CITIZEN)) == sent
 
-            # Pressing an old button of the finished survey changes nothing.
-            answers = len(fake.callback_answers)
-            sent = len(fake.messages(CITIZEN))
-            await fake.press_button(CITIZEN, invitation, invitation.payload_of("Rất hài lòng"))
-            await fake.wait_until(lambda: len(fake.callback_answers) > answers)
-            assert "đã được trả lời" in str(fake.callback_answers[-1].get("text"))
-            assert len(fake.messages(CITIZEN)) == sent
-
-    report = await _index_json(settings, capsys)
-    [group] = report["groups"]
-    assert group["key"] == agency.code
-    assert group["name"] == agency.name
-    assert group["n"] == 1
-    assert group["small_sample"] is True
-    assert {element: share["index"] for element, share in group["elements"].items()} == {
-        "access": 100.0,
-        "procedure": 100.0,
-        "staff": 0.0,
-        "result": 100.0,
-        "feedback": 100.0,
-    }
-    assert group["overall_index"] == 80.0
-    assert group["mean_score"] == 4.0
-    assert group["quick_rating"]["valid"] == 1
-    assert group["quick_rating"]["satisfied"] == 1
+        report = await _index_json(settings, capsys)
+        [group] = report["groups"]
+        assert group["key"] == agency.code
+        assert group["name"] == agency.name
+        assert group["n"] == 1
+        assert group["small_sample"] is True
+        assert {element: share["index"] for element, share in group["elements"].items()} == {
+            "access": 100.0,
+            "procedure": 100.0,
+            "staff": 0.0,
+            "result": 100.0,
+            "feedback": 100.0,
+        }
+        assert group["overall_index"] == 80.0
+        assert group["mean_score"] == 4.0
+        assert group["quick_rating"]["valid"] == 1
+        assert group["quick_rating"]["satisfied"] == 1
