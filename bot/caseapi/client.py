@@ -27,6 +27,7 @@ from urllib.parse import quote
 import httpx
 from pydantic import BaseModel, ConfigDict, StrictBool, ValidationError
 
+from bot import httptransport
 from bot.caseapi.breaker import CircuitBreaker, CircuitOpen
 from bot.domain.dossier import Dossier
 from bot.ports import CaseApiUnavailable, ChangesPage, DossierNotFound, MalformedAnswer
@@ -93,7 +94,7 @@ class HttpCaseApi:
         self._owns_client = client is None
         self._client = client or httpx.AsyncClient(
             timeout=httpx.Timeout(request_timeout, connect=connect_timeout),
-            transport=transport,
+            transport=transport or httptransport.transport(),
             follow_redirects=False,
         )
         self._breaker = breaker or CircuitBreaker()

@@ -40,7 +40,9 @@ from telegram.error import (
     TelegramError,
 )
 from telegram.ext import Application, ContextTypes, TypeHandler
+from telegram.request import HTTPXRequest
 
+from bot import httptransport
 from bot.channels.errors import (
     ChannelBlocked,
     ChannelError,
@@ -89,6 +91,19 @@ def default_commands(language: str) -> Sequence[tuple[str, str]]:
     return command_descriptions(language)
 
 
+def bot_api_request(
+    pool_size: int, *, pool_timeout: float = 1.0, read_timeout: float = 5.0
+) -> HTTPXRequest:
+    """python-telegram-bot's request object over motcua's aiohttp-backed httpx transport
+    (`bot.httptransport`), with at most `pool_size` connections to the Bot API."""
+    return HTTPXRequest(
+        connection_pool_size=pool_size,
+        pool_timeout=pool_timeout,
+        read_timeout=read_timeout,
+        httpx_kwargs={"transport": httptransport.transport(max_connections=pool_size)},
+    )
+
+
 class TelegramChannel:
     """Serves citizens on Telegram and pushes messages to them (a `bot.channels.base.Sender`).
 
@@ -100,7 +115,7 @@ class TelegramChannel:
     `max_concurrency` updates are processed at once, one user's in order; 1 means
     python-telegram-bot's default (one update at a time). Bot API calls share
     `connection_pool_size` connections: Telegram lets a bot send about 30 messages/s, so a few
-    connections suffice, and httpcore's cost per request grows with the pool. `poll_timeout`
+    connections suffice. `poll_timeout`
     is the long-polling wait; `retry` how answers are retried; `commands` gives the command
     menu per language (None: leave the menu alone).
     """
@@ -164,8 +179,8 @@ class TelegramChannel:
                 # 1: python-telegram-bot's default, one update at a time (benchmark baseline)
                 PerUserUpdateProcessor(self._max_concurrency) if self._max_concurrency > 1 else 1
             )
-            .connection_pool_size(self._connection_pool_size)
-            .pool_timeout(30.0)
+            .request(bot_api_request(self._connection_pool_size, pool_timeout=30.0))
+            .get_updates_request(bot_api_request(1, read_timeout=5.0))
             .job_queue(None)
         )
         if self._webhook_url is not None:

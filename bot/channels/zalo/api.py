@@ -23,6 +23,7 @@ from typing import Any
 
 import httpx
 
+from bot import httptransport
 from bot.channels.errors import ChannelRetryAfter, ChannelTemporaryError
 from bot.channels.zalo.errors import ZaloApiError, ZaloAuthError
 
@@ -89,7 +90,7 @@ class ZaloApi:
         self._limiter = RateLimiter(rate_per_second)
         self._client = httpx.AsyncClient(
             timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
-            transport=transport,
+            transport=transport or httptransport.transport(),
             headers={"User-Agent": "motcua"},
         )
 

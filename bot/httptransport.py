@@ -1,0 +1,107 @@
+"""The transport under motcua's httpx clients: aiohttp moves the bytes, httpx stays the API.
+
+httpx's default transport (httpcore) spends about 2 ms of CPU per request once a few dozen
+connections are open: on every request it walks the whole pool and probes each idle socket.
+That alone held the lookup path under 500 case-API calls per second on one core. Through
+httpx's transport seam, `httpx-aiohttp` sends the same requests with aiohttp for about a
+quarter of the CPU, while clients, timeouts, errors and test transports stay httpx's.
+
+Its exception mapping reports a refused or dropped connection as `httpx.ConnectTimeout`,
+which would make callers treat "nobody listens" like "the host is silent" (and not retry).
+`AiohttpTransport` here maps aiohttp's errors to the httpx errors the callers expect:
+refused → ConnectError, dropped → RemoteProtocolError, reset → ReadError, malformed answer
+→ RemoteProtocolError; the timeouts stay timeouts.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Iterator
+
+import aiohttp
+import httpx
+import httpx_aiohttp
+
+__all__ = ["AiohttpTransport", "transport"]
+
+
+def transport(*, max_connections: int = 100, keepalive_expiry: float = 30.0) -> AiohttpTransport:
+    """A transport for one httpx client: at most `max_connections` open, idle ones kept
+    `keepalive_expiry` seconds. Pass it as ``httpx.AsyncClient(transport=…)``."""
+    return AiohttpTransport(
+        limits=httpx.Limits(
+            max_connections=max_connections,
+            max_keepalive_connections=max_connections,
+            keepalive_expiry=keepalive_expiry,
+        ),
+        trust_env=False,
+    )
+
+
+class AiohttpTransport(httpx_aiohttp.AiohttpTransport):
+    """`httpx_aiohttp.AiohttpTransport` with aiohttp's errors mapped as httpx would raise them."""
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """Send `request` with aiohttp; the response body is read through the same mapping."""
+        with _mapped_errors(request):
+            response = await super().handle_async_request(request)
+        stream = response.stream
+        assert isinstance(stream, httpx.AsyncByteStream)
+        return httpx.Response(
+            status_code=response.status_code,
+            headers=response.headers,
+            stream=_MappedStream(stream, request),
+            request=request,
+            extensions=response.extensions,
+        )
+
+    async def aclose(self) -> None:
+        """Close the connections; a later request opens new ones (python-telegram-bot closes
+        and re-initialises its clients)."""
+        await super().aclose()
+        self.client = None
+
+
+class _MappedStream(httpx.AsyncByteStream):
+    def __init__(self, inner: httpx.AsyncByteStream, request: httpx.Request) -> None:
+        self._inner = inner
+        self._request = request
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        with _mapped_errors(self._request):
+            async for chunk in self._inner:
+                yield chunk
+
+    async def aclose(self) -> None:
+        with _mapped_errors(self._request):
+            await self._inner.aclose()
+
+
+@contextlib.contextmanager
+def _mapped_errors(request: httpx.Request) -> Iterator[None]:
+    try:
+        yield
+    except httpx.TransportError as exc:
+        cause = exc.__cause__
+        if isinstance(cause, aiohttp.ClientError):
+            raise _to_httpx(cause, request) from cause
+        raise
+    except aiohttp.ClientError as exc:  # what httpx-aiohttp leaves unmapped
+        raise _to_httpx(exc, request) from exc
+
+
+def _to_httpx(exc: aiohttp.ClientError, request: httpx.Request) -> httpx.TransportError:
+    message = str(exc) or type(exc).__name__
+    if isinstance(exc, aiohttp.ConnectionTimeoutError):
+        return httpx.ConnectTimeout(message, request=request)
+    if isinstance(exc, aiohttp.ServerTimeoutError):
+        return httpx.ReadTimeout(message, request=request)
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return httpx.ConnectError(message, request=request)
+    if isinstance(exc, aiohttp.ServerDisconnectedError):
+        return httpx.RemoteProtocolError(message, request=request)
+    if isinstance(exc, aiohttp.ClientOSError | aiohttp.ClientPayloadError):
+        return httpx.ReadError(message, request=request)
+    if isinstance(exc, aiohttp.InvalidURL):
+        return httpx.UnsupportedProtocol(message, request=request)
+    return httpx.RemoteProtocolError(message, request=request)
