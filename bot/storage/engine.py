@@ -24,6 +24,8 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from bot.storage import sqlite_driver
+
 SQLITE_DRIVER = "sqlite+aiosqlite"
 POSTGRES_DRIVER = "postgresql+asyncpg"
 
@@ -63,9 +65,10 @@ def normalize_url(url: str) -> URL:
 def create_engine(url: str) -> AsyncEngine:
     """An async engine for `url` (SQLite or PostgreSQL), configured for motcua.
 
-    Every SQLite connection gets WAL, synchronous=NORMAL, foreign keys and a busy timeout;
-    the parent directory of the database file is created. Transactions on SQLite are begun
-    explicitly (see `SQLITE_BEGIN_OPTION`) instead of by the sqlite3 module's heuristics.
+    SQLite connections make one trip to aiosqlite's thread per statement (see
+    `bot.storage.sqlite_driver`) and get WAL, synchronous=NORMAL, foreign keys and a busy
+    timeout; the parent directory of the database file is created. Transactions on SQLite
+    are begun explicitly (see `SQLITE_BEGIN_OPTION`) instead of by the sqlite3 module's heuristics.
     """
     parsed = normalize_url(url)
     json_serializer = functools.partial(json.dumps, ensure_ascii=False, separators=(",", ":"))
@@ -73,7 +76,10 @@ def create_engine(url: str) -> AsyncEngine:
         _create_parent_directory(parsed)
         # The "reset" hook below rolls back only what is open, saving a round trip per checkin.
         engine = create_async_engine(
-            parsed, json_serializer=json_serializer, pool_reset_on_return=None
+            parsed,
+            json_serializer=json_serializer,
+            pool_reset_on_return=None,
+            connect_args={"async_creator_fn": sqlite_driver.connect},
         )
         _install_sqlite_hooks(engine)
         return engine

@@ -8,11 +8,23 @@ unit of work (`bot.storage.uow`) owns the transaction.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Insert, Select, and_, case, delete, func, or_, select, update
+from sqlalchemy import (
+    Insert,
+    Select,
+    and_,
+    bindparam,
+    case,
+    delete,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult, RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -85,10 +97,8 @@ class SqlUserRepository:
         One SELECT for a known user. A new user is inserted with ON CONFLICT DO NOTHING, so
         two processes creating the same user at once both get the same row.
         """
-        by_identity = and_(
-            chat_users.c.channel == channel, chat_users.c.channel_user_id == channel_user_id
-        )
-        row = (await self._conn.execute(select(chat_users).where(by_identity))).mappings().first()
+        identity = {"channel": channel, "channel_user_id": channel_user_id}
+        row = (await self._conn.execute(_USER_BY_IDENTITY, identity)).mappings().first()
         if row is None:
             insert: Insert = (
                 _insert(self._conn, chat_users)
@@ -105,11 +115,7 @@ class SqlUserRepository:
             )
             row = (await self._conn.execute(insert)).mappings().first()
             if row is None:  # another transaction created it after our SELECT
-                row = (
-                    (await self._conn.execute(select(chat_users).where(by_identity)))
-                    .mappings()
-                    .one()
-                )
+                row = (await self._conn.execute(_USER_BY_IDENTITY, identity)).mappings().one()
             return _chat_user(row)
         user = _chat_user(row)
         if now - user.last_seen_at >= LAST_SEEN_RESOLUTION:
@@ -210,8 +216,8 @@ class SqlOwnershipRepository:
 
     async def find(self, user_id: int, dossier_code: str) -> OwnedDossier | None:
         """The user's ownership of one dossier (with the subscription flag), if proven."""
-        query = _owned(user_id).where(dossier_owners.c.dossier_code == dossier_code)
-        row = (await self._conn.execute(query)).first()
+        params = {"user_id": user_id, "dossier_code": dossier_code}
+        row = (await self._conn.execute(_OWNED_ONE, params)).first()
         return None if row is None else _owned_dossier(row)
 
     async def list_for_user(self, user_id: int) -> list[OwnedDossier]:
@@ -222,7 +228,7 @@ class SqlOwnershipRepository:
         return [_owned_dossier(row) for row in (await self._conn.execute(query)).all()]
 
 
-def _owned(user_id: int) -> Select[Any]:
+def _owned(user_id: Any) -> Select[Any]:
     """The user's ownerships joined with their subscriptions."""
     subscribed = func.coalesce(subscriptions.c.active, False)
     return (
@@ -242,6 +248,42 @@ def _owned(user_id: int) -> Select[Any]:
             )
         )
         .where(dossier_owners.c.user_id == user_id)
+    )
+
+
+# The statements of the lookup path, built once: building a statement costs more CPU than
+# running it, and these run on every message that carries a dossier code.
+_USER_BY_IDENTITY = select(chat_users).where(
+    chat_users.c.channel == bindparam("channel"),
+    chat_users.c.channel_user_id == bindparam("channel_user_id"),
+)
+_OWNED_ONE = _owned(bindparam("user_id")).where(
+    dossier_owners.c.dossier_code == bindparam("dossier_code")
+)
+
+
+@functools.cache
+def _counter_upsert(dialect: str, count: int) -> Any:
+    """Add one to `count` counters (parameters key_<i>, window_start_<i>), creating missing
+    ones; returns (key, count) rows."""
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(rate_limit_counters)
+    rows = [
+        {
+            "key": bindparam(f"key_{i}", type_=rate_limit_counters.c.key.type),
+            "window_start": bindparam(
+                f"window_start_{i}", type_=rate_limit_counters.c.window_start.type
+            ),
+            "count": 1,
+        }
+        for i in range(count)
+    ]
+    return (
+        insert.values(rows)
+        .on_conflict_do_update(
+            index_elements=["key", "window_start"],
+            set_={"count": rate_limit_counters.c.count + 1},
+        )
+        .returning(rate_limit_counters.c.key, rate_limit_counters.c.count)
     )
 
 
@@ -395,18 +437,14 @@ class SqlRateLimitRepository:
         """`hit` for several (key, window_seconds) pairs in one statement; counts in order."""
         if not limits:
             return []
-        rows = [
-            {"key": key, "window_start": window_start(now, seconds), "count": 1}
-            for key, seconds in limits
-        ]
         if len({key for key, _ in limits}) != len(limits):
             raise ValueError("each key may be hit once per call")
-        insert = _insert(self._conn, rate_limit_counters).values(rows)
-        upsert = insert.on_conflict_do_update(
-            index_elements=["key", "window_start"],
-            set_={"count": rate_limit_counters.c.count + 1},
-        ).returning(rate_limit_counters.c.key, rate_limit_counters.c.count)
-        result = await self._conn.execute(upsert)
+        params: dict[str, Any] = {}
+        for i, (key, seconds) in enumerate(limits):
+            params[f"key_{i}"] = key
+            params[f"window_start_{i}"] = window_start(now, seconds)
+        upsert = _counter_upsert(self._conn.dialect.name, len(limits))
+        result = await self._conn.execute(upsert, params)
         counts = {str(key): int(count) for key, count in result}
         for key, seconds in limits:
             if counts[key] == 1:  # a new window: the key's earlier windows are done with

@@ -1,0 +1,153 @@
+"""aiosqlite connections that run each statement in one trip to the database thread.
+
+aiosqlite runs every sqlite3 call on the connection's own thread, and SQLAlchemy's adapter
+makes four such calls per statement: open a cursor, execute, fetch the rows, close the
+cursor. Each is a hand-off between the event loop and that thread (about 40 µs on an idle
+loop, much more on a busy one), and since units of work on SQLite are serialised, those
+hand-offs, not SQLite, set the ceiling on transactions per second. The cursor here executes,
+fetches every row and closes in a single hand-off, then serves the rows from memory.
+
+Plugged in with ``connect_args={"async_creator_fn": connect}``: SQLAlchemy's aiosqlite
+dialect then calls `connect` with the arguments it would have given ``aiosqlite.connect``.
+Every result is buffered, so server-side cursors (``stream()``) buffer too; motcua does not
+stream from SQLite.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any, cast
+
+import aiosqlite
+from aiosqlite.context import contextmanager
+
+__all__ = ["OneTripConnection", "connect"]
+
+_Description = tuple[tuple[str, None, None, None, None, None, None], ...] | None
+_Outcome = tuple[_Description, list[Any], int, int | None]
+
+
+def connect(database: str | Path, *, iter_chunk_size: int = 64, **kwargs: Any) -> OneTripConnection:
+    """Like ``aiosqlite.connect``, for a connection whose cursors make one trip per statement."""
+    location = str(database)
+
+    def connector() -> sqlite3.Connection:
+        connection: sqlite3.Connection = sqlite3.connect(location, **kwargs)
+        return connection
+
+    return OneTripConnection(connector, iter_chunk_size)
+
+
+class OneTripConnection(aiosqlite.Connection):
+    """An aiosqlite connection whose cursors are `OneTripCursor`s."""
+
+    @contextmanager
+    async def cursor(self) -> aiosqlite.Cursor:
+        """A cursor; making it costs no trip to the database thread."""
+        return OneTripCursor(self)
+
+
+class OneTripCursor(aiosqlite.Cursor):
+    """Executes a statement, fetches all its rows and closes, in one trip; then reads memory."""
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self.iter_chunk_size = conn._iter_chunk_size
+        self._conn = conn
+        self._rows: list[Any] = []
+        self._description: _Description = None
+        self._rowcount = -1
+        self._lastrowid: int | None = None
+        self._arraysize = 1
+
+    async def execute(self, sql: str, parameters: Iterable[Any] | None = None) -> OneTripCursor:
+        """Run `sql` and keep its rows."""
+        outcome = await self._trip(_run, self._conn._conn, sql, parameters or ())
+        self._keep(outcome)
+        return self
+
+    async def executemany(self, sql: str, parameters: Iterable[Iterable[Any]]) -> OneTripCursor:
+        """Run `sql` once per parameter set."""
+        outcome = await self._trip(_run_many, self._conn._conn, sql, parameters)
+        self._keep(outcome)
+        return self
+
+    async def executescript(self, sql_script: str) -> OneTripCursor:
+        """Run several statements (no parameters, no rows)."""
+        await self._trip(self._conn._conn.executescript, sql_script)
+        self._keep((None, [], -1, None))
+        return self
+
+    async def fetchone(self) -> Any:
+        """The next row, or None."""
+        return self._rows.pop(0) if self._rows else None
+
+    async def fetchmany(self, size: int | None = None) -> list[Any]:
+        """Up to `size` (default `arraysize`) further rows."""
+        count = self._arraysize if size is None else size
+        taken, self._rows = self._rows[:count], self._rows[count:]
+        return taken
+
+    async def fetchall(self) -> list[Any]:
+        """Every remaining row."""
+        taken, self._rows = self._rows, []
+        return taken
+
+    async def close(self) -> None:
+        """Forget the rows (the sqlite3 cursor was closed after the statement)."""
+        self._rows = []
+
+    @property
+    def rowcount(self) -> int:
+        """Rows changed by the last statement (sqlite3's value)."""
+        return self._rowcount
+
+    @property
+    def lastrowid(self) -> int | None:
+        """Row id of the last inserted row (sqlite3's value)."""
+        return self._lastrowid
+
+    @property
+    def arraysize(self) -> int:
+        """Rows `fetchmany` returns by default."""
+        return self._arraysize
+
+    @arraysize.setter
+    def arraysize(self, value: int) -> None:
+        self._arraysize = value
+
+    @property
+    def description(self) -> Any:
+        """Column descriptions of the last statement, None if it returned no rows."""
+        return self._description
+
+    async def _trip(self, function: Callable[..., Any], *args: Any) -> Any:
+        """Run `function(*args)` on the connection's thread (aiosqlite's queue)."""
+        execute = cast(Callable[..., Awaitable[Any]], self._conn._execute)
+        return await execute(function, *args)
+
+    def _keep(self, outcome: _Outcome) -> None:
+        self._description, self._rows, self._rowcount, self._lastrowid = outcome
+
+
+def _run(conn: sqlite3.Connection, sql: str, parameters: Sequence[Any]) -> _Outcome:
+    cursor = conn.cursor()
+    try:
+        cursor.execute(sql, parameters)
+        description = cursor.description
+        rows = cursor.fetchall() if description is not None else []
+        return description, rows, cursor.rowcount, cursor.lastrowid
+    finally:
+        cursor.close()
+
+
+def _run_many(conn: sqlite3.Connection, sql: str, parameters: Iterable[Any]) -> _Outcome:
+    cursor = conn.cursor()
+    try:
+        cursor.executemany(sql, parameters)
+        description = cursor.description
+        rows = cursor.fetchall() if description is not None else []
+        return description, rows, cursor.rowcount, cursor.lastrowid
+    finally:
+        cursor.close()
