@@ -19,6 +19,7 @@ import httpx
 from pydantic import SecretStr
 
 from bench.support import median, percentile, report, simulator_process
+from bot import aio
 from bot.composition import open_runtime
 from bot.messages import Incoming
 from bot.settings import load_settings
@@ -114,7 +115,7 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         url = args.database_url or f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
-        return asyncio.run(run(url, args.lookups, args.concurrency))
+        return aio.run(run(url, args.lookups, args.concurrency))
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
+from bot import aio
 from bot.settings import Settings, SettingsError, load_settings
 
 Command = Callable[[argparse.Namespace, Settings], Coroutine[Any, Any, int]]
@@ -67,7 +68,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         result = run(args, settings)
         if asyncio.iscoroutine(result):
-            return int(asyncio.run(result))
+            return int(aio.run(result))
         return int(result)
     except KeyboardInterrupt:
         return 130

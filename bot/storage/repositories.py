@@ -23,11 +23,13 @@ from sqlalchemy import (
     func,
     or_,
     select,
+    text,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult, RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.elements import TextClause
 from sqlalchemy.sql.schema import Table
 
 from bot.ports import ChatUser, Clock, ConversationState, OwnedDossier, Subscriber
@@ -263,27 +265,20 @@ _OWNED_ONE = _owned(bindparam("user_id")).where(
 
 
 @functools.cache
-def _counter_upsert(dialect: str, count: int) -> Any:
+def _counter_upsert(count: int) -> TextClause:
     """Add one to `count` counters (parameters key_<i>, window_start_<i>), creating missing
-    ones; returns (key, count) rows."""
-    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(rate_limit_counters)
-    rows = [
-        {
-            "key": bindparam(f"key_{i}", type_=rate_limit_counters.c.key.type),
-            "window_start": bindparam(
-                f"window_start_{i}", type_=rate_limit_counters.c.window_start.type
-            ),
-            "count": 1,
-        }
-        for i in range(count)
-    ]
-    return (
-        insert.values(rows)
-        .on_conflict_do_update(
-            index_elements=["key", "window_start"],
-            set_={"count": rate_limit_counters.c.count + 1},
-        )
-        .returning(rate_limit_counters.c.key, rate_limit_counters.c.count)
+    ones; returns (key, count) rows. Written as text because SQLAlchemy cannot cache a
+    multi-row VALUES construct and compiling it cost more than running it; the syntax is the
+    same on SQLite and PostgreSQL."""
+    rows = ", ".join(f"(:key_{i}, :window_start_{i}, 1)" for i in range(count))
+    statement = text(
+        f'INSERT INTO rate_limit_counters ("key", window_start, count) VALUES {rows} '  # noqa: S608 (only integers are interpolated)
+        'ON CONFLICT ("key", window_start) DO UPDATE SET count = rate_limit_counters.count + 1 '
+        'RETURNING "key", count'
+    )
+    stamp = rate_limit_counters.c.window_start.type
+    return statement.bindparams(
+        *(bindparam(f"window_start_{i}", type_=stamp) for i in range(count))
     )
 
 
@@ -443,8 +438,7 @@ class SqlRateLimitRepository:
         for i, (key, seconds) in enumerate(limits):
             params[f"key_{i}"] = key
             params[f"window_start_{i}"] = window_start(now, seconds)
-        upsert = _counter_upsert(self._conn.dialect.name, len(limits))
-        result = await self._conn.execute(upsert, params)
+        result = await self._conn.execute(_counter_upsert(len(limits)), params)
         counts = {str(key): int(count) for key, count in result}
         for key, seconds in limits:
             if counts[key] == 1:  # a new window: the key's earlier windows are done with

@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import uvicorn
 
+from bot import aio
 from bot.caseapi.simulator.advance import Advancer
 from bot.caseapi.simulator.app import create_app
 from bot.caseapi.simulator.pusher import Pusher
@@ -225,7 +226,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     add_parser(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(["simulator", *(sys.argv[1:] if argv is None else argv)])
     try:
-        result: int = asyncio.run(args.run(args))
+        result: int = aio.run(args.run(args))
     except KeyboardInterrupt:
         return 130
     return result
