@@ -47,6 +47,7 @@ from starlette.routing import Route
 
 from bench.bench_lookup import sample_codes
 from bench.support import median, percentile, report, simulator_process
+from bot import aio
 from bot.channel_events import StoredChannelEvents
 from bot.channels.telegram import TelegramChannel
 from bot.composition import open_runtime
@@ -379,7 +380,7 @@ def main() -> int:
         return 0
     with tempfile.TemporaryDirectory() as tmp:
         url = args.database_url or f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
-        return asyncio.run(
+        return aio.run(
             run(url, args.updates, args.rate, args.latency_ms, args.serial, args.core)
         )
 

@@ -14,7 +14,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
-    Insert,
     Select,
     and_,
     bindparam,
@@ -102,20 +101,9 @@ class SqlUserRepository:
         identity = {"channel": channel, "channel_user_id": channel_user_id}
         row = (await self._conn.execute(_USER_BY_IDENTITY, identity)).mappings().first()
         if row is None:
-            insert: Insert = (
-                _insert(self._conn, chat_users)
-                .values(
-                    channel=channel,
-                    channel_user_id=channel_user_id,
-                    language=language,
-                    blocked=False,
-                    created_at=now,
-                    last_seen_at=now,
-                )
-                .on_conflict_do_nothing(index_elements=["channel", "channel_user_id"])
-                .returning(*chat_users.c)
-            )
-            row = (await self._conn.execute(insert)).mappings().first()
+            new_user = {**identity, "language": language, "created_at": now, "last_seen_at": now}
+            insert = _new_user_insert(self._conn.dialect.name)
+            row = (await self._conn.execute(insert, new_user)).mappings().first()
             if row is None:  # another transaction created it after our SELECT
                 row = (await self._conn.execute(_USER_BY_IDENTITY, identity)).mappings().one()
             return _chat_user(row)
@@ -262,6 +250,25 @@ _USER_BY_IDENTITY = select(chat_users).where(
 _OWNED_ONE = _owned(bindparam("user_id")).where(
     dossier_owners.c.dossier_code == bindparam("dossier_code")
 )
+
+
+_EARLIER_WINDOWS = delete(rate_limit_counters).where(
+    rate_limit_counters.c.key == bindparam("key"),
+    rate_limit_counters.c.window_start < bindparam("before"),
+)
+
+
+@functools.cache
+def _new_user_insert(dialect: str) -> Any:
+    """Create a chat user (parameters: the columns but id and blocked) unless it exists;
+    returns the new row, or nothing when another transaction created it first."""
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(chat_users)
+    columns = ("channel", "channel_user_id", "language", "created_at", "last_seen_at")
+    return (
+        insert.values(blocked=False, **{name: bindparam(name) for name in columns})
+        .on_conflict_do_nothing(index_elements=["channel", "channel_user_id"])
+        .returning(*chat_users.c)
+    )
 
 
 @functools.cache
@@ -440,14 +447,14 @@ class SqlRateLimitRepository:
             params[f"window_start_{i}"] = window_start(now, seconds)
         result = await self._conn.execute(_counter_upsert(len(limits)), params)
         counts = {str(key): int(count) for key, count in result}
-        for key, seconds in limits:
-            if counts[key] == 1:  # a new window: the key's earlier windows are done with
-                await self._conn.execute(
-                    delete(rate_limit_counters).where(
-                        rate_limit_counters.c.key == key,
-                        rate_limit_counters.c.window_start < window_start(now, seconds),
-                    )
-                )
+        # A new window: the key's earlier windows are done with.
+        finished = [
+            {"key": key, "before": window_start(now, seconds)}
+            for key, seconds in limits
+            if counts[key] == 1
+        ]
+        if finished:
+            await self._conn.execute(_EARLIER_WINDOWS, finished)
         return [counts[key] for key, _ in limits]
 
     async def count(self, key: str, *, window_seconds: int, now: datetime) -> int:
