@@ -6,13 +6,14 @@ is one short transaction together with whatever else the handler writes.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -74,6 +75,43 @@ class Session:
 
 def _insert_for(dialect: str) -> Any:
     return postgresql_insert if dialect == "postgresql" else sqlite_insert
+
+
+# The statements of each survey step, built once (building one costs more than running it).
+_ANSWERS_OF = select(
+    survey_answers.c.question_id,
+    survey_answers.c.kind,
+    survey_answers.c.score,
+    survey_answers.c.choice,
+    survey_answers.c.comment,
+).where(survey_answers.c.response_id == bindparam("response_id"))
+
+_MOVE = (
+    update(survey_sessions)
+    .where(survey_sessions.c.dossier_code == bindparam("code"))
+    .values(
+        question_id=bindparam("new_question_id"),
+        history=bindparam("new_history"),
+        updated_at=bindparam("now"),
+    )
+)
+
+_ANSWER_COLUMNS = (
+    "response_id", "question_id", "agency_code", "procedure_code", "field", "period_month",
+    "kind", "element", "score", "choice", "comment", "answered_at",
+)  # fmt: skip
+_ANSWER_REPLACES = ("kind", "element", "score", "choice", "comment", "answered_at")
+
+
+@functools.cache
+def _answer_upsert(dialect: str) -> Any:
+    """Store an answer (parameters: `_ANSWER_COLUMNS`), replacing an earlier one."""
+    insert = _insert_for(dialect)(survey_answers)
+    insert = insert.values({name: bindparam(name) for name in _ANSWER_COLUMNS})
+    return insert.on_conflict_do_update(
+        index_elements=[survey_answers.c.response_id, survey_answers.c.question_id],
+        set_={name: insert.excluded[name] for name in _ANSWER_REPLACES},
+    )
 
 
 def period_month(moment: datetime, tz: ZoneInfo) -> int:
@@ -184,21 +222,16 @@ class SurveyRepository:
             "comment": value if question.type == "text" else None,
             "answered_at": now,
         }
-        upsert = _insert_for(self._conn.dialect.name)(survey_answers).values(
-            response_id=key.response_id,
-            question_id=question.id,
-            agency_code=key.agency_code,
-            procedure_code=key.procedure_code,
-            field=key.field,
-            period_month=key.period_month,
+        params = {
+            "response_id": key.response_id,
+            "question_id": question.id,
+            "agency_code": key.agency_code,
+            "procedure_code": key.procedure_code,
+            "field": key.field,
+            "period_month": key.period_month,
             **values,
-        )
-        await self._conn.execute(
-            upsert.on_conflict_do_update(
-                index_elements=[survey_answers.c.response_id, survey_answers.c.question_id],
-                set_=values,
-            )
-        )
+        }
+        await self._conn.execute(_answer_upsert(self._conn.dialect.name), params)
 
     async def remove_answers(self, response_id: int, question_ids: Iterable[str]) -> None:
         """Delete the stored answers to `question_ids` (skipped, or no longer asked)."""
@@ -215,11 +248,13 @@ class SurveyRepository:
         self, dossier_code: str, question_id: str, history: Sequence[str], *, now: datetime
     ) -> None:
         """Record the session's new current question and its way back."""
-        await self._conn.execute(
-            update(survey_sessions)
-            .where(survey_sessions.c.dossier_code == dossier_code)
-            .values(question_id=question_id, history=list(history), updated_at=now)
-        )
+        params = {
+            "code": dossier_code,
+            "new_question_id": question_id,
+            "new_history": list(history),
+            "now": now,
+        }
+        await self._conn.execute(_MOVE, params)
 
     async def close(self, dossier_code: str) -> None:
         """End a session: the answers stay, the link to the chat user goes."""
@@ -271,12 +306,7 @@ class SurveyRepository:
         return sessions
 
     async def _answers(self, response_id: int) -> dict[str, AnswerValue]:
-        a = survey_answers
-        rows = await self._conn.execute(
-            select(a.c.question_id, a.c.kind, a.c.score, a.c.choice, a.c.comment).where(
-                a.c.response_id == response_id
-            )
-        )
+        rows = await self._conn.execute(_ANSWERS_OF, {"response_id": response_id})
         answers: dict[str, AnswerValue] = {}
         for row in rows:
             if row.kind in ("scale5", "rating3") and row.score is not None:
