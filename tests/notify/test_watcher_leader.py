@@ -90,7 +90,9 @@ async def test_the_advisory_lock_passes_on_when_the_leader_connection_dies(
             )
             (pid,) = pids.scalars()
         async with two.connect() as conn:  # the leader's process dies: its session ends
-            await conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            # With a timeout (ms) the call waits until the backend has exited, and with it
+            # the lock; without one it only signals, and the stand-by could look too early.
+            await conn.execute(text("SELECT pg_terminate_backend(:pid, 5000)"), {"pid": pid})
         assert await stand_by.acquire()
         assert not await leader.acquire()  # notices it lost the lock, and stands by
         await stand_by.release()
