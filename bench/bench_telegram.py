@@ -380,9 +380,7 @@ def main() -> int:
         return 0
     with tempfile.TemporaryDirectory() as tmp:
         url = args.database_url or f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
-        return aio.run(
-            run(url, args.updates, args.rate, args.latency_ms, args.serial, args.core)
-        )
+        return aio.run(run(url, args.updates, args.rate, args.latency_ms, args.serial, args.core))
 
 
 if __name__ == "__main__":
