@@ -15,8 +15,9 @@ stream from SQLite.
 
 from __future__ import annotations
 
+import functools
 import sqlite3
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 from typing import Any, cast
 
@@ -69,7 +70,9 @@ class OneTripCursor(aiosqlite.Cursor):
 
     async def executemany(self, sql: str, parameters: Iterable[Iterable[Any]]) -> OneTripCursor:
         """Run `sql` once per parameter set."""
-        outcome = await self._trip(_run_many, self._conn._conn, sql, parameters)
+        outcome = await self._trip(
+            functools.partial(_run, many=True), self._conn._conn, sql, parameters
+        )
         self._keep(outcome)
         return self
 
@@ -131,21 +134,13 @@ class OneTripCursor(aiosqlite.Cursor):
         self._description, self._rows, self._rowcount, self._lastrowid = outcome
 
 
-def _run(conn: sqlite3.Connection, sql: str, parameters: Sequence[Any]) -> _Outcome:
+def _run(conn: sqlite3.Connection, sql: str, parameters: Any, *, many: bool = False) -> _Outcome:
     cursor = conn.cursor()
     try:
-        cursor.execute(sql, parameters)
-        description = cursor.description
-        rows = cursor.fetchall() if description is not None else []
-        return description, rows, cursor.rowcount, cursor.lastrowid
-    finally:
-        cursor.close()
-
-
-def _run_many(conn: sqlite3.Connection, sql: str, parameters: Iterable[Any]) -> _Outcome:
-    cursor = conn.cursor()
-    try:
-        cursor.executemany(sql, parameters)
+        if many:
+            cursor.executemany(sql, parameters)
+        else:
+            cursor.execute(sql, parameters)
         description = cursor.description
         rows = cursor.fetchall() if description is not None else []
         return description, rows, cursor.rowcount, cursor.lastrowid
