@@ -61,11 +61,16 @@ def user_key(scope: str, user_id: int) -> str:
 
 def _insert(conn: AsyncConnection, table: Table) -> Any:
     """The dialect's INSERT, which has ON CONFLICT support (SQLite and PostgreSQL alike)."""
-    if conn.dialect.name == "postgresql":
+    return _insert_for(conn.dialect.name, table)
+
+
+def _insert_for(dialect: str, table: Table) -> Any:
+    """`_insert` by dialect name, for statements built once per dialect."""
+    if dialect == "postgresql":
         return postgresql.insert(table)
-    if conn.dialect.name == "sqlite":
+    if dialect == "sqlite":
         return sqlite.insert(table)
-    raise RuntimeError(f"unsupported dialect {conn.dialect.name}")
+    raise RuntimeError(f"unsupported dialect {dialect}")
 
 
 def _rowcount(result: CursorResult[Any]) -> int:
@@ -262,7 +267,7 @@ _EARLIER_WINDOWS = delete(rate_limit_counters).where(
 def _new_user_insert(dialect: str) -> Any:
     """Create a chat user (parameters: the columns but id and blocked) unless it exists;
     returns the new row, or nothing when another transaction created it first."""
-    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(chat_users)
+    insert = _insert_for(dialect, chat_users)
     columns = ("channel", "channel_user_id", "language", "created_at", "last_seen_at")
     return (
         insert.values(blocked=False, **{name: bindparam(name) for name in columns})
