@@ -142,11 +142,14 @@ def _install_sqlite_hooks(engine: AsyncEngine) -> None:
         mode = conn.get_execution_options().get(SQLITE_BEGIN_OPTION, "DEFERRED")
         if mode not in ("DEFERRED", "IMMEDIATE"):
             raise ValueError(f"{SQLITE_BEGIN_OPTION} must be DEFERRED or IMMEDIATE")
-        # Straight to aiosqlite: one trip to its thread instead of three through a cursor.
+        # No trip of its own: the BEGIN runs with the transaction's first statement.
         adapted = conn.connection.dbapi_connection
         if not isinstance(adapted, AdaptedConnection):
             raise TypeError("expected an asyncio driver connection (aiosqlite)")
-        adapted.run_async(functools.partial(_execute_begin, statement=f"BEGIN {mode}"))
+        driver = adapted.driver_connection
+        if not isinstance(driver, sqlite_driver.OneTripConnection):
+            raise TypeError("expected motcua's one-trip aiosqlite connection")
+        driver.begin_with_next_statement(f"BEGIN {mode}")
 
 
 def _enable_wal(dbapi_connection: Any, cursor: Any) -> None:
@@ -162,10 +165,6 @@ def _enable_wal(dbapi_connection: Any, cursor: Any) -> None:
             if "locked" not in str(error) or time.monotonic() > deadline:
                 raise
             dbapi_connection.run_async(lambda _driver: asyncio.sleep(0.02))
-
-
-async def _execute_begin(driver_connection: Any, statement: str) -> None:
-    await driver_connection.execute(statement)
 
 
 def _redact(url: str) -> str:

@@ -7,6 +7,10 @@ loop, much more on a busy one), and since units of work on SQLite are serialised
 hand-offs, not SQLite, set the ceiling on transactions per second. The cursor here executes,
 fetches every row and closes in a single hand-off, then serves the rows from memory.
 
+A transaction's ``BEGIN`` rides along too: `OneTripConnection.begin_with_next_statement`
+keeps it until the first statement, which runs it in the same hand-off; a transaction that
+ran no statement commits or rolls back without a trip at all.
+
 Plugged in with ``connect_args={"async_creator_fn": connect}``: SQLAlchemy's aiosqlite
 dialect then calls `connect` with the arguments it would have given ``aiosqlite.connect``.
 Every result is buffered, so server-side cursors (``stream()``) buffer too; motcua does not
@@ -44,18 +48,45 @@ def connect(database: str | Path, *, iter_chunk_size: int = 64, **kwargs: Any) -
 class OneTripConnection(aiosqlite.Connection):
     """An aiosqlite connection whose cursors are `OneTripCursor`s."""
 
+    _pending_begin: str | None = None
+
+    def begin_with_next_statement(self, statement: str) -> None:
+        """Run `statement` (``BEGIN …``) just before the next one, in the same trip."""
+        self._pending_begin = statement
+
+    def take_pending_begin(self) -> str | None:
+        """The ``BEGIN`` still waiting for a statement, forgotten as it is handed over."""
+        statement, self._pending_begin = self._pending_begin, None
+        return statement
+
     @contextmanager
     async def cursor(self) -> aiosqlite.Cursor:
         """A cursor; making it costs no trip to the database thread."""
         return OneTripCursor(self)
 
+    async def commit(self) -> None:
+        """Commit; a transaction whose ``BEGIN`` never ran has nothing to commit."""
+        if self.take_pending_begin() is None:
+            await super().commit()
+
+    async def rollback(self) -> None:
+        """Roll back; a transaction whose ``BEGIN`` never ran has nothing to undo."""
+        if self.take_pending_begin() is None:
+            await super().rollback()
+
+    @property
+    def in_transaction(self) -> bool:
+        """Whether a transaction is open, or begun and waiting for its first statement."""
+        return self._pending_begin is not None or super().in_transaction
+
 
 class OneTripCursor(aiosqlite.Cursor):
     """Executes a statement, fetches all its rows and closes, in one trip; then reads memory."""
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: OneTripConnection) -> None:
         self.iter_chunk_size = conn._iter_chunk_size
         self._conn = conn
+        self._connection = conn
         self._rows: list[Any] = []
         self._description: _Description = None
         self._rowcount = -1
@@ -64,20 +95,26 @@ class OneTripCursor(aiosqlite.Cursor):
 
     async def execute(self, sql: str, parameters: Iterable[Any] | None = None) -> OneTripCursor:
         """Run `sql` and keep its rows."""
-        outcome = await self._trip(_run, self._conn._conn, sql, parameters or ())
+        begin = self._connection.take_pending_begin()
+        run = functools.partial(_run, begin=begin)
+        outcome = await self._trip(run, self._conn._conn, sql, parameters or ())
         self._keep(outcome)
         return self
 
     async def executemany(self, sql: str, parameters: Iterable[Iterable[Any]]) -> OneTripCursor:
         """Run `sql` once per parameter set."""
+        begin = self._connection.take_pending_begin()
         outcome = await self._trip(
-            functools.partial(_run, many=True), self._conn._conn, sql, parameters
+            functools.partial(_run, many=True, begin=begin), self._conn._conn, sql, parameters
         )
         self._keep(outcome)
         return self
 
     async def executescript(self, sql_script: str) -> OneTripCursor:
         """Run several statements (no parameters, no rows)."""
+        begin = self._connection.take_pending_begin()
+        if begin is not None:
+            sql_script = f"{begin};\n{sql_script}"
         await self._trip(self._conn._conn.executescript, sql_script)
         self._keep((None, [], -1, None))
         return self
@@ -134,7 +171,16 @@ class OneTripCursor(aiosqlite.Cursor):
         self._description, self._rows, self._rowcount, self._lastrowid = outcome
 
 
-def _run(conn: sqlite3.Connection, sql: str, parameters: Any, *, many: bool = False) -> _Outcome:
+def _run(
+    conn: sqlite3.Connection,
+    sql: str,
+    parameters: Any,
+    *,
+    many: bool = False,
+    begin: str | None = None,
+) -> _Outcome:
+    if begin is not None:
+        conn.execute(begin)
     cursor = conn.cursor()
     try:
         if many:

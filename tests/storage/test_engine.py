@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -11,7 +12,12 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import StatementError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.storage.engine import create_engine, normalize_url, write_transaction
+from bot.storage.engine import (
+    SQLITE_BEGIN_OPTION,
+    create_engine,
+    normalize_url,
+    write_transaction,
+)
 from bot.storage.tables import chat_users
 
 HANOI = timezone(timedelta(hours=7))
@@ -64,22 +70,49 @@ async def test_sqlite_creates_the_directory_and_sets_pragmas(tmp_path: Path) -> 
     }
 
 
-async def test_sqlite_write_transaction_takes_the_lock_at_begin(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'locks.db'}"
-    engine = create_engine(url)
+async def test_sqlite_write_transaction_holds_the_lock_from_its_first_read(tmp_path: Path) -> None:
+    path = tmp_path / "locks.db"
+    engine = create_engine(f"sqlite:///{path}")
     try:
         async with write_transaction(engine) as conn:
             await conn.exec_driver_sql("CREATE TABLE t (x INTEGER)")
         async with write_transaction(engine) as conn:
-            # Without touching any table this transaction already holds the write lock: a
-            # second connection cannot begin an immediate transaction meanwhile.
-            async with engine.connect() as other:
-                await other.exec_driver_sql("PRAGMA busy_timeout=0")
-                with pytest.raises(Exception, match="locked"):
-                    await other.exec_driver_sql("BEGIN IMMEDIATE")
+            # A read alone already holds the write lock (BEGIN IMMEDIATE ran with it), so a
+            # write elsewhere cannot slip in between this transaction's read and its write.
+            await conn.exec_driver_sql("SELECT count(*) FROM t")
+            other = sqlite3.connect(path, timeout=0, isolation_level=None)
+            try:
+                with pytest.raises(sqlite3.OperationalError, match="locked"):
+                    other.execute("BEGIN IMMEDIATE")
+            finally:
+                other.close()
             await conn.exec_driver_sql("INSERT INTO t VALUES (1)")
         async with engine.connect() as conn:
             assert (await conn.exec_driver_sql("SELECT count(*) FROM t")).scalar() == 1
+    finally:
+        await engine.dispose()
+
+
+async def test_sqlite_transaction_that_ran_nothing_takes_no_lock(tmp_path: Path) -> None:
+    path = tmp_path / "idle.db"
+    engine = create_engine(f"sqlite:///{path}")
+    try:
+        async with write_transaction(engine) as conn:
+            await conn.exec_driver_sql("CREATE TABLE t (x INTEGER)")
+        async with engine.connect() as conn:
+            await conn.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
+            transaction = await conn.begin()
+            other = sqlite3.connect(path, timeout=0, isolation_level=None)
+            try:
+                other.execute("BEGIN IMMEDIATE")
+                other.execute("INSERT INTO t VALUES (2)")
+                other.execute("COMMIT")
+            finally:
+                other.close()
+            await transaction.commit()
+            # The connection is usable afterwards and sees the other writer's row.
+            assert (await conn.exec_driver_sql("SELECT x FROM t")).scalar() == 2
+            await conn.rollback()
     finally:
         await engine.dispose()
 
