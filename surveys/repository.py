@@ -78,13 +78,36 @@ def _insert_for(dialect: str) -> Any:
 
 
 # The statements of each survey step, built once (building one costs more than running it).
-_ANSWERS_OF = select(
-    survey_answers.c.question_id,
+# A session is read with its answers in one query: one row per answer given so far.
+_SESSION_WITH_ANSWERS = select(
+    survey_sessions.c.dossier_code,
+    survey_sessions.c.user_id,
+    survey_sessions.c.survey_id,
+    survey_sessions.c.question_id.label("current_question"),
+    survey_sessions.c.history,
+    survey_sessions.c.expires_at,
+    survey_responses.c.id.label("response_id"),
+    survey_responses.c.agency_code,
+    survey_responses.c.procedure_code,
+    survey_responses.c.field,
+    survey_responses.c.period_month,
+    survey_answers.c.question_id.label("answered_question"),
     survey_answers.c.kind,
     survey_answers.c.score,
     survey_answers.c.choice,
     survey_answers.c.comment,
-).where(survey_answers.c.response_id == bindparam("response_id"))
+).select_from(
+    survey_sessions.join(
+        survey_responses, survey_responses.c.id == survey_sessions.c.response_id
+    ).outerjoin(survey_answers, survey_answers.c.response_id == survey_responses.c.id)
+)
+_SESSION_OF_DOSSIER = _SESSION_WITH_ANSWERS.where(
+    survey_sessions.c.dossier_code == bindparam("code")
+)
+_SESSIONS_OF_USER = _SESSION_WITH_ANSWERS.where(
+    survey_sessions.c.user_id == bindparam("user_id"),
+    survey_sessions.c.expires_at > bindparam("now"),
+).order_by(survey_sessions.c.updated_at.desc(), survey_sessions.c.dossier_code)
 
 _MOVE = (
     update(survey_sessions)
@@ -201,14 +224,12 @@ class SurveyRepository:
 
     async def session(self, dossier_code: str) -> Session | None:
         """The open session of a dossier (expired or not), with the answers given so far."""
-        rows = await self._session_rows(survey_sessions.c.dossier_code == dossier_code)
+        rows = await self._session_rows(_SESSION_OF_DOSSIER, {"code": dossier_code})
         return rows[0] if rows else None
 
     async def sessions_of(self, user_id: int, *, now: datetime) -> list[Session]:
         """The user's unexpired sessions, most recently active first."""
-        return await self._session_rows(
-            (survey_sessions.c.user_id == user_id) & (survey_sessions.c.expires_at > now)
-        )
+        return await self._session_rows(_SESSIONS_OF_USER, {"user_id": user_id, "now": now})
 
     async def save_answer(
         self, key: ResponseKey, question: Question, value: AnswerValue, *, now: datetime
@@ -269,50 +290,39 @@ class SurveyRepository:
         )
         return int(result.rowcount or 0)
 
-    async def _session_rows(self, where: object) -> list[Session]:
-        s, r = survey_sessions, survey_responses
-        query = (
-            select(
-                s.c.dossier_code,
-                s.c.user_id,
-                s.c.survey_id,
-                s.c.question_id,
-                s.c.history,
-                s.c.expires_at,
-                r.c.id,
-                r.c.agency_code,
-                r.c.procedure_code,
-                r.c.field,
-                r.c.period_month,
-            )
-            .join(r, r.c.id == s.c.response_id)
-            .where(where)  # type: ignore[arg-type]
-            .order_by(s.c.updated_at.desc(), s.c.dossier_code)
-        )
-        sessions = []
-        for row in (await self._conn.execute(query)).all():
-            key = ResponseKey(
-                row.id, row.agency_code, row.procedure_code, row.field, row.period_month
-            )
-            answers = await self._answers(key.response_id)
-            progress = Progress(
-                current=row.question_id or None,
-                history=tuple(str(q) for q in row.history),
-                answers=answers,
-            )
-            sessions.append(
-                Session(row.dossier_code, row.user_id, row.survey_id, key, progress, row.expires_at)
-            )
-        return sessions
+    async def _session_rows(self, query: Any, params: dict[str, Any]) -> list[Session]:
+        # One row per answer (or one row with no answer), grouped back into sessions.
+        firsts: dict[str, Any] = {}
+        answers: dict[str, dict[str, AnswerValue]] = {}
+        for row in (await self._conn.execute(query, params)).all():
+            given = answers.setdefault(row.dossier_code, {})
+            firsts.setdefault(row.dossier_code, row)
+            if row.answered_question is not None:
+                value = _answer_value(row.kind, row.score, row.choice, row.comment)
+                if value is not None:
+                    given[row.answered_question] = value
+        return [_session(row, answers[code]) for code, row in firsts.items()]
 
-    async def _answers(self, response_id: int) -> dict[str, AnswerValue]:
-        rows = await self._conn.execute(_ANSWERS_OF, {"response_id": response_id})
-        answers: dict[str, AnswerValue] = {}
-        for row in rows:
-            if row.kind in ("scale5", "rating3") and row.score is not None:
-                answers[row.question_id] = int(row.score)
-            elif row.kind == "choice" and row.choice is not None:
-                answers[row.question_id] = row.choice
-            elif row.comment is not None:
-                answers[row.question_id] = row.comment
-        return answers
+
+def _session(row: Any, answers: dict[str, AnswerValue]) -> Session:
+    """A session from a row of `_SESSION_WITH_ANSWERS` and the answers read with it."""
+    key = ResponseKey(
+        row.response_id, row.agency_code, row.procedure_code, row.field, row.period_month
+    )
+    progress = Progress(
+        current=row.current_question or None,
+        history=tuple(str(q) for q in row.history),
+        answers=answers,
+    )
+    return Session(row.dossier_code, row.user_id, row.survey_id, key, progress, row.expires_at)
+
+
+def _answer_value(
+    kind: str, score: int | None, choice: str | None, comment: str | None
+) -> AnswerValue | None:
+    """The stored value of an answer of type `kind`."""
+    if kind in ("scale5", "rating3"):
+        return None if score is None else int(score)
+    if kind == "choice":
+        return choice
+    return comment
