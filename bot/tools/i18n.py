@@ -15,7 +15,7 @@ from pathlib import Path
 
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
-from babel.messages.mofile import write_mo
+from babel.messages.mofile import read_mo, write_mo
 from babel.messages.pofile import read_po, write_po
 
 from bot.i18n import DOMAIN, LANGUAGES, LOCALE_DIR
@@ -74,6 +74,16 @@ def mo_bytes(catalog: Catalog) -> bytes:
     return buffer.getvalue()
 
 
+def _translations(catalog: Catalog) -> dict[object, object]:
+    """What a compiled catalog translates, without its header (which names the Babel version
+    that wrote it, so comparing bytes would call every catalog stale after a Babel upgrade)."""
+    found: dict[object, object] = {
+        (message.context, message.id): message.string for message in catalog if message.id
+    }
+    found["plural forms"] = catalog.plural_forms
+    return found
+
+
 def update() -> None:
     """Merge the extracted template into every language's catalog."""
     template = extract()
@@ -112,7 +122,9 @@ def problems() -> list[str]:
             if message.fuzzy:
                 found.append(f"{language}: fuzzy {message.id!r}")
         mo = po_path(language).with_suffix(".mo")
-        if not mo.exists() or mo.read_bytes() != mo_bytes(catalog):
+        if not mo.exists() or _translations(read_mo(io.BytesIO(mo.read_bytes()))) != _translations(
+            read_mo(io.BytesIO(mo_bytes(catalog)))
+        ):
             found.append(f"{language}: {mo.name} is stale; run compile")
     return found
 
