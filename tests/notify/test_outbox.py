@@ -270,10 +270,11 @@ async def test_sqlite_claims_hold_the_write_lock(engine: AsyncEngine, database_u
     other = sqlite3.connect(path, timeout=0, isolation_level=None)
     try:
         async with write_transaction(engine) as conn:
-            # before the claim has written anything, the lock is already held
+            # the BEGIN IMMEDIATE runs with the claim's first statement (a read), so the lock
+            # is held from then until the commit (test_engine shows it covers that read)
+            await SqlOutboxRepository(conn).claim(now=T0, limits=FAST, token="w", lease=LEASE)
             with pytest.raises(sqlite3.OperationalError, match="locked"):
                 other.execute("BEGIN IMMEDIATE")
-            await SqlOutboxRepository(conn).claim(now=T0, limits=FAST, token="w", lease=LEASE)
             mode = (await conn.execute(text("PRAGMA journal_mode"))).scalar_one()
             assert mode == "wal"
         other.execute("BEGIN IMMEDIATE")  # free again after commit

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.storage import sqlite_driver
 from bot.storage.engine import create_engine
 
 metadata = sa.MetaData()
@@ -61,3 +63,45 @@ async def test_errors_reach_the_caller_and_the_transaction_rolls_back(engine: As
         await insert_twice()
     async with engine.connect() as conn:
         assert (await conn.execute(sa.select(sa.func.count()).select_from(items))).scalar() == 0
+
+
+async def test_statements_under_a_held_write_lock_run_on_the_loop_thread(tmp_path: Path) -> None:
+    """Only after BEGIN IMMEDIATE has run (the lock is held) do statements skip the thread."""
+    connection = await sqlite_driver.connect(tmp_path / "inline.db", isolation_level=None)
+    try:
+        connection._conn.create_function("thread_id", 0, threading.get_ident)
+        loop_thread = threading.get_ident()
+
+        async def runs_on() -> int:
+            async with connection.cursor() as cursor:
+                await cursor.execute("SELECT thread_id()")
+                (row,) = await cursor.fetchall()
+                return int(row[0])
+
+        assert await runs_on() != loop_thread  # no transaction: aiosqlite's thread
+        connection.begin_with_next_statement("BEGIN DEFERRED")
+        assert await runs_on() != loop_thread  # a read transaction holds no write lock
+        assert await runs_on() != loop_thread
+        await connection.commit()
+
+        connection.begin_with_next_statement("BEGIN IMMEDIATE")
+        assert await runs_on() != loop_thread  # the BEGIN may wait: in the thread
+        assert connection.in_transaction
+        assert await runs_on() == loop_thread  # lock held: inline
+        await connection.commit()
+        assert not connection.in_transaction
+        assert await runs_on() != loop_thread  # lock released: the thread again
+    finally:
+        await connection.close()
+
+
+async def test_a_transaction_that_ran_nothing_ends_without_touching_sqlite(tmp_path: Path) -> None:
+    connection = await sqlite_driver.connect(tmp_path / "idle.db", isolation_level=None)
+    try:
+        connection.begin_with_next_statement("BEGIN IMMEDIATE")
+        assert connection.in_transaction
+        await connection.rollback()
+        assert not connection.in_transaction
+        assert not connection._conn.in_transaction
+    finally:
+        await connection.close()
