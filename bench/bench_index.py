@@ -29,6 +29,7 @@ from sqlalchemy import insert
 from sqlalchemy.engine import make_url
 
 from bench.support import median, report
+from bot import aio
 from bot.settings import load_settings
 from bot.storage.engine import create_engine, normalize_url
 from bot.storage.migrate import upgrade
@@ -244,8 +245,17 @@ async def bench(url: str, label: str, answers: int, data: tuple[list[Any], list[
         f"[{label}] motcua index --by agency (median of {len(times)})", mid, "s", "< 2 s", mid < 2
     )
     print(f"[{label}]   best {best:.3f} s")
-    rate = await write_path(url, 3000, concurrency=1 if label == "sqlite" else 20)
-    report(f"[{label}] answer write path", rate, "answers/s", "≥ 1000 answers/s", rate >= 1000)
+    concurrency = 1 if label == "sqlite" else 20
+    rates = [await write_path(url, 2000, concurrency) for _ in range(5)]
+    rate = median(rates)
+    report(
+        f"[{label}] answer write path (median of {len(rates)})",
+        rate,
+        "answers/s",
+        "≥ 1000 answers/s",
+        rate >= 1000,
+    )
+    print(f"[{label}]   runs: " + ", ".join(f"{r:.0f}" for r in rates))
 
 
 async def main() -> None:
@@ -276,4 +286,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    aio.run(main())
