@@ -1,9 +1,9 @@
 """Lookups through Telegram: python-telegram-bot against the fake Bot API, with the case API
 simulator answering in 200 ms.
 
-For webhook and polling mode it prints updates per second and the latency from the update
+For webhook and polling mode it prints updates per second, the latency from the update
 entering the Bot API (queued for getUpdates, or POSTed to the webhook) to the answer's
-sendMessage reaching it, p50 / p99:
+sendMessage reaching it (p50 / p99), and the bot process's CPU time per update:
 
 - burst: every update at once, the saturation throughput;
 - steady: updates offered at a fixed rate (default 300/s), the latency under that load.
@@ -70,12 +70,13 @@ class Result:
     rate: float
     p50_ms: float
     p99_ms: float
+    cpu_ms: float  # the bot process's CPU time per update
 
     def line(self) -> str:
         """A row of the results table."""
         return (
             f"{self.mode:<22} {self.load:<16} {self.updates:>7} {self.rate:>10.1f}"
-            f" {self.p50_ms:>9.1f} {self.p99_ms:>9.1f}"
+            f" {self.p50_ms:>9.1f} {self.p99_ms:>9.1f} {self.cpu_ms:>8.2f}"
         )
 
 
@@ -268,10 +269,12 @@ async def run_mode(
         if slots > 1 and rate:
             loads.append((f"steady {rate:g}/s", rate))
         for load, offered in loads:
+            cpu = time.process_time()
             speed, latencies = await remote_measure(client, codes, user, updates, offered)
+            cpu_ms = (time.process_time() - cpu) / updates * 1000
             user += updates
             p50, p99 = median(latencies) * 1000, percentile(latencies, 0.99) * 1000
-            results.append(Result(label, load, updates, speed, p50, p99))
+            results.append(Result(label, load, updates, speed, p50, p99, cpu_ms))
             print(results[-1].line(), flush=True)
     return results
 
@@ -287,7 +290,10 @@ async def run_all(
     serial: int,
 ) -> tuple[dict[str, Result], Result]:
     """Both modes processing concurrently, then one at a time; the burst results."""
-    print(f"{'mode':<22} {'load':<16} {'updates':>7} {'updates/s':>10} {'p50 ms':>9} {'p99 ms':>9}")
+    print(
+        f"{'mode':<22} {'load':<16} {'updates':>7} {'updates/s':>10} {'p50 ms':>9} {'p99 ms':>9}"
+        f" {'CPU ms':>8}"
+    )
     bursts: dict[str, Result] = {}
     user = random.randrange(10**6, 10**9)  # new users every run: no rate limit is reached
     for mode in ("webhook", "polling"):

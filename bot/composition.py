@@ -87,8 +87,10 @@ async def open_runtime(
     api: CaseApi = case_api if case_api is not None else chat_case_api(settings)
     clock = clock or SystemClock()
     uow_factory = SqlUnitOfWorkFactory(engine, clock)
+    # The chat's units of work are one short transaction per message: inline on SQLite.
+    chat_uow_factory = SqlUnitOfWorkFactory(engine, clock, inline=True)
     deps = Dependencies(
-        case_api=api, clock=clock, config=core_config(settings), uow_factory=uow_factory
+        case_api=api, clock=clock, config=core_config(settings), uow_factory=chat_uow_factory
     )
     try:
         yield Runtime(

@@ -25,8 +25,11 @@ within a small tolerance of its slot (an overloaded process) is not sent late, w
 crowd the next slot of the chat or of another dispatcher, but put back in the queue. A
 dispatcher that dies
 leaves its unused slots unused, and its claimed rows are taken back after their lease.
-Both intervals carry a small safety margin (`safety`) for the jitter between the moment a
-message leaves and the moment the platform counts it.
+Both intervals carry a safety margin for the jitter between the moment a message leaves and
+the moment the platform counts it. The chat's is wider (`chat_safety`): one message delayed
+in transit and the next one on time land less than the interval apart, and since a chat
+gets a message a second at most, a tenth of a second more costs nothing; the channel's
+(`safety`) is its throughput, so it stays small.
 """
 
 from __future__ import annotations
@@ -41,18 +44,20 @@ class ChannelLimit:
     """The sending limits of one channel.
 
     `per_second` is the channel's overall rate; `per_chat_interval` the least time between two
-    messages to one chat (0 for none). `safety` widens both intervals by that fraction.
+    messages to one chat (0 for none). `safety` widens the channel's slot interval by that
+    fraction, `chat_safety` the chat's interval (None: the same as `safety`).
     """
 
     per_second: float
     per_chat_interval: float = 1.0
     safety: float = 0.04
+    chat_safety: float | None = 0.1
 
     def __post_init__(self) -> None:
         if self.per_second <= 0:
             raise ValueError("per_second must be positive")
-        if self.per_chat_interval < 0 or self.safety < 0:
-            raise ValueError("per_chat_interval and safety must not be negative")
+        if self.per_chat_interval < 0 or self.safety < 0 or (self.chat_safety or 0) < 0:
+            raise ValueError("per_chat_interval and the safety margins must not be negative")
 
     @property
     def slot_interval(self) -> timedelta:
@@ -62,7 +67,8 @@ class ChannelLimit:
     @property
     def chat_interval(self) -> timedelta:
         """The least time between two sends to one chat."""
-        return timedelta(seconds=self.per_chat_interval * (1.0 + self.safety))
+        margin = self.safety if self.chat_safety is None else self.chat_safety
+        return timedelta(seconds=self.per_chat_interval * (1.0 + margin))
 
 
 # Telegram: https://core.telegram.org/bots/faq#my-bot-is-hitting-limits-how-do-i-avoid-this

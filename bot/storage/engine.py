@@ -34,6 +34,10 @@ SQLITE_BUSY_TIMEOUT_MS = 5000
 
 # Execution option read by the SQLite "begin" hook: "DEFERRED" (default) or "IMMEDIATE".
 SQLITE_BEGIN_OPTION = "motcua_sqlite_begin"
+# Execution option: True lets an IMMEDIATE transaction run its statements on the event loop's
+# thread once it holds the write lock (see `bot.storage.sqlite_driver`). For short
+# transactions only: a long one would hold up every other task of the loop meanwhile.
+SQLITE_INLINE_OPTION = "motcua_sqlite_inline"
 
 _DRIVERS = {
     "sqlite": SQLITE_DRIVER,
@@ -139,7 +143,8 @@ def _install_sqlite_hooks(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        mode = conn.get_execution_options().get(SQLITE_BEGIN_OPTION, "DEFERRED")
+        options = conn.get_execution_options()
+        mode = options.get(SQLITE_BEGIN_OPTION, "DEFERRED")
         if mode not in ("DEFERRED", "IMMEDIATE"):
             raise ValueError(f"{SQLITE_BEGIN_OPTION} must be DEFERRED or IMMEDIATE")
         # No trip of its own: the BEGIN runs with the transaction's first statement.
@@ -149,7 +154,8 @@ def _install_sqlite_hooks(engine: AsyncEngine) -> None:
         driver = adapted.driver_connection
         if not isinstance(driver, sqlite_driver.OneTripConnection):
             raise TypeError("expected motcua's one-trip aiosqlite connection")
-        driver.begin_with_next_statement(f"BEGIN {mode}")
+        inline = bool(options.get(SQLITE_INLINE_OPTION)) and mode == "IMMEDIATE"
+        driver.begin_with_next_statement(f"BEGIN {mode}", inline_after=inline)
 
 
 def _enable_wal(dbapi_connection: Any, cursor: Any) -> None:

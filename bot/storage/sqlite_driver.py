@@ -13,12 +13,13 @@ ran no statement commits or rolls back without a trip at all.
 
 Once a ``BEGIN IMMEDIATE`` has run, the connection holds SQLite's write lock, and in WAL mode
 nothing can then make one of its statements (or its commit) wait for another connection:
-the thread is only there to keep such waits off the event loop. So the rest of that
-transaction runs straight on the loop's thread — a few microseconds of SQLite instead of a
-hand-off of tens. The ``BEGIN`` itself, which may wait up to the busy timeout for another
-process, and every statement of other transactions still go through the thread. Statements
-inside write transactions must therefore stay short (motcua's units of work are); a
-checkpoint of the WAL at commit, every thousand pages or so, runs there too.
+the thread is only there to keep such waits off the event loop. So the rest of a transaction
+begun with ``inline_after`` runs straight on the loop's thread — a few microseconds of SQLite
+instead of a hand-off of tens. The ``BEGIN`` itself, which may wait up to the busy timeout
+for another process, and every statement of other transactions still go through the thread.
+Only short transactions ask for it (the chat's units of work, one message each): while an
+inline statement runs, nothing else on the loop does; a checkpoint of the WAL at commit,
+every thousand pages or so, runs there too.
 
 Plugged in with ``connect_args={"async_creator_fn": connect}``: SQLAlchemy's aiosqlite
 dialect then calls `connect` with the arguments it would have given ``aiosqlite.connect``.
@@ -60,12 +61,16 @@ class OneTripConnection(aiosqlite.Connection):
     """An aiosqlite connection whose cursors are `OneTripCursor`s."""
 
     _pending_begin: str | None = None
+    _inline_after = False
     # The transaction holds the write lock: its statements run on the loop's thread.
     _inline = False
 
-    def begin_with_next_statement(self, statement: str) -> None:
-        """Run `statement` (``BEGIN …``) just before the next one, in the same trip."""
+    def begin_with_next_statement(self, statement: str, *, inline_after: bool = False) -> None:
+        """Run `statement` (``BEGIN …``) just before the next one, in the same trip; with
+        `inline_after` (for ``BEGIN IMMEDIATE`` only) the transaction's later statements run
+        on the caller's thread."""
         self._pending_begin = statement
+        self._inline_after = inline_after
 
     @property
     def runs_inline(self) -> bool:
@@ -75,7 +80,8 @@ class OneTripConnection(aiosqlite.Connection):
     def begun(self, statement: str, *, error: bool) -> None:
         """Note that `statement` (``BEGIN …``) was handed to SQLite with the next statement."""
         # Inline only when the lock is surely held: the trip that took it succeeded.
-        self._inline = not error and statement.upper().endswith("IMMEDIATE")
+        inline, self._inline_after = self._inline_after, False
+        self._inline = inline and not error and statement.upper().endswith("IMMEDIATE")
 
     def take_pending_begin(self) -> str | None:
         """The ``BEGIN`` still waiting for a statement, forgotten as it is handed over."""

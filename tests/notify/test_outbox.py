@@ -120,7 +120,8 @@ async def test_a_claim_whose_lease_passed_is_taken_back(engine: AsyncEngine) -> 
 async def test_one_row_per_user_per_claim_and_per_chat_spacing(engine: AsyncEngine) -> None:
     users = await make_users(engine, 2)
     await enqueue(engine, [notice(users[0], n) for n in (1, 2, 3)] + [notice(users[1], 4)])
-    limits = {"telegram": ChannelLimit(per_second=10, per_chat_interval=1.0, safety=0)}
+    exact = ChannelLimit(per_second=10, per_chat_interval=1.0, safety=0, chat_safety=0)
+    limits = {"telegram": exact}
 
     first = await claim(engine, limits=limits)
     assert [c.params["n"] for c in first] == [1, 4]
@@ -136,7 +137,8 @@ async def test_one_row_per_user_per_claim_and_per_chat_spacing(engine: AsyncEngi
 async def test_slots_never_exceed_the_channel_rate(engine: AsyncEngine) -> None:
     users = await make_users(engine, 50)
     await enqueue(engine, [notice(u, i) for i, u in enumerate(users)])
-    limits = {"telegram": ChannelLimit(per_second=10, per_chat_interval=1.0, safety=0)}
+    exact = ChannelLimit(per_second=10, per_chat_interval=1.0, safety=0, chat_safety=0)
+    limits = {"telegram": exact}
 
     batches = [await claim(engine, limits=limits, token=f"w:{i}") for i in range(3)]
     # one second ahead at 10/s: 11 slots (now, +0.1 … +1.0), then nothing until time passes

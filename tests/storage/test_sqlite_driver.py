@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.storage import sqlite_driver
 from bot.storage.engine import create_engine
+from bot.storage.uow import SqlUnitOfWorkFactory
 
 metadata = sa.MetaData()
 items = sa.Table(
@@ -66,7 +67,8 @@ async def test_errors_reach_the_caller_and_the_transaction_rolls_back(engine: As
 
 
 async def test_statements_under_a_held_write_lock_run_on_the_loop_thread(tmp_path: Path) -> None:
-    """Only after BEGIN IMMEDIATE has run (the lock is held) do statements skip the thread."""
+    """Only when asked, and after BEGIN IMMEDIATE has run (the lock is held), do statements
+    skip the thread."""
     connection = await sqlite_driver.connect(tmp_path / "inline.db", isolation_level=None)
     try:
         connection._conn.create_function("thread_id", 0, threading.get_ident)
@@ -79,12 +81,17 @@ async def test_statements_under_a_held_write_lock_run_on_the_loop_thread(tmp_pat
                 return int(row[0])
 
         assert await runs_on() != loop_thread  # no transaction: aiosqlite's thread
-        connection.begin_with_next_statement("BEGIN DEFERRED")
+        connection.begin_with_next_statement("BEGIN DEFERRED", inline_after=True)
         assert await runs_on() != loop_thread  # a read transaction holds no write lock
         assert await runs_on() != loop_thread
         await connection.commit()
 
         connection.begin_with_next_statement("BEGIN IMMEDIATE")
+        assert await runs_on() != loop_thread
+        assert await runs_on() != loop_thread  # not asked for: the thread throughout
+        await connection.commit()
+
+        connection.begin_with_next_statement("BEGIN IMMEDIATE", inline_after=True)
         assert await runs_on() != loop_thread  # the BEGIN may wait: in the thread
         assert connection.in_transaction
         assert await runs_on() == loop_thread  # lock held: inline
@@ -105,3 +112,21 @@ async def test_a_transaction_that_ran_nothing_ends_without_touching_sqlite(tmp_p
         assert not connection._conn.in_transaction
     finally:
         await connection.close()
+
+
+@pytest.mark.parametrize("inline", [True, False])
+async def test_only_an_inline_unit_of_work_runs_on_the_loop_thread(
+    engine: AsyncEngine, inline: bool
+) -> None:
+    factory = SqlUnitOfWorkFactory(engine, inline=inline)
+    async with factory() as uow:
+        raw = await uow.connection.get_raw_connection()
+        driver = raw.driver_connection
+        assert isinstance(driver, sqlite_driver.OneTripConnection)
+        await uow.connection.execute(sa.insert(items).values(name="first"))  # takes the lock
+        assert driver.runs_inline is inline
+        await uow.connection.execute(sa.insert(items).values(name="second"))
+        await uow.commit()
+        assert not driver.runs_inline
+    async with engine.connect() as conn:
+        assert (await conn.execute(sa.select(sa.func.count()).select_from(items))).scalar() == 2
