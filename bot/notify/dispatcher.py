@@ -35,6 +35,7 @@ import logging
 import os
 import random
 import socket
+import time as monotonic_time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -87,9 +88,13 @@ class Dispatcher:
     ``(start, end)`` local times in `tz` (from `bot.settings.Settings.quiet_window`) or None.
     A claim takes at most `batch_size` rows with slots up to `horizon` seconds ahead; each is
     leased for `lease_seconds` after its slot (a dispatcher that dies is replaced after that).
-    A send taking longer than `send_timeout` counts as a passing failure. Slots start `lead`
-    seconds after the claim; a send that cannot start within `late_tolerance` seconds of its
-    slot goes back to the queue (keep it below the limits' safety margin).
+    A send taking longer than `send_timeout` counts as a passing failure. Slots start at least
+    `lead` seconds after the claim, and twice as long as the slowest recent claim took (at
+    most half the horizon), so that they are still ahead when the claim has committed; a send
+    that cannot start within `late_tolerance` seconds of its slot goes back to the queue. Sends
+    up to that late fit at most that many seconds' more sends into any one-second window, so
+    keep it below the channel's safety margin (4 % of a second: 40 ms); the default 20 ms
+    leaves the other half for jitter in transit.
     """
 
     def __init__(
@@ -108,7 +113,7 @@ class Dispatcher:
         send_timeout: float = 30.0,
         horizon: float = 1.0,
         lead: float = 0.1,
-        late_tolerance: float = 0.015,
+        late_tolerance: float = 0.02,
         poll_interval: float = 0.25,
         max_in_flight: int = 1000,
         rng: random.Random | None = None,
@@ -133,6 +138,7 @@ class Dispatcher:
         self._send_timeout = send_timeout
         self._horizon = horizon
         self._lead = lead
+        self._slow_claim = 0.0  # seconds: the slowest recent claim, decaying
         self._late = timedelta(seconds=late_tolerance)
         self._poll_interval = poll_interval
         self._max_in_flight = max_in_flight
@@ -221,6 +227,7 @@ class Dispatcher:
         if room <= 0 or not self._senders:
             return 0
         token = f"{self.worker_id}:{next(self._claims)}"
+        started = monotonic_time.monotonic()
         async with write_transaction(self._engine) as conn:
             notices = await SqlOutboxRepository(conn).claim(
                 now=now,
@@ -228,14 +235,20 @@ class Dispatcher:
                 token=token,
                 lease=self._lease,
                 horizon=self._horizon,
-                lead=self._lead,
+                lead=self._current_lead(),
                 limit=min(self._batch_size, room),
             )
+        self._slow_claim = max(monotonic_time.monotonic() - started, 0.9 * self._slow_claim)
         for notice in notices:
             task = asyncio.create_task(self._deliver(notice))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
         return len(notices)
+
+    def _current_lead(self) -> float:
+        """How far ahead the next claim's first slot lies: far enough that a claim as slow as
+        the recent slowest has committed, and the sends are scheduled, before it comes due."""
+        return min(max(self._lead, 2.0 * self._slow_claim), self._horizon / 2)
 
     async def _flush(self) -> None:
         if not self._outcomes and not self._pauses:
