@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 import aiohttp
 import httpx
 import httpx_aiohttp
 
-__all__ = ["AiohttpTransport", "transport"]
+__all__ = ["AiohttpTransport", "DirectAsyncClient", "transport"]
 
 
 def transport(*, max_connections: int = 100, keepalive_expiry: float = 30.0) -> AiohttpTransport:
@@ -36,6 +37,52 @@ def transport(*, max_connections: int = 100, keepalive_expiry: float = 30.0) -> 
         ),
         trust_env=False,
     )
+
+
+class DirectAsyncClient(httpx.AsyncClient):
+    """An httpx client that hands each request straight to its one transport.
+
+    `httpx.AsyncClient.send` wraps the transport in cookie persistence, auth flows, redirect
+    following and event hooks. motcua's clients use none of them: the case API and the Bot
+    API set no cookies, credentials travel as headers, redirects are not followed. On a busy
+    bot that layer cost about 75 µs of CPU per request, a third of the whole request.
+    Building requests, timeouts, errors and the transport seam stay httpx's; a call that does
+    ask for auth or redirects goes the usual way.
+    """
+
+    def __init__(self, *, transport: httpx.AsyncBaseTransport, **kwargs: Any) -> None:
+        if kwargs.get("mounts") or kwargs.get("proxy") or kwargs.get("event_hooks"):
+            raise ValueError("a direct client has one transport and no hooks")
+        super().__init__(transport=transport, **kwargs)
+        self._direct = transport
+
+    async def send(
+        self,
+        request: httpx.Request,
+        *,
+        stream: bool = False,
+        auth: Any = httpx.USE_CLIENT_DEFAULT,
+        follow_redirects: Any = httpx.USE_CLIENT_DEFAULT,
+    ) -> httpx.Response:
+        """Send `request` through the transport; the body is read unless `stream`."""
+        uses_auth = auth is not httpx.USE_CLIENT_DEFAULT or self.auth is not None
+        follows = follow_redirects is True or (
+            follow_redirects is httpx.USE_CLIENT_DEFAULT and self.follow_redirects
+        )
+        if uses_auth or follows:
+            return await super().send(
+                request, stream=stream, auth=auth, follow_redirects=follow_redirects
+            )
+        if self.is_closed:
+            raise RuntimeError("Cannot send a request, as the client has been closed.")
+        response = await self._direct.handle_async_request(request)
+        response.request = request
+        if not stream:
+            try:
+                await response.aread()
+            finally:
+                await response.aclose()
+        return response
 
 
 class AiohttpTransport(httpx_aiohttp.AiohttpTransport):

@@ -92,7 +92,7 @@ class HttpCaseApi:
         }
         self._request_timeout = request_timeout
         self._owns_client = client is None
-        self._client = client or httpx.AsyncClient(
+        self._client = client or httptransport.DirectAsyncClient(
             timeout=httpx.Timeout(request_timeout, connect=connect_timeout),
             transport=transport or httptransport.transport(),
             follow_redirects=False,

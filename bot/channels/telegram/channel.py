@@ -20,6 +20,7 @@ from datetime import timedelta
 from functools import partial
 from typing import Any, TypeVar
 
+import httpx
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -91,12 +92,20 @@ def default_commands(language: str) -> Sequence[tuple[str, str]]:
     return command_descriptions(language)
 
 
+class _DirectHTTPXRequest(HTTPXRequest):
+    """python-telegram-bot's httpx request, its client a `bot.httptransport.DirectAsyncClient`
+    (the Bot API sets no cookies and redirects nowhere)."""
+
+    def _build_client(self) -> httpx.AsyncClient:
+        return httptransport.DirectAsyncClient(**self._client_kwargs)
+
+
 def bot_api_request(
     pool_size: int, *, pool_timeout: float = 1.0, read_timeout: float = 5.0
 ) -> HTTPXRequest:
     """python-telegram-bot's request object over motcua's aiohttp-backed httpx transport
     (`bot.httptransport`), with at most `pool_size` connections to the Bot API."""
-    return HTTPXRequest(
+    return _DirectHTTPXRequest(
         connection_pool_size=pool_size,
         pool_timeout=pool_timeout,
         read_timeout=read_timeout,

@@ -88,7 +88,7 @@ class ZaloApi:
         # Short: the refresh holds the token row's lock while it waits for Zalo.
         self._oauth_timeout = httpx.Timeout(oauth_timeout)
         self._limiter = RateLimiter(rate_per_second)
-        self._client = httpx.AsyncClient(
+        self._client = httptransport.DirectAsyncClient(
             timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
             transport=transport or httptransport.transport(),
             headers={"User-Agent": "motcua"},
