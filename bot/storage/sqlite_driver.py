@@ -95,23 +95,22 @@ class OneTripConnection(aiosqlite.Connection):
 
     async def commit(self) -> None:
         """Commit; a transaction whose ``BEGIN`` never ran has nothing to commit."""
-        if self.take_pending_begin() is not None:
-            return
-        if self._inline:
-            self._inline = False
-            self._conn.commit()
-            return
-        await super().commit()
+        await self._end(self._conn.commit, super().commit)
 
     async def rollback(self) -> None:
         """Roll back; a transaction whose ``BEGIN`` never ran has nothing to undo."""
+        await self._end(self._conn.rollback, super().rollback)
+
+    async def _end(
+        self, inline: Callable[[], None], in_thread: Callable[[], Awaitable[None]]
+    ) -> None:
         if self.take_pending_begin() is not None:
             return
         if self._inline:
             self._inline = False
-            self._conn.rollback()
+            inline()
             return
-        await super().rollback()
+        await in_thread()
 
     async def close(self) -> None:
         """Close the connection (on its thread, after anything still queued)."""

@@ -70,12 +70,18 @@ async def test_sqlite_creates_the_directory_and_sets_pragmas(tmp_path: Path) -> 
     }
 
 
+async def engine_with_table(path: Path) -> AsyncEngine:
+    """A SQLite engine on `path` with an empty table ``t (x INTEGER)``."""
+    engine = create_engine(f"sqlite:///{path}")
+    async with write_transaction(engine) as conn:
+        await conn.exec_driver_sql("CREATE TABLE t (x INTEGER)")
+    return engine
+
+
 async def test_sqlite_write_transaction_holds_the_lock_from_its_first_read(tmp_path: Path) -> None:
     path = tmp_path / "locks.db"
-    engine = create_engine(f"sqlite:///{path}")
+    engine = await engine_with_table(path)
     try:
-        async with write_transaction(engine) as conn:
-            await conn.exec_driver_sql("CREATE TABLE t (x INTEGER)")
         async with write_transaction(engine) as conn:
             # A read alone already holds the write lock (BEGIN IMMEDIATE ran with it), so a
             # write elsewhere cannot slip in between this transaction's read and its write.
@@ -95,10 +101,8 @@ async def test_sqlite_write_transaction_holds_the_lock_from_its_first_read(tmp_p
 
 async def test_sqlite_transaction_that_ran_nothing_takes_no_lock(tmp_path: Path) -> None:
     path = tmp_path / "idle.db"
-    engine = create_engine(f"sqlite:///{path}")
+    engine = await engine_with_table(path)
     try:
-        async with write_transaction(engine) as conn:
-            await conn.exec_driver_sql("CREATE TABLE t (x INTEGER)")
         async with engine.connect() as conn:
             await conn.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
             transaction = await conn.begin()

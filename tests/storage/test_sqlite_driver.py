@@ -69,7 +69,8 @@ async def test_errors_reach_the_caller_and_the_transaction_rolls_back(engine: As
 async def test_statements_under_a_held_write_lock_run_on_the_loop_thread(tmp_path: Path) -> None:
     """Only when asked, and after BEGIN IMMEDIATE has run (the lock is held), do statements
     skip the thread."""
-    connection = await sqlite_driver.connect(tmp_path / "inline.db", isolation_level=None)
+    connection = sqlite_driver.connect(tmp_path / "inline.db", isolation_level=None)
+    await connection  # opens it
     try:
         connection._conn.create_function("thread_id", 0, threading.get_ident)
         loop_thread = threading.get_ident()
@@ -103,7 +104,8 @@ async def test_statements_under_a_held_write_lock_run_on_the_loop_thread(tmp_pat
 
 
 async def test_a_transaction_that_ran_nothing_ends_without_touching_sqlite(tmp_path: Path) -> None:
-    connection = await sqlite_driver.connect(tmp_path / "idle.db", isolation_level=None)
+    connection = sqlite_driver.connect(tmp_path / "idle.db", isolation_level=None)
+    await connection  # opens it
     try:
         connection.begin_with_next_statement("BEGIN IMMEDIATE")
         assert connection.in_transaction
