@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
 
@@ -92,6 +92,8 @@ class DossierCode:
     """The receipt date encoded in the code."""
     sequence: str
     """The daily sequence number as printed, 4 or 5 digits, e.g. ``0099``."""
+    # The canonical form, made once: the lookup path asks for it several times per code.
+    _text: str = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not _CANONICAL_AGENCY_RE.fullmatch(self.agency_id):
@@ -100,9 +102,11 @@ class DossierCode:
             raise InvalidCode("date", f"receipt year {self.received_on.year} out of range")
         if not _SEQUENCE_RE.fullmatch(self.sequence):
             raise InvalidCode("sequence", f"bad sequence {self.sequence!r}")
+        text = f"{self.agency_id}-{self.received_on:%y%m%d}-{self.sequence}"
+        object.__setattr__(self, "_text", text)
 
     def __str__(self) -> str:
-        return f"{self.agency_id}-{self.received_on:%y%m%d}-{self.sequence}"
+        return self._text
 
     @property
     def level1_agency(self) -> str:
