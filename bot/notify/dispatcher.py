@@ -35,7 +35,6 @@ import logging
 import os
 import random
 import socket
-import time as monotonic_time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -227,7 +226,8 @@ class Dispatcher:
         if room <= 0 or not self._senders:
             return 0
         token = f"{self.worker_id}:{next(self._claims)}"
-        started = monotonic_time.monotonic()
+        loop = asyncio.get_running_loop()
+        started = loop.time()
         async with write_transaction(self._engine) as conn:
             notices = await SqlOutboxRepository(conn).claim(
                 now=now,
@@ -238,7 +238,7 @@ class Dispatcher:
                 lead=self._current_lead(),
                 limit=min(self._batch_size, room),
             )
-        self._slow_claim = max(monotonic_time.monotonic() - started, 0.9 * self._slow_claim)
+        self._slow_claim = max(loop.time() - started, 0.9 * self._slow_claim)
         for notice in notices:
             task = asyncio.create_task(self._deliver(notice))
             self._tasks.add(task)

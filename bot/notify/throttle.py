@@ -45,18 +45,18 @@ class ChannelLimit:
 
     `per_second` is the channel's overall rate; `per_chat_interval` the least time between two
     messages to one chat (0 for none). `safety` widens the channel's slot interval by that
-    fraction, `chat_safety` the chat's interval (None: the same as `safety`).
+    fraction, `chat_safety` the chat's interval.
     """
 
     per_second: float
     per_chat_interval: float = 1.0
     safety: float = 0.04
-    chat_safety: float | None = 0.1
+    chat_safety: float = 0.1
 
     def __post_init__(self) -> None:
         if self.per_second <= 0:
             raise ValueError("per_second must be positive")
-        if self.per_chat_interval < 0 or self.safety < 0 or (self.chat_safety or 0) < 0:
+        if self.per_chat_interval < 0 or self.safety < 0 or self.chat_safety < 0:
             raise ValueError("per_chat_interval and the safety margins must not be negative")
 
     @property
@@ -67,8 +67,7 @@ class ChannelLimit:
     @property
     def chat_interval(self) -> timedelta:
         """The least time between two sends to one chat."""
-        margin = self.safety if self.chat_safety is None else self.chat_safety
-        return timedelta(seconds=self.per_chat_interval * (1.0 + margin))
+        return timedelta(seconds=self.per_chat_interval * (1.0 + self.chat_safety))
 
 
 # Telegram: https://core.telegram.org/bots/faq#my-bot-is-hitting-limits-how-do-i-avoid-this

@@ -16,6 +16,7 @@ from bot.channels.errors import ChannelWindowClosed
 from bot.notify.dispatcher import Dispatcher, RetryPolicy
 from bot.notify.throttle import ChannelLimit
 from bot.storage.engine import create_engine
+from bot.storage.outbox import SqlOutboxRepository
 from bot.storage.uow import SqlUnitOfWorkFactory
 from tests.notify.outbox_support import (
     KIND,
@@ -325,3 +326,27 @@ async def test_two_dispatchers_deliver_each_notice_once_within_the_limits(
     finally:
         for engine in engines:
             await engine.dispose()
+
+
+async def test_slots_lead_a_slow_claim_by_twice_its_time(
+    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a slow claim the next one places its first slot further ahead, so that its slots
+    are still to come when it commits; the lead stays within half the horizon."""
+    users = await make_users(engine, 3)
+    await enqueue(engine, [notice(user, n) for n, user in enumerate(users)])
+    leads: list[float] = []
+    claim = SqlOutboxRepository.claim
+
+    async def slow_claim(self: SqlOutboxRepository, **kwargs: Any) -> Any:
+        leads.append(kwargs["lead"])
+        await asyncio.sleep(0.15 if len(leads) == 1 else 0)
+        kwargs["limit"] = 1
+        return await claim(self, **kwargs)
+
+    monkeypatch.setattr(SqlOutboxRepository, "claim", slow_claim)
+    sender = RecordingSender()
+    assert await dispatcher(engine, sender, FakeClock(), lead=0.1, horizon=1.0).run_once() == 3
+    assert leads[0] == 0.1
+    assert 0.3 <= leads[1] <= 0.5  # twice the 0.15 s claim, at most half the horizon
+    assert leads[2] < leads[1]  # the slow claim is forgotten bit by bit

@@ -16,9 +16,10 @@ def test_the_chat_interval_has_the_wider_margin() -> None:
     assert telegram.chat_interval == timedelta(seconds=1.1)
 
 
-def test_without_a_chat_margin_the_channel_margin_applies_to_both() -> None:
-    limit = ChannelLimit(per_second=10, per_chat_interval=2.0, safety=0.05, chat_safety=None)
-    assert limit.chat_interval == timedelta(seconds=2.1)
+def test_each_margin_widens_its_own_interval() -> None:
+    limit = ChannelLimit(per_second=10, per_chat_interval=2.0, safety=0.05, chat_safety=0.25)
+    assert limit.slot_interval == timedelta(seconds=0.105)
+    assert limit.chat_interval == timedelta(seconds=2.5)
 
 
 @pytest.mark.parametrize(
