@@ -131,6 +131,18 @@ class UserRepository(Protocol):
         """The user, created with `language` if new; `last_seen_at` kept roughly current."""
         ...
 
+    async def get_or_create_with_ownership(
+        self,
+        channel: str,
+        channel_user_id: str,
+        dossier_code: str,
+        *,
+        language: str,
+        now: datetime,
+    ) -> tuple[ChatUser, OwnedDossier | None]:
+        """`get_or_create`, and the user's ownership of `dossier_code` in the same trip."""
+        ...
+
     async def get(self, user_id: int) -> ChatUser | None:
         """The user with our id `user_id`, if any."""
         ...

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from bot.i18n import Gettext, gettext_for
 from bot.messages import Incoming
-from bot.ports import CaseApi, ChatUser, Clock, UnitOfWork, UnitOfWorkFactory
+from bot.ports import CaseApi, ChatUser, Clock, OwnedDossier, UnitOfWork, UnitOfWorkFactory
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +92,20 @@ async def load_user(
     user = await uow.users.get_or_create(
         incoming.channel, incoming.user_id, language=language, now=now
     )
+    return await _unblocked(uow, user)
+
+
+async def load_user_with_ownership(
+    uow: UnitOfWork, incoming: Incoming, dossier_code: str, *, language: str, now: datetime
+) -> tuple[ChatUser, OwnedDossier | None]:
+    """`load_user`, and the sender's ownership of `dossier_code` read with it."""
+    user, owned = await uow.users.get_or_create_with_ownership(
+        incoming.channel, incoming.user_id, dossier_code, language=language, now=now
+    )
+    return await _unblocked(uow, user), owned
+
+
+async def _unblocked(uow: UnitOfWork, user: ChatUser) -> ChatUser:
     if user.blocked:  # they write to us, so they have unblocked the bot
         await uow.users.set_blocked(user.id, False)
         user = dataclasses.replace(user, blocked=False)

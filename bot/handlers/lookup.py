@@ -11,12 +11,12 @@ from bot.domain.codes import DossierCode, InvalidCode, parse_code
 from bot.domain.dossier import Dossier
 from bot.handlers import payloads
 from bot.handlers.common import case_system_busy, expired_button, respond
-from bot.handlers.context import Context, Dependencies, load_user
+from bot.handlers.context import Context, Dependencies, load_user_with_ownership
 from bot.handlers.limits import Limit, minutes_text, take
 from bot.handlers.payloads import Action
 from bot.handlers.render import render_dossier
 from bot.messages import Button, Incoming, Reply, Response
-from bot.ports import CaseApiUnavailable, DossierNotFound, UnitOfWork
+from bot.ports import CaseApiUnavailable, DossierNotFound, OwnedDossier, UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -118,31 +118,42 @@ async def _count_and_check(
 
 
 async def _count_and_check_in(
-    uow: UnitOfWork, ctx: Context, codes: list[DossierCode]
+    uow: UnitOfWork,
+    ctx: Context,
+    codes: list[DossierCode],
+    known: dict[str, OwnedDossier | None] | None = None,
 ) -> tuple[list[_Allowed], int | None]:
+    """`known`: ownerships already read in this transaction, by code."""
     allowed: list[_Allowed] = []
     wait: int | None = None
     for code in codes:
         wait = await take(uow.rate_limits, lookup_limits(ctx), ctx.now)
         if wait is not None:
             break
-        owned = await uow.owners.find(ctx.user.id, str(code))
-        allowed.append(
-            _Allowed(str(code), owned is not None, owned is not None and owned.subscribed)
-        )
+        text = str(code)
+        if known is not None and text in known:
+            owned = known[text]
+        else:
+            owned = await uow.owners.find(ctx.user.id, text)
+        allowed.append(_Allowed(text, owned is not None, owned is not None and owned.subscribed))
     return allowed, wait
 
 
 async def lookup_message(
     deps: Dependencies, incoming: Incoming, codes: list[DossierCode], now: datetime
 ) -> Response:
-    """Answer a message containing dossier codes, the service's hot path: the user, the
-    lookup limits and the ownerships in ONE transaction, then the case API, then the answer."""
+    """Answer a message containing dossier codes (at least one), the service's hot path: the
+    user, the lookup limits and the ownerships in ONE transaction (the user and the first
+    code's ownership in one statement), then the case API, then the answer."""
     shown = codes[: deps.config.max_codes_per_message]
+    first = str(shown[0])
+    language = deps.config.default_language
     async with deps.uow_factory() as uow:
-        user = await load_user(uow, incoming, language=deps.config.default_language, now=now)
+        user, owned = await load_user_with_ownership(
+            uow, incoming, first, language=language, now=now
+        )
         ctx = Context(incoming=incoming, user=user, deps=deps, now=now)
-        allowed, wait = await _count_and_check_in(uow, ctx, shown)
+        allowed, wait = await _count_and_check_in(uow, ctx, shown, {first: owned})
         await uow.commit()
     return await _answer(ctx, codes, allowed, wait)
 

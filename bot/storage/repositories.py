@@ -54,7 +54,7 @@ def user_key(scope: str, user_id: int) -> str:
     """The rate-limit key of `scope` ("lookup", "pin", …) for one user: ``scope:user:<id>``.
 
     Keys built this way are deleted with the user by `SqlUserRepository.erase`. Use one
-    window length per key: counters are identified by (key, window start) only.
+    window length per key: a key holds one window at a time.
     """
     return f"{scope}{_USER_KEY_MARKER}{user_id}"
 
@@ -105,6 +105,37 @@ class SqlUserRepository:
         """
         identity = {"channel": channel, "channel_user_id": channel_user_id}
         row = (await self._conn.execute(_USER_BY_IDENTITY, identity)).mappings().first()
+        return await self._known_or_new(row, identity, language=language, now=now)
+
+    async def get_or_create_with_ownership(
+        self,
+        channel: str,
+        channel_user_id: str,
+        dossier_code: str,
+        *,
+        language: str,
+        now: datetime,
+    ) -> tuple[ChatUser, OwnedDossier | None]:
+        """`get_or_create`, and the user's ownership of `dossier_code` read by the same SELECT
+        (a lookup needs both; a new user owns nothing)."""
+        identity = {"channel": channel, "channel_user_id": channel_user_id}
+        params = {**identity, "dossier_code": dossier_code}
+        row = (await self._conn.execute(_USER_AND_OWNERSHIP, params)).mappings().first()
+        user = await self._known_or_new(row, identity, language=language, now=now)
+        if row is None or row["owned_method"] is None:
+            return user, None
+        owned = OwnedDossier(
+            dossier_code=dossier_code,
+            method=row["owned_method"],
+            verified_at=row["owned_at"],
+            subscribed=bool(row["owned_subscribed"]),
+        )
+        return user, owned
+
+    async def _known_or_new(
+        self, row: RowMapping | None, identity: dict[str, str], *, language: str, now: datetime
+    ) -> ChatUser:
+        """The user read as `row` (its last_seen_at brought up to date), or created."""
         if row is None:
             new_user = {**identity, "language": language, "created_at": now, "last_seen_at": now}
             insert = _new_user_insert(self._conn.dialect.name)
@@ -252,14 +283,35 @@ _USER_BY_IDENTITY = select(chat_users).where(
     chat_users.c.channel == bindparam("channel"),
     chat_users.c.channel_user_id == bindparam("channel_user_id"),
 )
+_USER_AND_OWNERSHIP = (
+    select(
+        *chat_users.c,
+        dossier_owners.c.method.label("owned_method"),
+        dossier_owners.c.verified_at.label("owned_at"),
+        func.coalesce(subscriptions.c.active, False).label("owned_subscribed"),
+    )
+    .select_from(
+        chat_users.outerjoin(
+            dossier_owners,
+            and_(
+                dossier_owners.c.user_id == chat_users.c.id,
+                dossier_owners.c.dossier_code == bindparam("dossier_code"),
+            ),
+        ).outerjoin(
+            subscriptions,
+            and_(
+                subscriptions.c.user_id == chat_users.c.id,
+                subscriptions.c.dossier_code == bindparam("dossier_code"),
+            ),
+        )
+    )
+    .where(
+        chat_users.c.channel == bindparam("channel"),
+        chat_users.c.channel_user_id == bindparam("channel_user_id"),
+    )
+)
 _OWNED_ONE = _owned(bindparam("user_id")).where(
     dossier_owners.c.dossier_code == bindparam("dossier_code")
-)
-
-
-_EARLIER_WINDOWS = delete(rate_limit_counters).where(
-    rate_limit_counters.c.key == bindparam("key"),
-    rate_limit_counters.c.window_start < bindparam("before"),
 )
 
 
@@ -278,14 +330,20 @@ def _new_user_insert(dialect: str) -> Any:
 
 @functools.cache
 def _counter_upsert(count: int) -> TextClause:
-    """Add one to `count` counters (parameters key_<i>, window_start_<i>), creating missing
-    ones; returns (key, count) rows. Written as text because SQLAlchemy cannot cache a
-    multi-row VALUES construct and compiling it cost more than running it; the syntax is the
-    same on SQLite and PostgreSQL."""
+    """Count one event on `count` counters (parameters key_<i>, window_start_<i>); returns
+    (key, count) rows. A missing key is created at 1; a key holding an earlier window restarts
+    at 1 in the new one; otherwise it counts up (an event stamped in an earlier window than
+    the row's, from a process whose clock lags, counts in the row's window). Written as text
+    because SQLAlchemy cannot cache a multi-row VALUES construct and compiling it cost more
+    than running it; the syntax is the same on SQLite and PostgreSQL."""
     rows = ", ".join(f"(:key_{i}, :window_start_{i}, 1)" for i in range(count))
+    later = "excluded.window_start > rate_limit_counters.window_start"
     statement = text(
         f'INSERT INTO rate_limit_counters ("key", window_start, count) VALUES {rows} '  # noqa: S608 (only integers are interpolated)
-        'ON CONFLICT ("key", window_start) DO UPDATE SET count = rate_limit_counters.count + 1 '
+        'ON CONFLICT ("key") DO UPDATE SET '
+        f"count = CASE WHEN {later} THEN 1 ELSE rate_limit_counters.count + 1 END, "
+        f"window_start = CASE WHEN {later} THEN excluded.window_start "
+        "ELSE rate_limit_counters.window_start END "
         'RETURNING "key", count'
     )
     stamp = rate_limit_counters.c.window_start.type
@@ -420,25 +478,10 @@ class SqlRateLimitRepository:
     async def hit(self, key: str, *, window_seconds: int, now: datetime) -> int:
         """Count one event for `key` in the current window; the count including this one.
 
-        One upsert statement. The first hit of a new window also deletes the key's earlier
-        windows, so a key that stays in use keeps a single row.
+        One upsert: the key's row is created, counted up, or restarted at 1 when `now` is in a
+        later window than the one it holds.
         """
-        start = window_start(now, window_seconds)
-        insert = _insert(self._conn, rate_limit_counters).values(
-            key=key, window_start=start, count=1
-        )
-        upsert = insert.on_conflict_do_update(
-            index_elements=["key", "window_start"],
-            set_={"count": rate_limit_counters.c.count + 1},
-        ).returning(rate_limit_counters.c.count)
-        count: int = (await self._conn.execute(upsert)).scalar_one()
-        if count == 1:
-            await self._conn.execute(
-                delete(rate_limit_counters).where(
-                    rate_limit_counters.c.key == key, rate_limit_counters.c.window_start < start
-                )
-            )
-        return count
+        return (await self.hit_many([(key, window_seconds)], now=now))[0]
 
     async def hit_many(self, limits: Sequence[tuple[str, int]], *, now: datetime) -> list[int]:
         """`hit` for several (key, window_seconds) pairs in one statement; counts in order."""
@@ -452,14 +495,6 @@ class SqlRateLimitRepository:
             params[f"window_start_{i}"] = window_start(now, seconds)
         result = await self._conn.execute(_counter_upsert(len(limits)), params)
         counts = {str(key): int(count) for key, count in result}
-        # A new window: the key's earlier windows are done with.
-        finished = [
-            {"key": key, "before": window_start(now, seconds)}
-            for key, seconds in limits
-            if counts[key] == 1
-        ]
-        if finished:
-            await self._conn.execute(_EARLIER_WINDOWS, finished)
         return [counts[key] for key, _ in limits]
 
     async def count(self, key: str, *, window_seconds: int, now: datetime) -> int:

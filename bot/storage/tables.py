@@ -126,13 +126,15 @@ Index(
     postgresql_where=subscriptions.c.active,
 )
 
+# One row per key: its current window and the events counted in it. A hit in a later window
+# resets the row in the same upsert, so a key never needs a second row or a delete.
 rate_limit_counters = Table(
     "rate_limit_counters",
     metadata,
     Column("key", String(128), nullable=False),
     Column("window_start", UTCDateTime, nullable=False),
     Column("count", Integer, nullable=False),
-    PrimaryKeyConstraint("key", "window_start"),
+    PrimaryKeyConstraint("key"),
 )
 
 # For purging old windows of keys that are never hit again.

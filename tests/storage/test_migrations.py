@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -11,13 +12,14 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Column, Connection, MetaData, String, inspect
+from sqlalchemy import Column, Connection, MetaData, String, insert, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.schema import CreateIndex
 
 from bot.storage.engine import create_engine
 from bot.storage.migrate import alembic_config, current_revisions, head_revisions, upgrade
 from bot.storage.schema import load_metadata, table_modules
+from bot.storage.tables import rate_limit_counters
 
 metadata = load_metadata()
 
@@ -134,6 +136,55 @@ async def test_downgrade_to_nothing_and_back(empty_database_url: str) -> None:
     assert not TABLES & await _table_names(empty_database_url)
     await upgrade(empty_database_url)
     assert await current_revisions(empty_database_url) == head_revisions()
+
+
+async def _run_alembic(url: str, action: Any) -> None:
+    """Run `action(config)` (an alembic command) on `url` in one transaction."""
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as conn:
+
+            def run(sync: Connection) -> None:
+                config = alembic_config()
+                config.attributes["connection"] = sync
+                action(config)
+
+            await conn.run_sync(run)
+    finally:
+        await engine.dispose()
+
+
+async def test_rate_limit_counters_keep_each_keys_newest_window(empty_database_url: str) -> None:
+    """0006 keys the counters by key alone: of a key's windows only the newest stays."""
+    await _run_alembic(empty_database_url, lambda config: command.upgrade(config, "0001"))
+    engine = create_engine(empty_database_url)
+    try:
+        async with engine.begin() as conn:
+            early = datetime(2026, 11, 29, 8, tzinfo=UTC)
+            late = early + timedelta(minutes=1)
+            await conn.execute(
+                insert(rate_limit_counters),
+                [
+                    {"key": "a", "window_start": early, "count": 5},
+                    {"key": "a", "window_start": late, "count": 2},
+                    {"key": "b", "window_start": early, "count": 1},
+                ],
+            )
+    finally:
+        await engine.dispose()
+    await upgrade(empty_database_url)
+    engine = create_engine(empty_database_url)
+    try:
+        async with engine.connect() as conn:
+            rows = await conn.execute(
+                text('SELECT "key", count FROM rate_limit_counters ORDER BY "key"')
+            )
+            assert [tuple(row) for row in rows] == [("a", 2), ("b", 1)]
+    finally:
+        await engine.dispose()
+    await _run_alembic(
+        empty_database_url, lambda config: command.downgrade(config, "0006_rate_limit_one_row@-1")
+    )
 
 
 async def test_upgrade_works_from_any_directory_with_a_plain_url(

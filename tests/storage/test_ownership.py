@@ -109,3 +109,31 @@ async def test_find_reports_the_subscription(uow_factory: SqlUnitOfWorkFactory) 
         assert new is not None
         assert new.subscribed
         assert await uow.owners.find(user.id, "000.00.15.H12-240101-9999") is None
+
+
+async def test_user_and_ownership_in_one_read(uow_factory: SqlUnitOfWorkFactory) -> None:
+    """The lookup's read: the same user as get_or_create, with `find`'s answer for the code."""
+    async with uow_factory() as uow:
+        user, owned = await uow.users.get_or_create_with_ownership(
+            "telegram", "6", OLD, language="en", now=T0
+        )
+        assert owned is None  # a new user owns nothing
+        await uow.owners.add(user.id, OLD, method="pin", now=T0)
+        await uow.owners.add(user.id, NEW, method="phone", now=T0, phone="+84912345678")
+        await uow.subscriptions.subscribe(user.id, NEW, now=T0)
+        stranger = await uow.users.get_or_create("telegram", "7", language="vi", now=T0)
+        await uow.commit()
+    later = T0 + timedelta(hours=2)
+    async with uow_factory() as uow:
+        for code in (OLD, NEW, "000.00.15.H12-240101-9999"):
+            again, owned = await uow.users.get_or_create_with_ownership(
+                "telegram", "6", code, language="vi", now=later
+            )
+            assert (again.id, again.language, again.last_seen_at) == (user.id, "en", later)
+            assert owned == await uow.owners.find(user.id, code)
+        assert (
+            await uow.users.get_or_create_with_ownership(
+                "telegram", "7", NEW, language="vi", now=later
+            )
+        )[1] is None
+        assert stranger.id != user.id

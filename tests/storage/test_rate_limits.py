@@ -66,6 +66,18 @@ async def test_a_new_window_starts_from_one_and_drops_the_old_row(
     assert starts == [datetime(2025, 3, 14, 10, 1, tzinfo=UTC)]
 
 
+async def test_a_hit_stamped_in_an_earlier_window_counts_in_the_current_one(
+    uow_factory: SqlUnitOfWorkFactory,
+) -> None:
+    """A process whose clock lags must not restart a key's window nor escape its limit."""
+    later = NOW + timedelta(seconds=30)  # the next minute window
+    async with uow_factory() as uow:
+        assert await uow.rate_limits.hit(KEY, window_seconds=60, now=later) == 1
+        assert await uow.rate_limits.hit(KEY, window_seconds=60, now=NOW) == 2
+        assert await uow.rate_limits.count(KEY, window_seconds=60, now=later) == 2
+        await uow.commit()
+
+
 async def test_keys_are_independent_and_reset_forgets(uow_factory: SqlUnitOfWorkFactory) -> None:
     pin_key = user_key("pin", 1)
     async with uow_factory() as uow:
