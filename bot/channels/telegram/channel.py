@@ -20,7 +20,6 @@ from datetime import timedelta
 from functools import partial
 from typing import Any, TypeVar
 
-import httpx
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -41,9 +40,7 @@ from telegram.error import (
     TelegramError,
 )
 from telegram.ext import Application, ContextTypes, TypeHandler
-from telegram.request import HTTPXRequest
 
-from bot import httptransport
 from bot.channels.errors import (
     ChannelBlocked,
     ChannelError,
@@ -54,6 +51,7 @@ from bot.channels.errors import (
 from bot.channels.telegram.inbound import CHANNEL, Inbound, to_inbound
 from bot.channels.telegram.processor import PerUserUpdateProcessor
 from bot.channels.telegram.render import Markup, Outgoing, render
+from bot.channels.telegram.request import bot_api_request
 from bot.messages import ChannelEvents, MessageHandler, Reply
 from bot.messages import Response as BotResponse
 
@@ -90,27 +88,6 @@ def default_commands(language: str) -> Sequence[tuple[str, str]]:
     from bot.handlers.commands import command_descriptions
 
     return command_descriptions(language)
-
-
-class _DirectHTTPXRequest(HTTPXRequest):
-    """python-telegram-bot's httpx request, its client a `bot.httptransport.DirectAsyncClient`
-    (the Bot API sets no cookies and redirects nowhere)."""
-
-    def _build_client(self) -> httpx.AsyncClient:
-        return httptransport.DirectAsyncClient(**self._client_kwargs)
-
-
-def bot_api_request(
-    pool_size: int, *, pool_timeout: float = 1.0, read_timeout: float = 5.0
-) -> HTTPXRequest:
-    """python-telegram-bot's request object over motcua's aiohttp-backed httpx transport
-    (`bot.httptransport`), with at most `pool_size` connections to the Bot API."""
-    return _DirectHTTPXRequest(
-        connection_pool_size=pool_size,
-        pool_timeout=pool_timeout,
-        read_timeout=read_timeout,
-        httpx_kwargs={"transport": httptransport.transport(max_connections=pool_size)},
-    )
 
 
 class TelegramChannel:
