@@ -119,25 +119,6 @@ async def test_the_check_notices_a_missing_migration(empty_database_url: str) ->
     assert [entry[0] for entry in diff] == ["add_column"]
 
 
-async def test_downgrade_to_nothing_and_back(empty_database_url: str) -> None:
-    await upgrade(empty_database_url)
-    engine = create_engine(empty_database_url)
-    try:
-        async with engine.begin() as conn:
-
-            def downgrade(sync: Connection) -> None:
-                config = alembic_config()
-                config.attributes["connection"] = sync
-                command.downgrade(config, "base")
-
-            await conn.run_sync(downgrade)
-    finally:
-        await engine.dispose()
-    assert not TABLES & await _table_names(empty_database_url)
-    await upgrade(empty_database_url)
-    assert await current_revisions(empty_database_url) == head_revisions()
-
-
 async def _run_alembic(url: str, action: Any) -> None:
     """Run `action(config)` (an alembic command) on `url` in one transaction."""
     engine = create_engine(url)
@@ -152,6 +133,14 @@ async def _run_alembic(url: str, action: Any) -> None:
             await conn.run_sync(run)
     finally:
         await engine.dispose()
+
+
+async def test_downgrade_to_nothing_and_back(empty_database_url: str) -> None:
+    await upgrade(empty_database_url)
+    await _run_alembic(empty_database_url, lambda config: command.downgrade(config, "base"))
+    assert not TABLES & await _table_names(empty_database_url)
+    await upgrade(empty_database_url)
+    assert await current_revisions(empty_database_url) == head_revisions()
 
 
 async def test_rate_limit_counters_keep_each_keys_newest_window(empty_database_url: str) -> None:
