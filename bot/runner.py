@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import signal
 from collections.abc import AsyncIterator
@@ -25,6 +26,7 @@ from bot.logs import configure_logging
 from bot.notify import events as case_events
 from bot.notify import notices as _notices  # noqa: F401 - registers the notice renderers
 from bot.notify.dispatcher import Dispatcher
+from bot.notify.throttle import DEFAULT_LIMITS, ChannelLimit, limit_for
 from bot.notify.watcher import Watcher
 from bot.settings import Settings
 from bot.web.app import build_web_app
@@ -95,6 +97,7 @@ async def serving(runtime: Runtime) -> AsyncIterator[list[str]]:
             runtime.clock,
             tz=settings.tz,
             quiet_hours=settings.quiet_window,
+            limits=send_limits(settings),
         )
         app = build_web_app(runtime.engine, parts.routes)
         await parts.stack.enter_async_context(
@@ -125,6 +128,15 @@ def _start_housekeeping(runtime: Runtime, parts: _Parts) -> None:
             await task
 
     parts.stack.push_async_callback(stop)
+
+
+def send_limits(settings: Settings) -> dict[str, ChannelLimit]:
+    """The dispatcher's sending limits: each channel's default, at the configured rate."""
+    rates = {"telegram": settings.telegram_send_rate, "zalo": settings.zalo_send_rate}
+    return {
+        channel: dataclasses.replace(limit_for(DEFAULT_LIMITS, channel), per_second=rate)
+        for channel, rate in rates.items()
+    }
 
 
 async def _telegram(runtime: Runtime, events: StoredChannelEvents, parts: _Parts) -> None:

@@ -5,9 +5,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import timedelta
 
 import pytest
 
+from bot.notify.throttle import ChannelLimit
+from bot.runner import send_limits
 from bot.settings import SettingsError, load_settings
 
 
@@ -23,11 +26,21 @@ def test_defaults_are_the_documented_ones(monkeypatch: pytest.MonkeyPatch) -> No
     assert settings.survey_ttl == 7 * 24 * 3600
     assert settings.reminder_day_list == (3, 7)
     assert settings.timezone == "Asia/Ho_Chi_Minh"
+    assert (settings.telegram_send_rate, settings.zalo_send_rate) == (30.0, 10.0)
 
 
 def test_zns_templates_are_collected(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MOTCUA_ZNS_TEMPLATE_READY", "240101")
     assert load_settings().zns_templates == {"ready": "240101"}
+
+
+def test_send_rates_set_the_dispatchers_limits(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MOTCUA_TELEGRAM_SEND_RATE", "100")
+    monkeypatch.setenv("MOTCUA_ZALO_SEND_RATE", "2.5")
+    limits = send_limits(load_settings())
+    assert limits["telegram"] == ChannelLimit(per_second=100.0, per_chat_interval=1.0)
+    assert limits["zalo"] == ChannelLimit(per_second=2.5, per_chat_interval=1.0)
+    assert limits["telegram"].slot_interval == timedelta(seconds=1.04 / 100)
 
 
 @pytest.mark.parametrize(
@@ -40,6 +53,7 @@ def test_zns_templates_are_collected(monkeypatch: pytest.MonkeyPatch) -> None:
         ("MOTCUA_TIMEZONE", "Mars/Olympus", "unknown time zone"),
         ("MOTCUA_REMINDER_DAYS", "3,x", "comma-separated"),
         ("MOTCUA_HTTP_PORT", "99999", "MOTCUA_HTTP_PORT"),
+        ("MOTCUA_TELEGRAM_SEND_RATE", "0", "MOTCUA_TELEGRAM_SEND_RATE"),
     ],
 )
 def test_a_bad_setting_names_itself(
