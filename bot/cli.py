@@ -19,6 +19,7 @@ def build_parser() -> argparse.ArgumentParser:
     import bot.caseapi.simulator.cli as simulator_cli
     from bot import demo, housekeeping, runner
     from bot.channels.telegram import receipt
+    from bot.channels.zalo import cli as zalo_cli
     from bot.notify import cli as outbox_cli
     from surveys import cli as index_cli
 
@@ -41,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     outbox_cli.add_parser(commands)
     receipt.add_parser(commands)
     housekeeping.add_parser(commands)
+    zalo_cli.add_parser(commands)
     return parser
 
 

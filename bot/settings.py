@@ -94,6 +94,7 @@ class Settings(BaseSettings):
     zalo_oauth_url: str = "https://oauth.zaloapp.com"
     zns_api_url: str = "https://business.openapi.zalo.me"
     zns_templates: dict[str, str] = Field(default_factory=dict)
+    zalo_info_image_url: str | None = None
 
     poll_interval: float = Field(30.0, gt=0)
     quiet_hours: str = "21:00-07:00"
@@ -122,7 +123,7 @@ class Settings(BaseSettings):
             raise ValueError("must not be empty")
         return checked
 
-    @field_validator("telegram_webhook_url")
+    @field_validator("telegram_webhook_url", "zalo_info_image_url")
     @classmethod
     def _optional_url(cls, value: str | None) -> str | None:
         return _check_http_url(value)

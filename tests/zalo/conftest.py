@@ -34,6 +34,10 @@ from tests.support.servers import serve_in_loop
 TEMPLATES = {"ready": "tmpl-ready-1"}
 
 
+# The picture on the "share your phone number" card.
+INFO_IMAGE = "https://motcua.example.invalid/the-o-cua.png"
+
+
 def zalo_settings(database_url: str, case_api_url: str, zalo_url: str, **more: Any) -> Settings:
     """Settings pointing the bot at the simulator and the fake Zalo."""
     values: dict[str, Any] = {
@@ -50,6 +54,7 @@ def zalo_settings(database_url: str, case_api_url: str, zalo_url: str, **more: A
         "zalo_oauth_url": zalo_url,
         "zns_api_url": zalo_url,
         "zns_templates": TEMPLATES,
+        "zalo_info_image_url": INFO_IMAGE,
     }
     values.update(more)
     return load_settings(**values)

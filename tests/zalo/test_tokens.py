@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from subprocess import CompletedProcess
 
 import pytest
 from sqlalchemy import select
@@ -146,3 +150,51 @@ async def test_no_tokens_at_all_is_an_auth_error(database_url: str, zalo: FakeZa
     finally:
         await api.aclose()
         await engine.dispose()
+
+
+def _install_command(database_url: str, typed: str, **tokens: str) -> CompletedProcess[str]:
+    """``motcua zalo install-tokens`` in its own process, tokens from `tokens` or stdin."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("MOTCUA_")}
+    env.update(MOTCUA_DATABASE_URL=database_url, **tokens)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "zalo", "install-tokens"],
+        input=typed,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+async def test_the_install_command_replaces_the_pair_for_running_processes(
+    processes: list[Process], database_url: str
+) -> None:
+    assert await processes[0].tokens.access_token() == "access-0"
+    done = await asyncio.to_thread(
+        _install_command,
+        database_url,
+        "",
+        MOTCUA_ZALO_ACCESS_TOKEN="access-new",
+        MOTCUA_ZALO_REFRESH_TOKEN="refresh-new",
+    )
+    assert done.returncode == 0, done.stderr
+    assert "rotation 1" in done.stdout
+    assert "access-new" not in done.stdout + done.stderr
+    assert await _stored(processes[0].engine) == ("access-new", "refresh-new", 1)
+    # Zalo refuses the old token: the process takes the installed pair, spending no refresh.
+    assert await processes[0].tokens.refresh("access-0") == "access-new"
+    assert await _stored(processes[0].engine) == ("access-new", "refresh-new", 1)
+
+    typed = await asyncio.to_thread(_install_command, database_url, "access-typed\nrefresh-typed\n")
+    assert typed.returncode == 0, typed.stderr
+    assert "rotation 2" in typed.stdout
+    assert await _stored(processes[0].engine) == ("access-typed", "refresh-typed", 2)
+
+
+async def test_the_install_command_without_tokens_says_what_to_do(database_url: str) -> None:
+    done = await asyncio.to_thread(_install_command, database_url, "")
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert "MOTCUA_ZALO_ACCESS_TOKEN" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1

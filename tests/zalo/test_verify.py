@@ -9,7 +9,7 @@ from bot.channels.errors import ChannelWindowClosed
 from bot.channels.zalo.inbound import zns_phone
 from bot.messages import Reply
 from tests.support.fake_zalo import submit_info_event, text_event
-from tests.zalo.conftest import TEMPLATES, ZaloWorld
+from tests.zalo.conftest import INFO_IMAGE, TEMPLATES, ZaloWorld
 
 CONFIRMED = "Đã xác minh hồ sơ"
 
@@ -21,6 +21,8 @@ async def _ask_to_verify(world: ZaloWorld, user: str, code: str) -> None:
     await world.say(text_event(user, verify["payload"]))
     asked = world.zalo.messages[before:]
     assert [m.template_type for m in asked][-1] == "request_user_info"
+    (card,) = asked[-1].message["attachment"]["payload"]["elements"]
+    assert card["image_url"] == INFO_IMAGE
     assert code in asked[0].text
 
 

@@ -109,22 +109,7 @@ class TokenStore:
 
     async def install(self, access_token: str, refresh_token: str) -> None:
         """Replace the stored pair with a new one issued in Zalo's console."""
-        async with write_transaction(self._engine) as conn:
-            current = await _select_locked(conn)
-            values = {
-                "access_token": access_token,
-                "refresh_token": refresh_token,
-                "expires_at": None,
-                "updated_at": self._clock.now(),
-            }
-            if current is None:
-                await conn.execute(insert(zalo_tokens).values(id=TOKEN_ROW_ID, version=1, **values))
-            else:
-                await conn.execute(
-                    update(zalo_tokens)
-                    .where(zalo_tokens.c.id == TOKEN_ROW_ID)
-                    .values(version=current.version + 1, **values)
-                )
+        await install_pair(self._engine, self._clock, access_token, refresh_token)
         self._cached = None
 
     def _due(self, tokens: StoredTokens) -> bool:
@@ -169,6 +154,31 @@ class TokenStore:
         if seeded is None:
             raise RuntimeError("the Zalo token row vanished while locked")
         return seeded
+
+
+async def install_pair(
+    engine: AsyncEngine, clock: Clock, access_token: str, refresh_token: str
+) -> int:
+    """Store a pair issued in Zalo's console in place of the current one (``motcua zalo
+    install-tokens``); returns its rotation number. Running processes pick it up at their
+    next refresh, or at once when Zalo refuses their cached token."""
+    async with write_transaction(engine) as conn:
+        current = await _select_locked(conn)
+        values = {
+            "access_token": access_token,
+            "refresh_token": refresh_token,
+            "expires_at": None,
+            "updated_at": clock.now(),
+        }
+        if current is None:
+            await conn.execute(insert(zalo_tokens).values(id=TOKEN_ROW_ID, version=1, **values))
+            return 1
+        await conn.execute(
+            update(zalo_tokens)
+            .where(zalo_tokens.c.id == TOKEN_ROW_ID)
+            .values(version=current.version + 1, **values)
+        )
+        return current.version + 1
 
 
 class SeenEvents:

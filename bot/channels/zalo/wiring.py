@@ -28,7 +28,6 @@ def build_zalo_channel(
     handler: MessageHandler,
     events: ChannelEvents,
     rate_per_second: float = 50.0,
-    info_image_url: str | None = None,
     phones: VerifiedPhones | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> ZaloChannel:
@@ -76,5 +75,5 @@ def build_zalo_channel(
         phones=phones or OwnerPhones(uow_factory),
         zns_templates=settings.zns_templates,
         tz=settings.tz,
-        info_image_url=info_image_url,
+        info_image_url=settings.zalo_info_image_url,
     )
