@@ -81,9 +81,10 @@ class Settings(BaseSettings):
     telegram_webhook_secret: SecretStr | None = None
     telegram_bot_username: str | None = None
     # Pushes per second. Telegram allows a bot about 30 (more with paid broadcasts); Zalo
-    # publishes no firm figure for an Official Account.
+    # publishes no firm figure for an Official Account, and the Zalo client spaces all of a
+    # process's calls (answers included) at 50/s at most.
     telegram_send_rate: float = Field(30.0, gt=0)
-    zalo_send_rate: float = Field(10.0, gt=0)
+    zalo_send_rate: float = Field(10.0, gt=0, le=50)
 
     zalo_app_id: str | None = None
     zalo_app_secret: SecretStr | None = None

@@ -54,6 +54,7 @@ def test_send_rates_set_the_dispatchers_limits(monkeypatch: pytest.MonkeyPatch) 
         ("MOTCUA_REMINDER_DAYS", "3,x", "comma-separated"),
         ("MOTCUA_HTTP_PORT", "99999", "MOTCUA_HTTP_PORT"),
         ("MOTCUA_TELEGRAM_SEND_RATE", "0", "MOTCUA_TELEGRAM_SEND_RATE"),
+        ("MOTCUA_ZALO_SEND_RATE", "80", "MOTCUA_ZALO_SEND_RATE"),
     ],
 )
 def test_a_bad_setting_names_itself(
