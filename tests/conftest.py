@@ -23,7 +23,7 @@ import concurrent.futures
 import os
 import shutil
 import uuid
-from collections.abc import AsyncIterator, Coroutine, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -32,6 +32,7 @@ import pytest
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.aio import loop_factory
 from bot.storage.engine import create_engine, normalize_url
 from bot.storage.migrate import upgrade
 from bot.storage.uow import SqlUnitOfWorkFactory
@@ -46,6 +47,15 @@ DATABASE_BACKENDS = [
 ]
 
 T = TypeVar("T")
+
+
+def pytest_asyncio_loop_factories(
+    config: pytest.Config, item: pytest.Item
+) -> Mapping[str, Callable[[], asyncio.AbstractEventLoop]] | None:
+    """Async tests run on the loop `motcua` runs on (`bot.aio.loop_factory`): uvloop where it
+    is installed, which is everywhere but Windows."""
+    factory = loop_factory()
+    return None if factory is None else {"uvloop": factory}
 
 
 def run_async(coro: Coroutine[Any, Any, T]) -> T:

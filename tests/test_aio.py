@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 from collections.abc import Iterator
 
@@ -25,3 +26,16 @@ def test_run_returns_the_result_with_the_collector_tuned(restored_gc: None) -> N
     assert aio.run(main()) == aio.GC_THRESHOLDS
     # What existed before the loop started (modules, start-up state) is frozen.
     assert gc.get_freeze_count() > 0
+
+
+async def test_async_tests_run_on_the_production_loop() -> None:
+    """tests/conftest.py hands pytest-asyncio `aio.loop_factory`, so what passes here passes
+    on the loop `motcua` serves with."""
+    factory = aio.loop_factory()
+    if factory is None:
+        pytest.skip("uvloop is not installed here")
+    other = factory()
+    try:
+        assert type(asyncio.get_running_loop()) is type(other)
+    finally:
+        other.close()
