@@ -33,7 +33,7 @@ from typing import Any
 
 from sqlalchemy import delete, insert, select, text
 
-from bench.support import report
+from bench.support import host_line, report
 from bot import aio
 from bot.channels.telegram import TelegramChannel
 from bot.messages import Incoming, Reply, Response
@@ -154,7 +154,9 @@ async def measure(
             for process in processes:
                 process.terminate()
             for process in processes:
-                process.wait(15)
+                # Off the loop: the fake must keep answering while the workers stop (their
+                # last getUpdates confirms the offset), or they time out.
+                await asyncio.to_thread(process.wait, 15)
         texts = Counter(m.text for chat in set(chats_seen) for m in fake.messages(chat))
         calls = fake.calls_of("sendMessage")
         rejected = sum(1 for c in calls if c.status == 429)
@@ -252,4 +254,5 @@ if __name__ == "__main__":
         db, api, secret, per_second = arguments.worker
         aio.run(worker(db, api, secret, int(per_second)))  # as `motcua run` runs
     else:
+        print(host_line())
         aio.run(main(arguments))  # the fake, too, without collector stalls in its timing

@@ -28,7 +28,7 @@ import asyncpg
 from sqlalchemy import insert
 from sqlalchemy.engine import make_url
 
-from bench.support import median, report
+from bench.support import host_line, median, report
 from bot import aio
 from bot.settings import load_settings
 from bot.storage.engine import create_engine, normalize_url
@@ -267,6 +267,7 @@ async def main() -> None:
     )
     parser.add_argument("--skip-postgres", action="store_true")
     args = parser.parse_args()
+    print(host_line())
     start = time.perf_counter()
     data = generate(args.answers)
     print(

@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 from pydantic import SecretStr
 
-from bench.support import median, percentile, report, simulator_process
+from bench.support import host_line, median, percentile, report, simulator_process
 from bot import aio
 from bot.composition import open_runtime
 from bot.messages import Incoming
@@ -120,6 +120,7 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
+    print(host_line())
     with tempfile.TemporaryDirectory() as tmp:
         url = args.database_url or f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
         return aio.run(run(url, args.lookups, args.concurrency, args.rounds))

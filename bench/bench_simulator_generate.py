@@ -14,7 +14,7 @@ import gc
 import time
 from collections import Counter
 
-from bench.support import median, report
+from bench.support import host_line, median, report
 from bot.caseapi.simulator import generate
 
 TARGET_SECONDS = 10.0
@@ -27,6 +27,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
+    print(host_line())
 
     timings: list[float] = []
     cpu: list[float] = []

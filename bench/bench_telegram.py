@@ -48,7 +48,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from bench.bench_lookup import sample_codes
-from bench.support import median, percentile, report, simulator_process
+from bench.support import host_line, median, percentile, report, simulator_process
 from bot import aio
 from bot.channel_events import StoredChannelEvents
 from bot.channels.telegram import TelegramChannel
@@ -400,6 +400,7 @@ def main() -> int:
         with contextlib.suppress(KeyboardInterrupt):
             aio.run(serve_fake(args.serve_fake))  # no collector stalls in the fake's timing
         return 0
+    print(host_line())
     with tempfile.TemporaryDirectory() as tmp:
         url = args.database_url or f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
         return aio.run(

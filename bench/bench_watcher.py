@@ -42,7 +42,7 @@ import asyncpg
 from sqlalchemy import insert
 from sqlalchemy.engine import make_url
 
-from bench.support import report
+from bench.support import host_line, report
 from bot.caseapi.client import HttpCaseApi
 from bot.notify.rules import Snapshot, snapshot_row
 from bot.notify.watcher import Watcher
@@ -290,6 +290,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dossiers", type=int, default=100_000)
     parser.add_argument("--changed", type=float, default=0.01, help="fraction changed per cycle")
     args = parser.parse_args(argv)
+    print(host_line())
     if args.database_url:
         return asyncio.run(run([("given", args.database_url)], args.dossiers, args.changed))
     with tempfile.TemporaryDirectory() as tmp:
