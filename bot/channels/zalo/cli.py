@@ -61,7 +61,10 @@ async def install_tokens(_args: argparse.Namespace, settings: Settings) -> int:
         rotation = await install_pair(engine, SystemClock(), access, refresh)
     finally:
         await engine.dispose()
-    print(f"Zalo tokens installed (rotation {rotation}); running bots use them from now on")
+    print(
+        f"Zalo tokens installed (rotation {rotation}); running bots take them at their next "
+        "refresh, or as soon as Zalo refuses the old token"
+    )
     return 0
 
 
