@@ -38,7 +38,7 @@ def alembic_config(url: str | None = None) -> Config:
 
 
 def head_revisions() -> tuple[str, ...]:
-    """The newest revisions shipped with this package (one per unmerged branch), sorted."""
+    """The newest revisions shipped with this package, sorted (one: the history is linear)."""
     return tuple(sorted(ScriptDirectory.from_config(alembic_config()).get_heads()))
 
 
@@ -82,5 +82,4 @@ def _current_revisions(connection: Connection) -> tuple[str, ...]:
 def _upgrade(connection: Connection) -> None:
     config = alembic_config()
     config.attributes["connection"] = connection
-    # "heads": features add migrations on their own branches until they are merged.
-    command.upgrade(config, "heads")
+    command.upgrade(config, "head")

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import sqlite3
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -171,9 +175,7 @@ async def test_rate_limit_counters_keep_each_keys_newest_window(empty_database_u
             assert [tuple(row) for row in rows] == [("a", 2), ("b", 1)]
     finally:
         await engine.dispose()
-    await _run_alembic(
-        empty_database_url, lambda config: command.downgrade(config, "0006_rate_limit_one_row@-1")
-    )
+    await _run_alembic(empty_database_url, lambda config: command.downgrade(config, "0001"))
 
 
 async def test_upgrade_works_from_any_directory_with_a_plain_url(
@@ -184,6 +186,31 @@ async def test_upgrade_works_from_any_directory_with_a_plain_url(
     plain = plain.set(drivername=plain.drivername.split("+")[0])
     await upgrade(plain.render_as_string(hide_password=False))
     assert await current_revisions(empty_database_url) == head_revisions()
+
+
+def test_the_history_has_exactly_one_head() -> None:
+    # Two heads make `alembic upgrade head` fail with "Multiple head revisions": a new
+    # migration must follow the current head, or a merge revision must join the branches.
+    assert len(head_revisions()) == 1, head_revisions()
+
+
+def test_the_alembic_command_line_upgrades_to_head(tmp_path: Path) -> None:
+    # What the Alembic documentation says to run, from the project's root.
+    database = tmp_path / "cli.db"
+    root = Path(__file__).resolve().parents[2]
+    finished = subprocess.run(
+        [sys.executable, "-m", "alembic", "-c", "bot/storage/alembic.ini", "upgrade", "head"],
+        cwd=root,
+        env={**os.environ, "MOTCUA_DATABASE_URL": f"sqlite:///{database}"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert finished.returncode == 0, finished.stderr
+    with sqlite3.connect(database) as conn:
+        (version,) = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+    assert (version,) == head_revisions()
 
 
 def test_every_revision_descends_from_the_first() -> None:
