@@ -64,7 +64,16 @@ def save(catalog: Catalog, language: str) -> None:
     path = po_path(language)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("wb") as handle:
-        write_po(handle, catalog, width=100, sort_output=False, omit_header=False)
+        # Sorted, and locations without line numbers: a text added on one branch does not
+        # collide with another branch's edits, so catalogs merge like the code does.
+        write_po(
+            handle,
+            catalog,
+            width=100,
+            sort_output=True,
+            include_lineno=False,
+            omit_header=False,
+        )
 
 
 def mo_bytes(catalog: Catalog) -> bytes:
