@@ -96,6 +96,9 @@ class Settings(BaseSettings):
     zns_api_url: str = "https://business.openapi.zalo.me"
     zns_templates: dict[str, str] = Field(default_factory=dict)
     zalo_info_image_url: str | None = None
+    # Seconds a signed Zalo event may be away from now (either way) and still be answered:
+    # an older one is a replay, not a citizen waiting.
+    zalo_event_max_age: float = Field(600.0, gt=0)
 
     poll_interval: float = Field(30.0, gt=0)
     quiet_hours: str = "21:00-07:00"

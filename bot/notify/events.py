@@ -2,7 +2,9 @@
 
 The body is ``{"events": [{"id": str, "dossier": Dossier}, …]}``, signed with
 ``X-Motcua-Signature: sha256=<hex HMAC-SHA256(shared secret, raw body)>``. A bad or missing
-signature is answered 401 and nothing is processed; a malformed body 400. Event ids already
+signature is answered 401 and nothing is processed; a malformed body 400. The body is read
+with a hard limit (`MAX_BODY_BYTES`, 413 beyond it, chunked uploads included) and its
+signature checked on the raw bytes before anything parses it. Event ids already
 processed are acknowledged and ignored. Accepted events go through the watcher's rule path
 (`Watcher.ingest_events`) in one transaction, so a 200 means they are safely stored.
 """
@@ -18,11 +20,12 @@ from typing import Protocol
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bot.domain.dossier import Dossier
 from bot.notify.watcher import IngestReport
+from bot.web.body import BodyRefused, read_limited
 
 SIGNATURE_HEADER = "X-Motcua-Signature"
 PATH = "/hooks/case-events"
@@ -68,14 +71,18 @@ def routes(sink: EventSink, secret: str, *, path: str = PATH) -> list[BaseRoute]
     if not secret:
         raise ValueError("the case-events webhook needs a shared secret")
 
-    async def case_events(request: Request) -> JSONResponse:
-        declared = request.headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-            return JSONResponse({"error": "too_large"}, status_code=413)
-        body = await request.body()
-        if len(body) > MAX_BODY_BYTES:
-            return JSONResponse({"error": "too_large"}, status_code=413)
-        if not signature_valid(secret, body, request.headers.get(SIGNATURE_HEADER)):
+    async def case_events(request: Request) -> Response:
+        # A missing signature is refused before a byte of the body is read.
+        given = request.headers.get(SIGNATURE_HEADER)
+        if not given:
+            log.warning("case events: refused a request without a signature")
+            return JSONResponse({"error": "bad_signature"}, status_code=401)
+        try:
+            body = await read_limited(request, MAX_BODY_BYTES)
+        except BodyRefused as refused:
+            log.warning("case events: body refused (%s)", refused)
+            return refused.response
+        if not signature_valid(secret, body, given):
             log.warning("case events: refused a request with a bad or missing signature")
             return JSONResponse({"error": "bad_signature"}, status_code=401)
         try:

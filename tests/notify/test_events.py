@@ -15,7 +15,7 @@ from starlette.applications import Starlette
 
 from bot.caseapi.simulator import Pusher, run_simulator, sign
 from bot.domain.status import Status
-from bot.notify.events import SIGNATURE_HEADER, routes
+from bot.notify.events import MAX_BODY_BYTES, SIGNATURE_HEADER, routes
 from bot.notify.watcher import Watcher
 from bot.storage.tables_watch import dossier_snapshots, processed_case_events
 from bot.storage.uow import SqlUnitOfWorkFactory
@@ -26,6 +26,7 @@ from tests.notify.watch_support import (
     dossier,
     outbox_rows,
 )
+from tests.support.raw_http import post_and_wait
 from tests.support.servers import serve_in_loop
 
 SECRET = "shared-secret-for-tests"
@@ -139,4 +140,33 @@ async def test_a_signed_but_malformed_body_is_refused(
             url, content=body, headers={SIGNATURE_HEADER: sign(SECRET, body)}
         )
     assert answer.status_code == 400
+    assert await count(engine, processed_case_events) == 0
+
+
+NESTED = b"[" * 30_000 + b"]" * 30_000  # 60 KB that would overflow Python's JSON decoder
+
+
+async def test_deeply_nested_json_is_refused_by_its_signature_before_parsing(
+    hook: tuple[str, SqlUnitOfWorkFactory], caplog: pytest.LogCaptureFixture
+) -> None:
+    url, _ = hook
+    async with httpx.AsyncClient() as client:
+        unsigned = await client.post(url, content=NESTED)
+        signed = await client.post(
+            url, content=NESTED, headers={SIGNATURE_HEADER: sign(SECRET, NESTED)}
+        )
+    assert unsigned.status_code == 401
+    assert signed.status_code == 400
+    assert not any(record.exc_info for record in caplog.records)
+    assert "Traceback" not in caplog.text
+
+
+async def test_a_body_above_the_limit_is_refused_413_without_reading_further(
+    hook: tuple[str, SqlUnitOfWorkFactory], engine: AsyncEngine
+) -> None:
+    url, _ = hook
+    signed = {SIGNATURE_HEADER: sign(SECRET, b"{}")}
+    declared = await post_and_wait(url, signed, declared_length=MAX_BODY_BYTES + 1)
+    chunked = await post_and_wait(url, signed, chunks=(b" " * MAX_BODY_BYTES, b" "))
+    assert (declared, chunked) == (413, 413)
     assert await count(engine, processed_case_events) == 0

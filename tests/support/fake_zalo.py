@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import time
 from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -244,7 +245,16 @@ def signed_delivery(
     return body, {SIGNATURE_HEADER: header, "Content-Type": "application/json"}
 
 
-_timestamps = itertools.count(1_700_000_000_000)
+_last_timestamp = 0
+
+
+def now_timestamp() -> str:
+    """Zalo's ``timestamp`` for an event sent now: milliseconds, unique within the tests."""
+    global _last_timestamp
+    _last_timestamp = max(int(time.time() * 1000), _last_timestamp + 1)
+    return str(_last_timestamp)
+
+
 _msg_ids = itertools.count(1)
 
 
@@ -256,7 +266,7 @@ def text_event(user_id: str, text: str, *, msg_id: str | None = None) -> dict[st
         "recipient": {"id": OA_ID},
         "user_id_by_app": "552177279717587730",
         "message": {"text": text, "msg_id": msg_id or f"msg{next(_msg_ids)}"},
-        "timestamp": str(next(_timestamps)),
+        "timestamp": now_timestamp(),
     }
 
 
@@ -268,7 +278,7 @@ def follow_event(user_id: str) -> dict[str, Any]:
         "follower": {"id": user_id},
         "user_id_by_app": "552172779717587730",
         "source": "oa_profile",
-        "timestamp": str(next(_timestamps)),
+        "timestamp": now_timestamp(),
     }
 
 
@@ -282,7 +292,7 @@ def image_event(user_id: str) -> dict[str, Any]:
             "msg_id": f"img{next(_msg_ids)}",
             "attachments": [{"type": "image", "payload": {"url": "https://example.invalid/a.jpg"}}],
         },
-        "timestamp": str(next(_timestamps)),
+        "timestamp": now_timestamp(),
     }
 
 
@@ -293,5 +303,5 @@ def submit_info_event(user_id: str, phone: str) -> dict[str, Any]:
         "sender": {"id": user_id},
         "recipient": {"id": OA_ID},
         "info": {"name": "Người dùng", "phone": phone},
-        "timestamp": str(next(_timestamps)),
+        "timestamp": now_timestamp(),
     }

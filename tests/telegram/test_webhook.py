@@ -9,7 +9,9 @@ import httpx
 import pytest
 
 from bot.channels.telegram import SECRET_HEADER, TelegramChannel
+from bot.channels.telegram.channel import MAX_BODY_BYTES
 from tests.support.fake_telegram import FakeTelegram
+from tests.support.raw_http import post_and_wait
 from tests.telegram.conftest import Harness, RecordingEvents, ScriptedCore, running_channel
 
 USER = 6001
@@ -109,3 +111,21 @@ def test_a_webhook_without_a_secret_is_a_configuration_error() -> None:
             webhook_url="https://bot.example/hooks/telegram",
             webhook_secret="not allowed: spaces",
         )
+
+
+async def test_nested_or_oversized_bodies_with_the_right_secret_get_400_and_413(
+    hooked: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    assert hooked.fake.webhook_url is not None
+    headers = {SECRET_HEADER: "s3cret-Hook_token"}
+    async with httpx.AsyncClient() as client:
+        nested = await client.post(
+            hooked.fake.webhook_url, content=b"[" * 30_000 + b"]" * 30_000, headers=headers
+        )
+    huge = await post_and_wait(
+        hooked.fake.webhook_url, headers, chunks=(b" " * MAX_BODY_BYTES, b" ")
+    )
+    assert nested.status_code == 400
+    assert huge == 413
+    assert "Traceback" not in caplog.text
+    assert hooked.core.seen == []

@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import func, select
 
+from bot.channels.zalo.channel import MAX_BODY_BYTES
+from bot.channels.zalo.signature import SIGNATURE_HEADER, sign, timestamp_candidates
 from bot.storage.tables import chat_users
 from tests.support.fake_zalo import (
+    APP_ID,
+    OA_SECRET,
     follow_event,
     image_event,
+    now_timestamp,
     signed_delivery,
     text_event,
 )
+from tests.support.raw_http import post_and_wait
 from tests.zalo.conftest import ZaloWorld
 
 
@@ -102,7 +110,7 @@ async def test_unknown_events_are_acknowledged_and_ignored(zalo_world: ZaloWorld
         "sender": {"id": "oa"},
         "recipient": {"id": "u-7"},
         "message": {"text": "echo", "msg_id": "echo-1"},
-        "timestamp": "1",
+        "timestamp": now_timestamp(),
     }
     answer = await zalo_world.deliver(event)
     await zalo_world.channel.drain()
@@ -119,3 +127,46 @@ async def test_one_users_messages_are_answered_in_order(zalo_world: ZaloWorld) -
     assert len(texts) == 3
     for code, text in zip(codes, texts, strict=True):
         assert code in text
+
+
+@pytest.mark.parametrize("age", [timedelta(hours=1), timedelta(days=30), -timedelta(hours=1)])
+async def test_a_stale_or_future_signed_event_is_refused(
+    zalo_world: ZaloWorld, age: timedelta
+) -> None:
+    event = text_event("u-9", "/start")
+    event["timestamp"] = str(int((datetime.now(UTC) - age).timestamp() * 1000))
+    answer = await zalo_world.deliver(event)
+    await zalo_world.channel.drain()
+    assert answer.status_code == 403
+    assert zalo_world.zalo.texts_to("u-9") == []
+
+
+async def test_nested_json_is_refused_by_its_signature_before_parsing(
+    zalo_world: ZaloWorld, caplog: pytest.LogCaptureFixture
+) -> None:
+    nested = b"[" * 30_000 + b"]" * 30_000
+    unsigned = await zalo_world.client.post(zalo_world.webhook_url, content=nested)
+    forged = await zalo_world.client.post(
+        zalo_world.webhook_url, content=nested, headers={SIGNATURE_HEADER: "mac=" + "0" * 64}
+    )
+    # Signed (the timestamp is in the raw bytes), but not a document anyone should parse.
+    body = b'{"timestamp": "%s", "x": ' % now_timestamp().encode() + nested + b"}"
+    [timestamp] = timestamp_candidates(body)
+    signed = await zalo_world.client.post(
+        zalo_world.webhook_url,
+        content=body,
+        headers={SIGNATURE_HEADER: sign(APP_ID, body, timestamp, OA_SECRET)},
+    )
+    assert (unsigned.status_code, forged.status_code, signed.status_code) == (403, 403, 400)
+    assert not any(record.exc_info for record in caplog.records)
+    assert "Traceback" not in caplog.text
+
+
+async def test_a_body_above_the_limit_is_refused_413_without_reading_further(
+    zalo_world: ZaloWorld,
+) -> None:
+    forged = {SIGNATURE_HEADER: "mac=" + "0" * 64}
+    url = zalo_world.webhook_url
+    declared = await post_and_wait(url, forged, declared_length=MAX_BODY_BYTES + 1)
+    chunked = await post_and_wait(url, forged, chunks=(b" " * MAX_BODY_BYTES, b" "))
+    assert (declared, chunked) == (413, 413)

@@ -54,6 +54,7 @@ from bot.channels.telegram.render import Markup, Outgoing, render
 from bot.channels.telegram.request import bot_api_request
 from bot.messages import ChannelEvents, MessageHandler, Reply
 from bot.messages import Response as BotResponse
+from bot.web.body import BodyRefused, decode_json, read_limited
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +63,9 @@ logger = logging.getLogger(__name__)
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 WEBHOOK_PATH = "/hooks/telegram"
+# An update is a few KiB at most (a 4096-character text with its entities); far more is not
+# Telegram.
+MAX_BODY_BYTES = 1024 * 1024
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
 ALLOWED_UPDATES = ("message", "callback_query", "my_chat_member")
 _SECRET_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")
@@ -250,12 +254,17 @@ class TelegramChannel:
         if app is None or not app.running:
             return PlainTextResponse("not ready", status_code=503)
         try:
-            data = await request.json()
+            body = await read_limited(request, MAX_BODY_BYTES)
+        except BodyRefused as refused:
+            logger.warning("telegram: webhook body refused (%s)", refused)
+            return refused.response
+        try:
+            data = decode_json(body)
             if not isinstance(data, dict):
                 raise ValueError("an update is a JSON object")
             update = Update.de_json(data, app.bot)
-        except Exception:  # any malformed body; Telegram itself never sends one
-            logger.warning("telegram: malformed webhook body refused")
+        except Exception as exc:  # any malformed body; Telegram itself never sends one
+            logger.warning("telegram: malformed webhook body refused (%s)", type(exc).__name__)
             return PlainTextResponse("bad update", status_code=400)
         await app.update_queue.put(update)
         return Response(status_code=200)

@@ -1,9 +1,12 @@
 """The Zalo Official Account channel: webhook in, consultation messages and ZNS out.
 
-Inbound: ``POST /hooks/zalo`` checks the signature, records the delivery (a repeat is
-acknowledged and dropped), queues the event and answers 200 at once; a background worker per
-user then hands the events of that user, in order, to the core and sends the answers. After
-each answer the user's pushes held for a closed chat window are released to the dispatcher.
+Inbound: ``POST /hooks/zalo`` reads at most `MAX_BODY_BYTES` (413 beyond, chunked bodies
+included), checks the signature on the raw bytes before parsing anything (403), refuses an
+event whose timestamp is further than `max_event_age` from now (a replay, 403), records the
+delivery (a repeat is acknowledged and dropped), queues the event and answers 200 at once;
+a background worker per user then hands the events of that user, in order, to the core and
+sends the answers. After each answer the user's pushes held for a closed chat window are
+released to the dispatcher.
 
 Outbound (for the dispatcher): `send` (a `Sender`) sends consultation messages, which Zalo
 allows within 7 days of the user's last interaction (else `ChannelWindowClosed`);
@@ -15,11 +18,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Any, TypeVar
+from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from starlette.requests import Request
@@ -42,11 +45,13 @@ from bot.channels.zalo.store import SeenEvents, TokenStore
 from bot.channels.zalo.zns import VerifiedPhones, template_data, tracking_id
 from bot.messages import ChannelEvents, Incoming, MessageHandler, Reply
 from bot.ports import Clock, UnitOfWorkFactory
+from bot.web.body import BodyRefused, MalformedJson, decode_json, read_limited
 
 logger = logging.getLogger(__name__)
 
 WEBHOOK_PATH = "/hooks/zalo"
 MAX_BODY_BYTES = 64 * 1024
+DEFAULT_MAX_EVENT_AGE = timedelta(minutes=10)
 PURGE_EVERY_SECONDS = 3600.0
 _T = TypeVar("_T")
 
@@ -70,6 +75,7 @@ class ZaloChannel:
         zns_templates: Mapping[str, str],
         tz: ZoneInfo | None = None,
         info_image_url: str | None = None,
+        max_event_age: timedelta = DEFAULT_MAX_EVENT_AGE,
         max_concurrency: int = 64,
         reply_attempts: int = 3,
         reply_backoff: float = 0.5,
@@ -89,6 +95,7 @@ class ZaloChannel:
         self._templates = {kind.lower(): tid for kind, tid in zns_templates.items() if tid}
         self._tz = tz or ZoneInfo("Asia/Ho_Chi_Minh")
         self._info_image_url = info_image_url
+        self._max_event_age = max_event_age
         self._slots = asyncio.Semaphore(max_concurrency)
         self._reply_attempts = max(1, reply_attempts)
         self._reply_backoff = reply_backoff
@@ -130,25 +137,35 @@ class ZaloChannel:
         return [Route(WEBHOOK_PATH, self._webhook, methods=["POST"])]
 
     async def _webhook(self, request: Request) -> Response:
-        body = await request.body()
-        if len(body) > MAX_BODY_BYTES:
-            return PlainTextResponse("too large", status_code=413)
-        data = _decode(body)
-        app_id = _text(data.get("app_id")) if data is not None else ""
-        timestamp = _text(data.get("timestamp")) if data is not None else ""
-        if (
-            data is None
-            or app_id != self._app_id
-            or not signature.is_valid(
-                request.headers.get(signature.SIGNATURE_HEADER),
-                app_id,
-                body,
-                timestamp,
-                self._oa_secret,
-            )
-        ):
-            logger.warning("zalo: webhook delivery with a bad or missing signature refused")
+        header = request.headers.get(signature.SIGNATURE_HEADER)
+        if not header:
+            logger.warning("zalo: webhook delivery without a signature refused")
             return PlainTextResponse("forbidden", status_code=403)
+        try:
+            body = await read_limited(request, MAX_BODY_BYTES)
+        except BodyRefused as refused:
+            logger.warning("zalo: webhook body refused (%s)", refused)
+            return refused.response
+        timestamp = self._verified_timestamp(header, body)
+        if timestamp is None:
+            logger.warning("zalo: webhook delivery with a bad signature refused")
+            return PlainTextResponse("forbidden", status_code=403)
+        try:
+            data = decode_json(body)
+        except MalformedJson as exc:
+            logger.warning("zalo: signed delivery that is not JSON refused (%s)", exc)
+            return PlainTextResponse("bad request", status_code=400)
+        if (
+            not isinstance(data, dict)
+            or _text(data.get("app_id")) != self._app_id
+            or _text(data.get("timestamp")) != timestamp
+        ):
+            logger.warning("zalo: signed delivery for another app or timestamp refused")
+            return PlainTextResponse("forbidden", status_code=403)
+        age = self._age(timestamp)
+        if age is None or abs(age) > self._max_event_age:
+            logger.warning("zalo: stale or future delivery refused (age %s)", age)
+            return PlainTextResponse("stale event", status_code=403)
         if not self._accepting:
             return PlainTextResponse("not ready", status_code=503)
         try:
@@ -169,6 +186,21 @@ class ZaloChannel:
             return PlainTextResponse("ok")
         self._enqueue(event.user_id, event.incoming)
         return PlainTextResponse("ok")
+
+    def _verified_timestamp(self, header: str, body: bytes) -> str | None:
+        """The body's timestamp that makes `header` a valid signature, if one does."""
+        for candidate in signature.timestamp_candidates(body):
+            if signature.is_valid(header, self._app_id, body, candidate, self._oa_secret):
+                return candidate
+        return None
+
+    def _age(self, timestamp: str) -> timedelta | None:
+        """How old an event with Zalo's `timestamp` (milliseconds since 1970) is."""
+        try:
+            sent = datetime.fromtimestamp(int(timestamp) / 1000, UTC)
+        except (ValueError, OverflowError, OSError):
+            return None
+        return self._clock.now() - sent
 
     def _enqueue(self, user_id: str, incoming: Incoming) -> None:
         queue = self._queues.setdefault(user_id, deque())
@@ -303,14 +335,6 @@ class ZaloChannel:
             return await call(token)
         except ZaloApiError as exc:
             raise channel_error(exc.code, exc.message) from exc
-
-
-def _decode(body: bytes) -> dict[str, Any] | None:
-    try:
-        data = json.loads(body)
-    except ValueError:
-        return None
-    return data if isinstance(data, dict) else None
 
 
 def _text(value: object) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -76,4 +78,5 @@ def build_zalo_channel(
         zns_templates=settings.zns_templates,
         tz=settings.tz,
         info_image_url=settings.zalo_info_image_url,
+        max_event_age=timedelta(seconds=settings.zalo_event_max_age),
     )
