@@ -50,8 +50,16 @@ async def serve_in_loop(
     """
     if port == 0:
         port = free_port(host)
+    # log_config=None: uvicorn's records go to the root logger's handlers, through the
+    # masking filter (`bot.logs`), instead of to a stderr handler of uvicorn's own.
     config = uvicorn.Config(
-        app, host=host, port=port, log_level=log_level, lifespan="on", access_log=False
+        app,
+        host=host,
+        port=port,
+        log_level=log_level,
+        log_config=None,
+        lifespan="on",
+        access_log=False,
     )
     server = _EmbeddedServer(config)
     task = asyncio.create_task(server.serve())
