@@ -41,11 +41,13 @@ from bot.notify.dispatcher import Dispatcher
 from bot.notify.rendering import RenderContext, register
 from bot.notify.throttle import ChannelLimit
 from bot.ports import Notice
+from bot.storage.delivery import OutboxDeliveryQueue
 from bot.storage.engine import create_engine, write_transaction
 from bot.storage.migrate import upgrade
 from bot.storage.outbox import SqlOutboxRepository
 from bot.storage.tables import chat_users
 from bot.storage.tables_outbox import outbox, outbox_channel_pacing, outbox_user_pacing
+from bot.storage.uow import SqlUnitOfWorkFactory
 from tests.support.fake_telegram import FakeTelegram
 
 KIND = "bench.notice"
@@ -201,7 +203,11 @@ async def worker(url: str, api_url: str, token: str, rate: int) -> None:
     await channel.start()
     limits = {"telegram": ChannelLimit(per_second=rate, per_chat_interval=1.0)}
     dispatcher = Dispatcher(
-        engine, {"telegram": channel}, limits=limits, batch_size=200, poll_interval=0.05
+        OutboxDeliveryQueue(SqlUnitOfWorkFactory(engine)),
+        {"telegram": channel},
+        limits=limits,
+        batch_size=200,
+        poll_interval=0.05,
     )
     await dispatcher.start()
     stop = asyncio.Event()

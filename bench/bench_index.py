@@ -36,10 +36,10 @@ from bot.storage.migrate import upgrade
 from bot.storage.uow import SqlUnitOfWorkFactory
 from surveys.cli import build_report
 from surveys.definitions import default_catalog
+from surveys.model import DossierFacts
 from surveys.periods import parse_period
 from surveys.report import render_table
-from surveys.repository import DossierFacts, surveys_in
-from surveys.tables import survey_answers, survey_responses
+from surveys.storage.tables import survey_answers, survey_responses
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 AGENCIES = 50
@@ -179,7 +179,7 @@ async def write_path(url: str, answers: int, concurrency: int) -> float:
             for n in range(concurrency):
                 code = f"000.99.15.H12-{uuid.uuid4().hex[:6]}-{n:04d}"
                 facts = DossierFacts(code, "000.99.15.H12", "UBND", "1.001193", "Khai sinh", "HT")
-                await surveys_in(uow).start(
+                await uow.surveys.start(
                     facts,
                     survey_id="default",
                     user_id=user.id,
@@ -193,7 +193,7 @@ async def write_path(url: str, answers: int, concurrency: int) -> float:
         async def worker(code: str, count: int) -> None:
             for i in range(count):
                 async with factory() as uow:
-                    repo = surveys_in(uow)
+                    repo = uow.surveys
                     session = await repo.session(code)
                     assert session is not None
                     await repo.save_answer(session.key, question, 1 + i % 5, now=now)

@@ -10,14 +10,12 @@ import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-from sqlalchemy.ext.asyncio import AsyncEngine
-
 from bot.caseapi.client import HttpCaseApi
 from bot.core import ChatCore
 from bot.handlers.context import CoreConfig, Dependencies
 from bot.ports import CaseApi, Clock, SystemClock
 from bot.settings import Settings
-from bot.storage.engine import create_engine
+from bot.storage.engine import DatabaseEngine, create_engine
 from bot.storage.migrate import upgrade
 from bot.storage.uow import SqlUnitOfWorkFactory
 
@@ -64,7 +62,7 @@ class Runtime:
     """The wired application graph."""
 
     settings: Settings
-    engine: AsyncEngine
+    engine: DatabaseEngine
     uow_factory: SqlUnitOfWorkFactory
     case_api: CaseApi
     clock: Clock

@@ -18,15 +18,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from bot.ports import Clock
+from bot.ports import Clock, UnitOfWorkFactory
 from bot.settings import Settings
-from bot.storage.outbox import SqlOutboxRepository
-from bot.storage.uow import SqlUnitOfWork
-from surveys.repository import surveys_in
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +35,7 @@ KINDS = ("rate_limits", "conversations", "survey_sessions", "outbox")
 
 
 async def housekeep(
-    uow_factory: Callable[[], SqlUnitOfWork],
+    uow_factory: UnitOfWorkFactory,
     clock: Clock,
     *,
     outbox_retention: timedelta = OUTBOX_RETENTION,
@@ -48,18 +44,16 @@ async def housekeep(
     """Run every purge once, each in a transaction of its own; rows removed per kind."""
     counts: dict[str, int] = {}
     async with uow_factory() as uow:
-        counts["rate_limits"] = await uow.sql_rate_limits.purge(clock.now() - rate_limit_retention)
+        counts["rate_limits"] = await uow.rate_limits.purge(clock.now() - rate_limit_retention)
         await uow.commit()
     async with uow_factory() as uow:
-        counts["conversations"] = await uow.sql_conversations.purge_expired(clock.now())
+        counts["conversations"] = await uow.conversations.purge_expired(clock.now())
         await uow.commit()
     async with uow_factory() as uow:
-        counts["survey_sessions"] = await surveys_in(uow).close_expired(clock.now())
+        counts["survey_sessions"] = await uow.surveys.close_expired(clock.now())
         await uow.commit()
     async with uow_factory() as uow:
-        counts["outbox"] = await SqlOutboxRepository(uow.connection).purge_finished(
-            clock.now() - outbox_retention
-        )
+        counts["outbox"] = await uow.outbox.purge_finished(clock.now() - outbox_retention)
         await uow.commit()
     return counts
 
@@ -77,7 +71,7 @@ def format_counts(counts: dict[str, int]) -> str:
 
 
 async def run_periodically(
-    uow_factory: Callable[[], SqlUnitOfWork],
+    uow_factory: UnitOfWorkFactory,
     clock: Clock,
     *,
     every: timedelta = INTERVAL,

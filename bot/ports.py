@@ -6,13 +6,21 @@ unit of work. Tests use the same adapters against loopback fakes, or in-memory f
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any, Protocol, Self
+from zoneinfo import ZoneInfo
 
 from bot.domain.dossier import Dossier
+from bot.domain.outbox import FINISHED_STATES as FINISHED_STATES
+from bot.domain.outbox import PENDING_STATES as PENDING_STATES
+from bot.domain.outbox import OutboxState as OutboxState
+from bot.domain.pacing import ChannelLimit
+from bot.domain.snapshot import Recipient, Snapshot
+from surveys.definitions import AnswerValue, Question
+from surveys.model import DossierFacts, ResponseKey, Session
 
 # --------------------------------------------------------------------------- case API
 
@@ -210,12 +218,28 @@ class SubscriptionRepository(Protocol):
         """Stop following every dossier; returns how many were active."""
         ...
 
+    async def end_for_dossiers(
+        self, dossier_codes: Sequence[str], *, reason: str, now: datetime
+    ) -> int:
+        """End every active subscription of the dossiers (they reached a final status),
+        recording `reason`; how many ended."""
+        ...
+
     async def is_subscribed(self, user_id: int, dossier_code: str) -> bool:
         """Whether the user follows the dossier."""
         ...
 
     async def subscribers_of(self, dossier_code: str) -> list[Subscriber]:
         """The active subscribers of a dossier."""
+        ...
+
+    async def recipients_of(self, dossier_codes: Sequence[str]) -> dict[str, list[Recipient]]:
+        """The active subscribers of each of the dossiers, by user id, as the watcher's
+        rules need them (dossiers nobody follows are left out)."""
+        ...
+
+    async def followed_without_snapshot(self, limit: int) -> list[str]:
+        """Up to `limit` dossiers someone follows that the watcher has no snapshot of."""
         ...
 
 
@@ -238,6 +262,10 @@ class RateLimitRepository(Protocol):
         """Forget the counts of `key`."""
         ...
 
+    async def purge(self, before: datetime) -> int:
+        """Delete windows that started before `before` (housekeeping); how many."""
+        ...
+
 
 class ConversationRepository(Protocol):
     """What each user is in the middle of, so any process can take the next message."""
@@ -254,6 +282,10 @@ class ConversationRepository(Protocol):
 
     async def clear(self, user_id: int) -> None:
         """Forget the user's conversation state."""
+        ...
+
+    async def purge_expired(self, now: datetime) -> int:
+        """Delete every state that expired by `now` (housekeeping); how many."""
         ...
 
 
@@ -278,6 +310,41 @@ class Notice:
     urgent: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class ClaimedNotice:
+    """A notice claimed for delivery, with its user's channel details and its send slot."""
+
+    id: int
+    user_id: int
+    kind: str
+    dossier_code: str | None
+    params: Mapping[str, Any]
+    attempts: int
+    urgent: bool
+    channel: str
+    channel_user_id: str
+    language: str
+    claim_token: str
+    slot: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryOutcome:
+    """What became of one claimed notice; `settle` records a batch of them.
+
+    `state` is the notice's new state: SENT, RETRYING (with `next_attempt_at`, counting one
+    more attempt), QUEUED (put back without counting an attempt, e.g. flood control, with
+    `next_attempt_at`), HELD or DEAD. `block_user` also marks the user as having blocked the
+    bot. `error` is a short description without personal data.
+    """
+
+    notice: ClaimedNotice
+    state: OutboxState
+    next_attempt_at: datetime | None = None
+    error: str | None = None
+    block_user: bool = False
+
+
 class OutboxRepository(Protocol):
     """The transactional outbox: notices are written here and delivered by the dispatcher."""
 
@@ -293,14 +360,258 @@ class OutboxRepository(Protocol):
         """Make the user's notices held for a closed chat window deliverable again."""
         ...
 
-    async def cancel(self, dossier_code: str, kinds: Sequence[str], *, now: datetime) -> int:
-        """Cancel unsent notices of `kinds` about a dossier (e.g. reminders once returned)."""
+    async def cancel(
+        self, dossier_codes: Sequence[str], kinds: Sequence[str], *, now: datetime
+    ) -> int:
+        """Cancel unsent notices of `kinds` about any of the dossiers (e.g. reminders once
+        returned); a notice being sent at this moment is not stopped. How many."""
         ...
 
     async def cancel_for_user(
         self, user_id: int, *, dossier_code: str | None = None, now: datetime
     ) -> int:
         """Cancel the user's unsent notices about one dossier, or all of them ("stop")."""
+        ...
+
+    async def claim(
+        self,
+        *,
+        now: datetime,
+        limits: Mapping[str, ChannelLimit],
+        token: str,
+        lease: timedelta,
+        horizon: float = 1.0,
+        lead: float = 0.0,
+        limit: int = 100,
+    ) -> list[ClaimedNotice]:
+        """Claim up to `limit` due notices of users on the channels of `limits`, each with a
+        send slot from `now + lead` to `now + horizon` under the channel's and the chat's
+        limits, leased under `token` until their slot plus `lease`. Notices found expired are
+        marked expired; those of users who blocked the bot dead. Urgent ones first, then
+        oldest first. Run it in a unit of work of its own."""
+        ...
+
+    async def settle(self, outcomes: Iterable[DeliveryOutcome], *, now: datetime) -> int:
+        """Record what became of claimed notices (only those still claimed under the same
+        token); how many were recorded (exact for one outcome; on PostgreSQL a batch of
+        several reports 0, because its driver does not count the rows of a batch)."""
+        ...
+
+    async def pause_channel(self, channel: str, until: datetime) -> None:
+        """Give out no send slot of `channel` before `until` (the platform's flood control)."""
+        ...
+
+    async def requeue_dead(self, *, now: datetime, kind: str | None = None) -> int:
+        """Put dead notices (of `kind`, or all) back in the queue with a fresh attempt count."""
+        ...
+
+    async def counts(self) -> dict[OutboxState, int]:
+        """How many notices are in each state (every state present, zeros included)."""
+        ...
+
+    async def purge_finished(self, before: datetime) -> int:
+        """Delete notices created and finished before `before` (housekeeping); how many."""
+        ...
+
+
+class DeliveryQueue(Protocol):
+    """What the dispatcher needs of the outbox: each call is a transaction of its own."""
+
+    async def claim(
+        self,
+        *,
+        now: datetime,
+        limits: Mapping[str, ChannelLimit],
+        token: str,
+        lease: timedelta,
+        horizon: float,
+        lead: float,
+        limit: int,
+    ) -> list[ClaimedNotice]:
+        """Claim due notices with their send slots (see `OutboxRepository.claim`)."""
+        ...
+
+    async def settle(self, outcomes: Sequence[DeliveryOutcome], *, now: datetime) -> int:
+        """Record what became of claimed notices; how many were recorded."""
+        ...
+
+    async def pause(self, channel: str, until: datetime) -> None:
+        """Pause `channel` for every dispatcher until `until` (flood control)."""
+        ...
+
+    async def requeue(self, *, now: datetime, kind: str | None = None) -> int:
+        """Put dead notices back in the queue (operators); how many."""
+        ...
+
+
+# --------------------------------------------------------------------------- the watcher
+
+
+class WatchRepository(Protocol):
+    """The watcher's memory: dossier snapshots, the changes-feed cursor, the polling lease
+    (databases without advisory locks) and the ids of pushed case events already seen."""
+
+    async def snapshots(self, codes: Sequence[str]) -> dict[str, Snapshot]:
+        """The stored snapshots of `codes`."""
+        ...
+
+    async def save_snapshots(self, snapshots: Iterable[Snapshot], *, now: datetime) -> None:
+        """Store `snapshots`; a stored snapshot with a later status change is kept."""
+        ...
+
+    async def remember(self, snapshots: Iterable[Snapshot], *, now: datetime) -> None:
+        """Store snapshots of dossiers not seen yet (stored ones are kept)."""
+        ...
+
+    async def overdue_candidates(self, *, now: datetime, limit: int) -> list[Snapshot]:
+        """Up to `limit` snapshots whose appointment date passed before `now` without a
+        result and without an overdue notice, earliest date first."""
+        ...
+
+    async def mark_overdue_notified(self, codes: Sequence[str], *, now: datetime) -> None:
+        """Record that the overdue notice of `codes` was dealt with at `now`."""
+        ...
+
+    async def cursor(self) -> str | None:
+        """The stored changes-feed cursor, if any."""
+        ...
+
+    async def advance_cursor(self, expected: str | None, new: str, *, now: datetime) -> bool:
+        """Move the cursor from `expected` to `new`; False if another process moved it."""
+        ...
+
+    async def take_lease(self, holder: str, *, ttl: timedelta, now: datetime) -> bool:
+        """Take or renew the polling lease for `holder` until `now + ttl`; whether it holds
+        it (the lease passes to another holder only once it has lapsed)."""
+        ...
+
+    async def release_lease(self, holder: str, *, now: datetime) -> None:
+        """Give the lease up at once, if `holder` holds it."""
+        ...
+
+    async def record_events(self, ids: Sequence[str], *, now: datetime) -> set[str]:
+        """Record pushed case-event ids; the ones not seen before."""
+        ...
+
+    async def purge_events(self, before: datetime) -> int:
+        """Forget pushed event ids received before `before`; how many."""
+        ...
+
+
+class LeaderLock(Protocol):
+    """Who polls: `acquire` tries (and renews) leadership, True while this process leads."""
+
+    async def acquire(self) -> bool:
+        """Whether this process leads (taking leadership if it is free)."""
+        ...
+
+    async def release(self) -> None:
+        """Give leadership up."""
+        ...
+
+
+# --------------------------------------------------------------------------- surveys
+
+
+class SurveyAlreadyStarted(Exception):
+    """The dossier already has a survey response: one survey per dossier."""
+
+
+class SurveyRepository(Protocol):
+    """Survey responses and answers (anonymous) and sessions (a survey in progress)."""
+
+    async def response_exists(self, dossier_code: str) -> bool:
+        """Whether the dossier has already been surveyed (one survey per dossier)."""
+        ...
+
+    async def start(
+        self,
+        facts: DossierFacts,
+        *,
+        survey_id: str,
+        user_id: int,
+        now: datetime,
+        expires_at: datetime,
+        tz: ZoneInfo,
+    ) -> ResponseKey:
+        """File a new response for the dossier and open its session on the first question.
+
+        Raises `SurveyAlreadyStarted` if the dossier already has a response; the unit of work
+        must then be rolled back.
+        """
+        ...
+
+    async def session(self, dossier_code: str) -> Session | None:
+        """The open session of a dossier (expired or not), with the answers given so far."""
+        ...
+
+    async def sessions_of(self, user_id: int, *, now: datetime) -> list[Session]:
+        """The user's unexpired sessions, most recently active first."""
+        ...
+
+    async def save_answer(
+        self, key: ResponseKey, question: Question, value: AnswerValue, *, now: datetime
+    ) -> None:
+        """Store one answer, replacing an earlier answer to the same question."""
+        ...
+
+    async def remove_answers(self, response_id: int, question_ids: Iterable[str]) -> None:
+        """Delete the stored answers to `question_ids` (skipped, or no longer asked)."""
+        ...
+
+    async def move(
+        self, dossier_code: str, question_id: str, history: Sequence[str], *, now: datetime
+    ) -> None:
+        """Record the session's new current question and its way back."""
+        ...
+
+    async def close(self, dossier_code: str) -> None:
+        """End a session: the answers stay, the link to the chat user goes."""
+        ...
+
+    async def close_expired(self, now: datetime) -> int:
+        """End every expired session (their answers stay); how many."""
+        ...
+
+
+# --------------------------------------------------------------------------- Zalo
+
+
+@dataclass(frozen=True, slots=True)
+class StoredTokens:
+    """The Zalo Official Account's token pair as stored (one row)."""
+
+    access_token: str
+    refresh_token: str
+    expires_at: datetime | None
+    version: int
+
+
+class ZaloTokenRepository(Protocol):
+    """The Official Account's single-use token pair, shared by every process."""
+
+    async def get(self, *, lock: bool = False) -> StoredTokens | None:
+        """The stored pair, if any; with `lock`, write-locked until the unit of work ends."""
+        ...
+
+    async def seed(self, access_token: str, refresh_token: str, *, now: datetime) -> None:
+        """Store a first pair (rotation 0) unless one is stored already."""
+        ...
+
+    async def store(self, tokens: StoredTokens, *, now: datetime) -> None:
+        """Store `tokens` in place of the current pair."""
+        ...
+
+
+class SeenEventRepository(Protocol):
+    """Webhook deliveries already accepted (Zalo), shared by every process."""
+
+    async def first_time(self, key: str, *, now: datetime) -> bool:
+        """Record `key`; True if nobody recorded it before."""
+        ...
+
+    async def purge(self, before: datetime) -> int:
+        """Forget deliveries recorded before `before`; how many."""
         ...
 
 
@@ -317,6 +628,10 @@ class UnitOfWork(Protocol):
     rate_limits: RateLimitRepository
     conversations: ConversationRepository
     outbox: OutboxRepository
+    watch: WatchRepository
+    surveys: SurveyRepository
+    zalo_tokens: ZaloTokenRepository
+    zalo_events: SeenEventRepository
 
     async def __aenter__(self) -> Self: ...
 
@@ -329,6 +644,10 @@ class UnitOfWork(Protocol):
 
     async def commit(self) -> None:
         """Make the transaction's changes permanent."""
+        ...
+
+    async def rollback(self) -> None:
+        """Discard the transaction's changes now (leaving the block does it too)."""
         ...
 
 

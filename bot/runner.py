@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import contextlib
 import dataclasses
+import functools
 import logging
 import signal
 from collections.abc import AsyncIterator
@@ -26,9 +27,13 @@ from bot.logs import configure_logging
 from bot.notify import events as case_events
 from bot.notify import notices as _notices  # noqa: F401 - registers the notice renderers
 from bot.notify.dispatcher import Dispatcher
+from bot.notify.leader import LeaseLeaderLock, lease_for
 from bot.notify.throttle import DEFAULT_LIMITS, ChannelLimit, limit_for
 from bot.notify.watcher import Watcher
 from bot.settings import Settings
+from bot.storage.delivery import OutboxDeliveryQueue
+from bot.storage.engine import ping
+from bot.storage.leader import advisory_lock_for
 from bot.web.app import build_web_app
 from bot.web.serve import serve_in_loop
 
@@ -78,10 +83,14 @@ async def serving(runtime: Runtime) -> AsyncIterator[list[str]]:
 
         watch_api = background_case_api(settings)
         parts.stack.push_async_callback(watch_api.aclose)
+        leader = advisory_lock_for(runtime.engine) or LeaseLeaderLock(
+            runtime.uow_factory, runtime.clock, ttl=lease_for(settings.poll_interval)
+        )
         watcher = Watcher(
             runtime.uow_factory,
             watch_api,
             runtime.clock,
+            leader_lock=leader,
             poll_interval=settings.poll_interval,
             reminder_days=settings.reminder_day_list,
             survey_delay=timedelta(seconds=settings.survey_delay),
@@ -92,14 +101,14 @@ async def serving(runtime: Runtime) -> AsyncIterator[list[str]]:
                 watcher, settings.case_events_secret.get_secret_value()
             )
         dispatcher = Dispatcher(
-            runtime.engine,
+            OutboxDeliveryQueue(runtime.uow_factory),
             parts.senders,
             runtime.clock,
             tz=settings.tz,
             quiet_hours=settings.quiet_window,
             limits=send_limits(settings),
         )
-        app = build_web_app(runtime.engine, parts.routes)
+        app = build_web_app(functools.partial(ping, runtime.engine), parts.routes)
         await parts.stack.enter_async_context(
             serve_in_loop(app, settings.http_host, settings.http_port, log_level="info")
         )
@@ -167,7 +176,6 @@ async def _zalo(runtime: Runtime, events: StoredChannelEvents, parts: _Parts) ->
         return
     channel = build_zalo_channel(
         runtime.settings,
-        engine=runtime.engine,
         uow_factory=runtime.uow_factory,
         clock=runtime.clock,
         handler=runtime.core,

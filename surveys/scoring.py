@@ -39,7 +39,7 @@ from sqlalchemy.types import String
 from bot.storage.tables_watch import dossier_snapshots
 from surveys.elements import ELEMENTS, RATING3_SATISFIED, SCALE5_SATISFIED
 from surveys.periods import Period
-from surveys.tables import survey_answers, survey_responses
+from surveys.storage.tables import survey_answers, survey_responses
 
 Grouping = Literal["agency", "procedure", "field"]
 GROUPINGS: tuple[Grouping, ...] = ("agency", "procedure", "field")

@@ -21,7 +21,7 @@ from bot.storage.outbox import SqlOutboxRepository
 from bot.storage.tables import rate_limit_counters
 from bot.storage.tables_outbox import outbox
 from bot.storage.uow import SqlUnitOfWorkFactory
-from surveys.repository import DossierFacts, surveys_in
+from surveys.model import DossierFacts
 from tests.storage.helpers import FakeClock
 
 NOW = datetime(2025, 6, 1, 3, 0, tzinfo=UTC)
@@ -97,7 +97,7 @@ async def test_expired_conversation_states_go_and_live_ones_stay(
     async with uow_factory() as uow:
         state = await uow.conversations.get(waiting, now=NOW)
         assert state is not None and state.data == {"code": CODE.format(1)}
-        assert await uow.sql_conversations.purge_expired(NOW) == 0
+        assert await uow.conversations.purge_expired(NOW) == 0
 
 
 # ---------------------------------------------------------------- survey sessions
@@ -119,7 +119,7 @@ async def test_expired_survey_sessions_close_and_their_answers_stay(
 ) -> None:
     user = await _user(uow_factory, "7")
     async with uow_factory() as uow:
-        surveys = surveys_in(uow)
+        surveys = uow.surveys
         for n, expires_at in ((1, NOW + timedelta(days=1)), (2, NOW - timedelta(days=1))):
             await surveys.start(
                 _facts(n),
@@ -134,7 +134,7 @@ async def test_expired_survey_sessions_close_and_their_answers_stay(
     assert await _housekeep(uow_factory) == {**NOTHING, "survey_sessions": 1}
 
     async with uow_factory() as uow:
-        surveys = surveys_in(uow)
+        surveys = uow.surveys
         assert await surveys.session(CODE.format(1)) is not None
         assert await surveys.session(CODE.format(2)) is None
         # The response stays filed: the dossier is not surveyed a second time.
@@ -157,11 +157,10 @@ async def _push(
             params={"n": 1},
         )
         assert await uow.outbox.enqueue(new, now=created)
-        if values:
-            await uow.connection.execute(
-                update(outbox).where(outbox.c.dedup_key == name).values(**values)
-            )
         await uow.commit()
+    if values:
+        async with factory.engine.begin() as conn:
+            await conn.execute(update(outbox).where(outbox.c.dedup_key == name).values(**values))
 
 
 async def test_old_finished_pushes_go_and_unfinished_ones_stay(

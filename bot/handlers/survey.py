@@ -24,16 +24,10 @@ from bot.handlers.payloads import Action
 from bot.i18n import Gettext
 from bot.messages import Button, Reply, Response
 from bot.notify.rendering import RenderContext, register
-from bot.ports import CaseApiUnavailable, DossierNotFound
+from bot.ports import CaseApiUnavailable, DossierNotFound, SurveyAlreadyStarted, SurveyRepository
 from surveys import flow
 from surveys.definitions import AnswerValue, Catalog, Definition, Question, default_catalog
-from surveys.repository import (
-    DossierFacts,
-    Session,
-    SurveyAlreadyStarted,
-    SurveyRepository,
-    surveys_in,
-)
+from surveys.model import DossierFacts, Session
 
 log = logging.getLogger(__name__)
 
@@ -189,7 +183,7 @@ async def button(ctx: Context, argument: str) -> Response:
         return expired_button(ctx)
     code, op, index, raw = parsed
     async with ctx.tx() as uow:
-        repo = surveys_in(uow)
+        repo = uow.surveys
         session = await repo.session(code)
         if session is not None and session.user_id == ctx.user.id:
             return await _step(ctx, repo, session, op, index, raw)
@@ -228,7 +222,7 @@ async def _start(ctx: Context, code: str, raw: str) -> Response:
     ttl = timedelta(seconds=ctx.config.survey_ttl_seconds)
     try:
         async with ctx.tx() as uow:
-            repo = surveys_in(uow)
+            repo = uow.surveys
             if not await uow.owners.is_owner(ctx.user.id, code) or await repo.response_exists(code):
                 return expired_button(ctx)
             key = await repo.start(
@@ -330,7 +324,7 @@ async def text_entered(ctx: Context, message: str) -> Response | None:
     """A typed message while a survey waits for a comment; None when none does."""
     _ = ctx._
     async with ctx.tx() as uow:
-        repo = surveys_in(uow)
+        repo = uow.surveys
         for session in await repo.sessions_of(ctx.user.id, now=ctx.now):
             definition = catalog().get(session.survey_id)
             current = session.progress.current

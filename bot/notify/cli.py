@@ -4,13 +4,24 @@ putting dead ones back in the queue."""
 from __future__ import annotations
 
 import argparse
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.ports import OutboxState
 from bot.settings import Settings
 
 # The order operators read them in: waiting, in progress, finished.
-SHOWN_STATES = ("queued", "retrying", "held", "sending", "sent", "dead", "cancelled", "expired")
+SHOWN_STATES = (
+    OutboxState.QUEUED,
+    OutboxState.RETRYING,
+    OutboxState.HELD,
+    OutboxState.SENDING,
+    OutboxState.SENT,
+    OutboxState.DEAD,
+    OutboxState.CANCELLED,
+    OutboxState.EXPIRED,
+)
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -32,28 +43,28 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 async def run(args: argparse.Namespace, settings: Settings) -> int:
     """Execute ``motcua outbox``; the exit status."""
-    from bot.storage.engine import create_engine, write_transaction
-    from bot.storage.outbox import SqlOutboxRepository
+    from bot.storage.engine import create_engine
+    from bot.storage.uow import SqlUnitOfWorkFactory
 
     if args.kind is not None and not args.requeue_dead:
         print("motcua outbox: --kind only goes with --requeue-dead")
         return 2
     engine = create_engine(settings.database_url)
     try:
-        async with write_transaction(engine) as conn:
-            repo = SqlOutboxRepository(conn)
+        async with SqlUnitOfWorkFactory(engine)() as uow:
             if args.requeue_dead:
-                requeued = await repo.requeue_dead(now=datetime.now(UTC), kind=args.kind)
+                requeued = await uow.outbox.requeue_dead(now=datetime.now(UTC), kind=args.kind)
                 print(f"requeued {requeued} dead push{'es' if requeued != 1 else ''}")
-            counts = await repo.counts()
+            counts = await uow.outbox.counts()
+            await uow.commit()
     finally:
         await engine.dispose()
     print(format_counts(counts))
     return 0
 
 
-def format_counts(counts: dict[str, int]) -> str:
+def format_counts(counts: Mapping[OutboxState, int]) -> str:
     """The counts as an aligned two-column table."""
-    width = max(len(state) for state in SHOWN_STATES)
-    lines = [f"{state:<{width}}  {counts.get(state, 0):>9,}" for state in SHOWN_STATES]
+    width = max(len(state.value) for state in SHOWN_STATES)
+    lines = [f"{state.value:<{width}}  {counts.get(state, 0):>9,}" for state in SHOWN_STATES]
     return "\n".join(lines)

@@ -1,6 +1,6 @@
 """The dispatcher: delivers the outbox's notices through the channels, under their rate limits.
 
-One loop per process claims due rows (`bot.storage.outbox.SqlOutboxRepository.claim`), each
+One loop per process claims due rows from its delivery queue (`bot.ports.DeliveryQueue`), each
 with a send slot the database handed out (`bot.notify.throttle`), waits for each slot, renders
 the notice in the user's language of the moment and sends it through the channel's `Sender`,
 then records the outcomes in batches:
@@ -12,7 +12,7 @@ delivered                   sent
 ChannelRetryAfter(s)        queued again after exactly s seconds (not an attempt); the
                             channel is paused for s seconds for every dispatcher
 ChannelTemporaryError,      retrying after an exponential backoff with jitter; dead once
-a timeout, anything else    `RetryPolicy.max_attempts` attempts failed
+a timeout, anything else    `Backoff.max_attempts` attempts failed
 ChannelBlocked              dead, and the user is marked blocked (the notifier skips them)
 ChannelPermanentError       dead
 ChannelWindowClosed         sent as a template if the channel can (`TemplateSender`),
@@ -41,8 +41,6 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.ext.asyncio import AsyncEngine
-
 from bot.channels.base import PushDetails, Sender
 from bot.channels.errors import (
     ChannelBlocked,
@@ -53,15 +51,20 @@ from bot.channels.errors import (
 from bot.notify.quiet import VIETNAM, QuietHours
 from bot.notify.rendering import RenderContext, UnknownNotice, render
 from bot.notify.throttle import ChannelLimit, limit_for
-from bot.ports import Clock, SystemClock
-from bot.storage.engine import write_transaction
-from bot.storage.outbox import ClaimedNotice, Outcome, SqlOutboxRepository
+from bot.ports import (
+    ClaimedNotice,
+    Clock,
+    DeliveryOutcome,
+    DeliveryQueue,
+    OutboxState,
+    SystemClock,
+)
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
-class RetryPolicy:
+class Backoff:
     """Backoff for passing failures: ``base × 2^(n-1)`` seconds after the n-th failed attempt,
     capped at `cap`, of which a random half is jitter; dead after `max_attempts` attempts."""
 
@@ -81,7 +84,7 @@ def default_worker_id() -> str:
 
 
 class Dispatcher:
-    """Delivers outbox rows to users of the channels in `senders` ({channel name: Sender}).
+    """Delivers the notices of `queue` to users of the channels in `senders` ({channel: Sender}).
 
     `limits` overrides `bot.notify.throttle.DEFAULT_LIMITS` per channel. `quiet_hours` is
     ``(start, end)`` local times in `tz` (from `bot.settings.Settings.quiet_window`) or None.
@@ -98,7 +101,7 @@ class Dispatcher:
 
     def __init__(
         self,
-        engine: AsyncEngine,
+        queue: DeliveryQueue,
         senders: Mapping[str, Sender],
         clock: Clock | None = None,
         *,
@@ -108,7 +111,7 @@ class Dispatcher:
         batch_size: int = 100,
         lease_seconds: float = 60.0,
         worker_id: str | None = None,
-        retry: RetryPolicy | None = None,
+        retry: Backoff | None = None,
         send_timeout: float = 30.0,
         horizon: float = 1.0,
         lead: float = 0.1,
@@ -119,7 +122,7 @@ class Dispatcher:
     ) -> None:
         if send_timeout + horizon >= lease_seconds:
             raise ValueError("lease_seconds must exceed send_timeout + horizon")
-        self._engine = engine
+        self._queue = queue
         self._senders = dict(senders)
         self._clock: Clock = clock or SystemClock()
         self._tz = tz
@@ -133,7 +136,7 @@ class Dispatcher:
         self._batch_size = batch_size
         self._lease = timedelta(seconds=lease_seconds)
         self.worker_id = (worker_id or default_worker_id())[:48]
-        self._retry = retry or RetryPolicy()
+        self._retry = retry or Backoff()
         self._send_timeout = send_timeout
         self._horizon = horizon
         self._lead = lead
@@ -144,7 +147,7 @@ class Dispatcher:
         self._rng = rng or random.Random()
         self._claims = itertools.count(1)
         self._tasks: set[asyncio.Task[None]] = set()
-        self._outcomes: list[Outcome] = []
+        self._outcomes: list[DeliveryOutcome] = []
         self._pauses: dict[str, datetime] = {}  # channel -> paused until (to store)
         self._paused_until: dict[str, datetime] = {}  # channel -> paused until (known here)
         self._wake = asyncio.Event()
@@ -228,16 +231,15 @@ class Dispatcher:
         token = f"{self.worker_id}:{next(self._claims)}"
         loop = asyncio.get_running_loop()
         started = loop.time()
-        async with write_transaction(self._engine) as conn:
-            notices = await SqlOutboxRepository(conn).claim(
-                now=now,
-                limits=self._limits,
-                token=token,
-                lease=self._lease,
-                horizon=self._horizon,
-                lead=self._current_lead(),
-                limit=min(self._batch_size, room),
-            )
+        notices = await self._queue.claim(
+            now=now,
+            limits=self._limits,
+            token=token,
+            lease=self._lease,
+            horizon=self._horizon,
+            lead=self._current_lead(),
+            limit=min(self._batch_size, room),
+        )
         self._slow_claim = max(loop.time() - started, 0.9 * self._slow_claim)
         for notice in notices:
             task = asyncio.create_task(self._deliver(notice))
@@ -256,11 +258,11 @@ class Dispatcher:
         outcomes, self._outcomes = self._outcomes, []
         pauses, self._pauses = self._pauses, {}
         try:
-            async with write_transaction(self._engine) as conn:
-                repo = SqlOutboxRepository(conn)
-                for channel, until in sorted(pauses.items()):
-                    await repo.pause_channel(channel, until)
-                await repo.settle(outcomes, now=self._clock.now())
+            for channel, until in sorted(pauses.items()):
+                await self._queue.pause(channel, until)
+                del pauses[channel]
+            if outcomes:
+                await self._queue.settle(outcomes, now=self._clock.now())
         except BaseException:
             self._outcomes[:0] = outcomes  # try again next cycle; the lease covers a crash
             for channel, until in pauses.items():
@@ -276,34 +278,42 @@ class Dispatcher:
             if delay > 0:
                 await asyncio.sleep(delay)
         except asyncio.CancelledError:
-            self._record(Outcome(notice, "queued", error="dispatcher stopped"))
+            self._record(DeliveryOutcome(notice, OutboxState.QUEUED, error="dispatcher stopped"))
             raise
         now = self._clock.now()
         if now > notice.slot + self._late:
             # Sending now would crowd the chat's or another dispatcher's next slot.
             self.late += 1
-            self._record(Outcome(notice, "queued", error="missed its send slot"))
+            self._record(DeliveryOutcome(notice, OutboxState.QUEUED, error="missed its send slot"))
             return
         paused = self._paused_until.get(notice.channel)
         if paused is not None and paused > now:
-            self._record(Outcome(notice, "queued", next_attempt_at=paused, error="flood control"))
+            self._record(
+                DeliveryOutcome(
+                    notice, OutboxState.QUEUED, next_attempt_at=paused, error="flood control"
+                )
+            )
             return
         self._record(await self._attempt(notice))
 
-    def _record(self, outcome: Outcome) -> None:
+    def _record(self, outcome: DeliveryOutcome) -> None:
         self._outcomes.append(outcome)
         self._wake.set()
 
-    async def _attempt(self, notice: ClaimedNotice) -> Outcome:
+    async def _attempt(self, notice: ClaimedNotice) -> DeliveryOutcome:
         sender = self._senders[notice.channel]
         try:
             replies = render(notice.kind, notice.params, RenderContext(notice.language, self._tz))
         except UnknownNotice:
             log.error("outbox %s: no renderer for kind %s", notice.id, notice.kind)
-            return Outcome(notice, "dead", error=f"unknown notice kind {notice.kind}"[:200])
+            return DeliveryOutcome(
+                notice, OutboxState.DEAD, error=f"unknown notice kind {notice.kind}"[:200]
+            )
         except Exception as exc:
             log.exception("outbox %s: rendering %s failed", notice.id, notice.kind)
-            return Outcome(notice, "dead", error=f"rendering failed: {type(exc).__name__}")
+            return DeliveryOutcome(
+                notice, OutboxState.DEAD, error=f"rendering failed: {type(exc).__name__}"
+            )
         try:
             async with asyncio.timeout(self._send_timeout):
                 await sender.send(notice.channel_user_id, replies)
@@ -311,12 +321,12 @@ class Dispatcher:
             return await self._send_template(notice, sender)
         except Exception as exc:
             return self._failed(notice, exc)
-        return Outcome(notice, "sent")
+        return DeliveryOutcome(notice, OutboxState.SENT)
 
-    async def _send_template(self, notice: ClaimedNotice, sender: Sender) -> Outcome:
+    async def _send_template(self, notice: ClaimedNotice, sender: Sender) -> DeliveryOutcome:
         send_template = getattr(sender, "send_template", None)
         if send_template is None:
-            return Outcome(notice, "held", error="chat window closed")
+            return DeliveryOutcome(notice, OutboxState.HELD, error="chat window closed")
         details = PushDetails(notice.user_id, notice.kind, notice.dossier_code, notice.params)
         try:
             async with asyncio.timeout(self._send_timeout):
@@ -326,10 +336,10 @@ class Dispatcher:
         except Exception as exc:
             return self._failed(notice, exc)
         if delivered:
-            return Outcome(notice, "sent")
-        return Outcome(notice, "held", error="chat window closed, no template")
+            return DeliveryOutcome(notice, OutboxState.SENT)
+        return DeliveryOutcome(notice, OutboxState.HELD, error="chat window closed, no template")
 
-    def _failed(self, notice: ClaimedNotice, exc: Exception) -> Outcome:
+    def _failed(self, notice: ClaimedNotice, exc: Exception) -> DeliveryOutcome:
         now = self._clock.now()
         name = type(exc).__name__
         if isinstance(exc, ChannelRetryAfter):
@@ -341,25 +351,34 @@ class Dispatcher:
             log.warning(
                 "dispatcher: %s flood control, pausing %.1f s", notice.channel, exc.retry_after
             )
-            return Outcome(
-                notice, "queued", next_attempt_at=until, error=f"retry after {exc.retry_after:g} s"
+            return DeliveryOutcome(
+                notice,
+                OutboxState.QUEUED,
+                next_attempt_at=until,
+                error=f"retry after {exc.retry_after:g} s",
             )
         if isinstance(exc, ChannelBlocked):
             log.info("outbox %s: user %s blocked the bot", notice.id, notice.user_id)
-            return Outcome(notice, "dead", error="user blocked the bot", block_user=True)
+            return DeliveryOutcome(
+                notice, OutboxState.DEAD, error="user blocked the bot", block_user=True
+            )
         if isinstance(exc, ChannelPermanentError):
             log.warning("outbox %s: %s refused the message", notice.id, notice.channel)
-            return Outcome(notice, "dead", error=f"refused by the channel ({name})")
+            return DeliveryOutcome(
+                notice, OutboxState.DEAD, error=f"refused by the channel ({name})"
+            )
         attempts = notice.attempts + 1
         if isinstance(exc, TimeoutError):
             name = "timeout"
         if attempts >= self._retry.max_attempts:
             log.warning("outbox %s: giving up after %d attempts (%s)", notice.id, attempts, name)
-            return Outcome(notice, "dead", error=f"gave up after {attempts} attempts: {name}")
+            return DeliveryOutcome(
+                notice, OutboxState.DEAD, error=f"gave up after {attempts} attempts: {name}"
+            )
         wait = self._retry.delay(attempts, self._rng)
         log.info(
             "outbox %s: attempt %d failed (%s), retry in %.0f s", notice.id, attempts, name, wait
         )
-        return Outcome(
-            notice, "retrying", next_attempt_at=now + timedelta(seconds=wait), error=name
+        return DeliveryOutcome(
+            notice, OutboxState.RETRYING, next_attempt_at=now + timedelta(seconds=wait), error=name
         )

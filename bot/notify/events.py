@@ -18,13 +18,13 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from sqlalchemy.exc import SQLAlchemyError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bot.domain.dossier import Dossier
 from bot.notify.watcher import IngestReport
+from bot.storage.errors import StorageError
 from bot.web.body import BodyRefused, read_limited
 
 SIGNATURE_HEADER = "X-Motcua-Signature"
@@ -92,7 +92,7 @@ def routes(sink: EventSink, secret: str, *, path: str = PATH) -> list[BaseRoute]
             return JSONResponse({"error": "malformed"}, status_code=400)
         try:
             report = await sink.ingest_events([(e.id, e.dossier) for e in parsed.events])
-        except (SQLAlchemyError, OSError):
+        except (StorageError, OSError):
             # The sender retries the same batch; the event ids make that harmless.
             log.exception("case events: could not store %d events", len(parsed.events))
             return JSONResponse({"error": "unavailable"}, status_code=503)

@@ -11,14 +11,25 @@ the same change twice (a crash mid-page, the poller and a pushed event both) que
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.domain.dossier import Dossier
+from bot.domain.snapshot import Recipient, Snapshot, mark_overdue_notified
 from bot.domain.status import Status
 from bot.ports import Notice
+
+__all__ = [
+    "ChangeOutcome",
+    "Recipient",
+    "RuleConfig",
+    "Snapshot",
+    "apply_change",
+    "mark_overdue_notified",
+    "overdue_notices",
+]
 
 REMINDER = "reminder"
 SURVEY_INVITATION = "survey_invitation"
@@ -54,60 +65,6 @@ NOTICE_KINDS: frozenset[str] = frozenset(
 
 
 @dataclass(frozen=True, slots=True)
-class Snapshot:
-    """What the bot remembers of a dossier (one `dossier_snapshots` row)."""
-
-    code: str
-    status: Status
-    status_changed_at: datetime
-    agency_code: str
-    agency_name: str
-    procedure_code: str
-    procedure_name: str
-    field: str
-    received_at: datetime | None
-    due_at: datetime | None
-    original_due_at: datetime | None
-    returned_at: datetime | None
-    delivery: str
-    overdue_notified_at: datetime | None = None
-
-    @classmethod
-    def of(cls, dossier: Dossier, *, overdue_notified_at: datetime | None = None) -> Snapshot:
-        """The snapshot of `dossier` as the case API describes it."""
-        return cls(
-            code=dossier.code,
-            status=dossier.status,
-            status_changed_at=dossier.status_changed_at,
-            agency_code=dossier.agency.code,
-            agency_name=dossier.agency.name,
-            procedure_code=dossier.procedure.code,
-            procedure_name=dossier.procedure.name,
-            field=dossier.procedure.field,
-            received_at=dossier.received_at,
-            due_at=dossier.due_at,
-            original_due_at=dossier.original_due_at,
-            returned_at=dossier.returned_at,
-            delivery=dossier.delivery,
-            overdue_notified_at=overdue_notified_at,
-        )
-
-    @property
-    def is_overdue_candidate(self) -> bool:
-        """Whether the dossier is still waiting for its result (overdue can apply)."""
-        return not (self.status.has_result or self.status.is_final)
-
-
-@dataclass(frozen=True, slots=True)
-class Recipient:
-    """An active subscriber of a dossier, as the rules need them."""
-
-    user_id: int
-    subscribed_at: datetime
-    blocked: bool = False
-
-
-@dataclass(frozen=True, slots=True)
 class RuleConfig:
     """The tunable parts of the rules (from settings)."""
 
@@ -117,7 +74,7 @@ class RuleConfig:
 
 
 @dataclass(frozen=True, slots=True)
-class Outcome:
+class ChangeOutcome:
     """What one change means.
 
     `snapshot` is None when the change is stale (older than what the bot has seen): then
@@ -137,7 +94,7 @@ def apply_change(
     recipients: Sequence[Recipient],
     now: datetime,
     config: RuleConfig,
-) -> Outcome:
+) -> ChangeOutcome:
     """What to do about `new`, given the snapshot `old` (None: never seen) and its followers.
 
     - older `status_changed_at` than the snapshot: stale, nothing happens;
@@ -151,7 +108,7 @@ def apply_change(
     they subscribed). Blocked users get nothing.
     """
     if old is not None and new.status_changed_at < old.status_changed_at:
-        return Outcome(snapshot=None)
+        return ChangeOutcome(snapshot=None)
     snapshot = Snapshot.of(new, overdue_notified_at=_overdue_mark(old, new))
     status_event = old is None or new.status_changed_at > old.status_changed_at
     audience = [
@@ -166,8 +123,8 @@ def apply_change(
     if old is not None and _is_extension(old, new):
         notices += _extension_notices(old, new, audience)
     if not status_event or not new.status.is_final:
-        return Outcome(snapshot, notices)
-    return Outcome(snapshot, notices, end_reason=new.status.value, cancel_kinds=(REMINDER,))
+        return ChangeOutcome(snapshot, notices)
+    return ChangeOutcome(snapshot, notices, end_reason=new.status.value, cancel_kinds=(REMINDER,))
 
 
 def overdue_notices(
@@ -363,50 +320,3 @@ def _extension_notices(old: Snapshot, new: Dossier, audience: Sequence[Recipient
         )
         for r in audience
     ]
-
-
-def snapshot_row(snapshot: Snapshot, *, now: datetime) -> Mapping[str, Any]:
-    """The `dossier_snapshots` row of `snapshot`, stamped `updated_at=now`."""
-    return {
-        "code": snapshot.code,
-        "status": snapshot.status.value,
-        "status_code": snapshot.status.code,
-        "status_changed_at": snapshot.status_changed_at,
-        "agency_code": snapshot.agency_code,
-        "agency_name": snapshot.agency_name,
-        "procedure_code": snapshot.procedure_code,
-        "procedure_name": snapshot.procedure_name,
-        "field": snapshot.field,
-        "received_at": snapshot.received_at,
-        "due_at": snapshot.due_at,
-        "original_due_at": snapshot.original_due_at,
-        "returned_at": snapshot.returned_at,
-        "delivery": snapshot.delivery,
-        "overdue_notified_at": snapshot.overdue_notified_at,
-        "updated_at": now,
-    }
-
-
-def snapshot_from_row(row: Mapping[Any, Any]) -> Snapshot:
-    """The snapshot stored in a `dossier_snapshots` row."""
-    return Snapshot(
-        code=row["code"],
-        status=Status(row["status"]),
-        status_changed_at=row["status_changed_at"],
-        agency_code=row["agency_code"],
-        agency_name=row["agency_name"],
-        procedure_code=row["procedure_code"],
-        procedure_name=row["procedure_name"],
-        field=row["field"],
-        received_at=row["received_at"],
-        due_at=row["due_at"],
-        original_due_at=row["original_due_at"],
-        returned_at=row["returned_at"],
-        delivery=row["delivery"],
-        overdue_notified_at=row["overdue_notified_at"],
-    )
-
-
-def mark_overdue_notified(snapshot: Snapshot, now: datetime) -> Snapshot:
-    """`snapshot` with the overdue notice recorded as told at `now`."""
-    return replace(snapshot, overdue_notified_at=now)

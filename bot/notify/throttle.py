@@ -35,40 +35,10 @@ gets a message a second at most, a tenth of a second more costs nothing; the cha
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import datetime, timedelta
 
+from bot.domain.pacing import ChannelLimit, SlotCursor
 
-@dataclass(frozen=True, slots=True)
-class ChannelLimit:
-    """The sending limits of one channel.
-
-    `per_second` is the channel's overall rate; `per_chat_interval` the least time between two
-    messages to one chat (0 for none). `safety` widens the channel's slot interval by that
-    fraction, `chat_safety` the chat's interval.
-    """
-
-    per_second: float
-    per_chat_interval: float = 1.0
-    safety: float = 0.04
-    chat_safety: float = 0.1
-
-    def __post_init__(self) -> None:
-        if self.per_second <= 0:
-            raise ValueError("per_second must be positive")
-        if self.per_chat_interval < 0 or self.safety < 0 or self.chat_safety < 0:
-            raise ValueError("per_chat_interval and the safety margins must not be negative")
-
-    @property
-    def slot_interval(self) -> timedelta:
-        """The time between two consecutive send slots of the channel."""
-        return timedelta(seconds=(1.0 + self.safety) / self.per_second)
-
-    @property
-    def chat_interval(self) -> timedelta:
-        """The least time between two sends to one chat."""
-        return timedelta(seconds=self.per_chat_interval * (1.0 + self.chat_safety))
-
+__all__ = ["DEFAULT_LIMITS", "FALLBACK_LIMIT", "ChannelLimit", "SlotCursor", "limit_for"]
 
 # Telegram: https://core.telegram.org/bots/faq#my-bot-is-hitting-limits-how-do-i-avoid-this
 # Zalo OA publishes no firm figure; these are conservative.
@@ -85,53 +55,3 @@ FALLBACK_LIMIT = ChannelLimit(per_second=10.0, per_chat_interval=1.0)
 def limit_for(limits: Mapping[str, ChannelLimit], channel: str) -> ChannelLimit:
     """The limit of `channel` from `limits`, else the default one."""
     return limits.get(channel) or DEFAULT_LIMITS.get(channel) or FALLBACK_LIMIT
-
-
-@dataclass(slots=True)
-class SlotCursor:
-    """Hands out one channel's send slots during a claim (see the module docstring)."""
-
-    limit: ChannelLimit
-    next_slot: datetime
-    last_slot: datetime  # the latest slot that may be handed out (now + horizon)
-    taken: int = 0
-
-    @classmethod
-    def open(
-        cls,
-        limit: ChannelLimit,
-        next_slot_at: datetime | None,
-        *,
-        now: datetime,
-        horizon: float,
-        lead: float = 0.0,
-    ) -> SlotCursor:
-        """A cursor starting at the channel's next free slot, or `lead` seconds from now if
-        that is later (time for the claim to commit and the send to start)."""
-        earliest = now + timedelta(seconds=lead)
-        start = earliest if next_slot_at is None or next_slot_at < earliest else next_slot_at
-        return cls(limit, start, now + timedelta(seconds=horizon))
-
-    @property
-    def exhausted(self) -> bool:
-        """Whether every slot up to the horizon has been handed out."""
-        return self.next_slot > self.last_slot
-
-    @property
-    def capacity(self) -> int:
-        """How many slots are left up to the horizon."""
-        if self.exhausted:
-            return 0
-        return int((self.last_slot - self.next_slot) / self.limit.slot_interval) + 1
-
-    def take(self, user_next_send_at: datetime | None) -> datetime | None:
-        """The next slot for a user allowed to receive from `user_next_send_at` on, or None
-        when that user must wait past it (the slot stays free for another user)."""
-        if self.exhausted:
-            return None
-        slot = self.next_slot
-        if user_next_send_at is not None and user_next_send_at > slot:
-            return None
-        self.next_slot = slot + self.limit.slot_interval
-        self.taken += 1
-        return slot

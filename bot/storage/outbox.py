@@ -3,9 +3,9 @@
 `enqueue`, `enqueue_many`, `release_held` and `cancel` (the `bot.ports.OutboxRepository`
 port) run inside the caller's transaction, the same one as the change that caused them.
 
-`claim` and `settle` are the dispatcher's. A claim must run in a transaction of its own that
-holds the write lock: on SQLite one begun with ``BEGIN IMMEDIATE``
-(`bot.storage.engine.write_transaction`), so two claims can never interleave; on PostgreSQL
+`claim`, `settle` and `pause_channel` are the dispatcher's (through `bot.ports.DeliveryQueue`).
+A claim must run in a unit of work of its own: on SQLite it is begun with ``BEGIN IMMEDIATE``
+and holds the write lock, so two claims can never interleave; on PostgreSQL
 the channel pacing rows are locked ``FOR UPDATE`` and the candidate outbox rows are read
 ``FOR UPDATE OF outbox SKIP LOCKED``. See `bot.notify.throttle` for the pacing scheme.
 """
@@ -13,7 +13,6 @@ the channel pacing rows are locked ``FOR UPDATE`` and the candidate outbox rows 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -27,67 +26,23 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.sql.schema import Table
 
-from bot.notify.throttle import ChannelLimit, SlotCursor, limit_for
-from bot.ports import Notice
-from bot.storage.tables import chat_users
-from bot.storage.tables_outbox import (
-    OUTBOX_STATES,
-    outbox,
-    outbox_channel_pacing,
-    outbox_user_pacing,
+from bot.domain.pacing import ChannelLimit, ClaimCandidate, SlotCursor, plan_claim
+from bot.ports import (
+    FINISHED_STATES,
+    PENDING_STATES,
+    ClaimedNotice,
+    DeliveryOutcome,
+    Notice,
+    OutboxState,
 )
+from bot.storage.dialect import rowcount, upsert_into
+from bot.storage.tables import chat_users
+from bot.storage.tables_outbox import outbox, outbox_channel_pacing, outbox_user_pacing
 
-# States a row may still leave by being sent.
-PENDING_STATES = ("queued", "retrying", "held")
-# States a row never leaves: housekeeping may delete them once old enough.
-FINISHED_STATES = ("sent", "dead", "cancelled", "expired")
-
-
-@dataclass(frozen=True, slots=True)
-class ClaimedNotice:
-    """An outbox row claimed for delivery, with its user's channel details and its send slot."""
-
-    id: int
-    user_id: int
-    kind: str
-    dossier_code: str | None
-    params: Mapping[str, Any]
-    attempts: int
-    urgent: bool
-    channel: str
-    channel_user_id: str
-    language: str
-    claim_token: str
-    slot: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """What became of one claimed row; `settle` records a batch of them.
-
-    `state` is the row's new state: "sent", "retrying" (with `next_attempt_at`, counting one
-    more attempt), "queued" (put back without counting an attempt, e.g. flood control, with
-    `next_attempt_at`), "held" or "dead". `block_user` also marks the user as having blocked
-    the bot. `error` is a short description without personal data.
-    """
-
-    notice: ClaimedNotice
-    state: str
-    next_attempt_at: datetime | None = None
-    error: str | None = None
-    block_user: bool = False
-
-
-def _insert(conn: AsyncConnection, table: Table) -> Any:
-    if conn.dialect.name == "postgresql":
-        return postgresql.insert(table)
-    if conn.dialect.name == "sqlite":
-        return sqlite.insert(table)
-    raise RuntimeError(f"unsupported dialect {conn.dialect.name}")
+_PENDING = sorted(PENDING_STATES)
+_FINISHED = sorted(FINISHED_STATES)
 
 
 def _row(notice: Notice, now: datetime) -> dict[str, Any]:
@@ -98,7 +53,7 @@ def _row(notice: Notice, now: datetime) -> dict[str, Any]:
         "dossier_code": notice.dossier_code,
         "params": dict(notice.params),
         "dedup_key": notice.dedup_key,
-        "state": "queued",
+        "state": OutboxState.QUEUED,
         "attempts": 0,
         "next_attempt_at": due,
         "urgent": notice.urgent,
@@ -106,6 +61,18 @@ def _row(notice: Notice, now: datetime) -> dict[str, Any]:
         "expires_at": notice.expires_at,
         "created_at": now,
     }
+
+
+def _candidate(row: Any) -> ClaimCandidate:
+    return ClaimCandidate(
+        id=row["id"],
+        user_id=row["user_id"],
+        channel=row["channel"],
+        blocked=row["blocked"],
+        expires_at=row["expires_at"],
+        next_send_at=row["next_send_at"],
+        payload=row,
+    )
 
 
 class SqlOutboxRepository:
@@ -126,7 +93,7 @@ class SqlOutboxRepository:
             return 0
         rows = [_row(n, now) for n in notices]
         statement = (
-            _insert(self._conn, outbox)
+            upsert_into(self._conn, outbox)
             .values(rows)
             .on_conflict_do_nothing(index_elements=[outbox.c.dedup_key])
             .returning(outbox.c.id)
@@ -138,28 +105,32 @@ class SqlOutboxRepository:
         """Make the user's notices held for a closed chat window deliverable again."""
         result = await self._conn.execute(
             update(outbox)
-            .where(outbox.c.user_id == user_id, outbox.c.state == "held")
-            .values(state="queued", next_attempt_at=now)
+            .where(outbox.c.user_id == user_id, outbox.c.state == OutboxState.HELD)
+            .values(state=OutboxState.QUEUED, next_attempt_at=now)
         )
-        return max(result.rowcount, 0)
+        return rowcount(result)
 
-    async def cancel(self, dossier_code: str, kinds: Sequence[str], *, now: datetime) -> int:
-        """Cancel unsent notices of `kinds` about a dossier (e.g. reminders once returned).
+    async def cancel(
+        self, dossier_codes: Sequence[str], kinds: Sequence[str], *, now: datetime
+    ) -> int:
+        """Cancel unsent notices of `kinds` about any of the dossiers (e.g. reminders once
+        returned), in one statement for a whole page of changes.
 
         A notice being sent at this moment is not stopped.
         """
-        if not kinds:
+        if not dossier_codes or not kinds:
             return 0
         result = await self._conn.execute(
             update(outbox)
             .where(
-                outbox.c.dossier_code == dossier_code,
+                outbox.c.dossier_code.in_(bindparam("codes", expanding=True)),
                 outbox.c.kind.in_(list(kinds)),
-                outbox.c.state.in_(PENDING_STATES),
+                outbox.c.state.in_(_PENDING),
             )
-            .values(state="cancelled", lease_until=None, next_attempt_at=now)
+            .values(state=OutboxState.CANCELLED, lease_until=None, next_attempt_at=now),
+            {"codes": list(dossier_codes)},
         )
-        return max(result.rowcount, 0)
+        return rowcount(result)
 
     async def cancel_for_user(
         self, user_id: int, *, dossier_code: str | None = None, now: datetime
@@ -176,10 +147,10 @@ class SqlOutboxRepository:
         )
         result = await self._conn.execute(
             update(outbox)
-            .where(outbox.c.user_id == user_id, outbox.c.state.in_(PENDING_STATES), about)
-            .values(state="cancelled", lease_until=None, next_attempt_at=now)
+            .where(outbox.c.user_id == user_id, outbox.c.state.in_(_PENDING), about)
+            .values(state=OutboxState.CANCELLED, lease_until=None, next_attempt_at=now)
         )
-        return max(result.rowcount, 0)
+        return rowcount(result)
 
     # ------------------------------------------------------------------ claiming
 
@@ -214,38 +185,23 @@ class SqlOutboxRepository:
             self._candidates(open_channels, now=now, horizon=horizon, count=2 * budget + 16)
         )
 
-        claimed: list[tuple[Any, datetime]] = []
-        expired: list[int] = []
-        blocked: list[int] = []
-        users_seen: set[int] = set()
-        user_next: dict[int, datetime] = {}
-        for row in candidates.mappings():
-            if row["expires_at"] is not None and row["expires_at"] <= now:
-                expired.append(row["id"])
-                continue
-            if row["blocked"]:
-                blocked.append(row["id"])
-                continue
-            if len(claimed) >= budget or row["user_id"] in users_seen:
-                continue
-            users_seen.add(row["user_id"])
-            slot = cursors[row["channel"]].take(row["next_send_at"])
-            if slot is None:
-                continue
-            claimed.append((row, slot))
-            chat_interval = limit_for(limits, row["channel"]).chat_interval
-            user_next[row["user_id"]] = slot + chat_interval
-
-        await self._finish(expired, "expired", "expired before it could be sent", now)
-        await self._finish(blocked, "dead", "user blocked the bot", now)
-        if not claimed:
+        plan = plan_claim(
+            (_candidate(row) for row in candidates.mappings()), cursors, now=now, budget=budget
+        )
+        await self._finish(
+            plan.expired, OutboxState.EXPIRED, "expired before it could be sent", now
+        )
+        await self._finish(plan.blocked, OutboxState.DEAD, "user blocked the bot", now)
+        if not plan.claimed:
             return []
+        claimed: list[tuple[Any, datetime]] = [(c.payload, slot) for c, slot in plan.claimed]
+        user_next = plan.user_next
         await self._save_pacing(cursors, user_next)
         lease_until = max(slot for _, slot in claimed) + lease
         await self._conn.execute(
             update(outbox)
             .where(outbox.c.id.in_([row["id"] for row, _ in claimed]))
-            .values(state="sending", lease_until=lease_until, claim_token=token)
+            .values(state=OutboxState.SENDING, lease_until=lease_until, claim_token=token)
         )
         return [
             ClaimedNotice(
@@ -275,7 +231,7 @@ class SqlOutboxRepository:
         lead: float,
     ) -> dict[str, SlotCursor]:
         await self._conn.execute(
-            _insert(self._conn, outbox_channel_pacing)
+            upsert_into(self._conn, outbox_channel_pacing)
             .values([{"channel": c, "next_slot_at": now} for c in channels])
             .on_conflict_do_nothing(index_elements=[outbox_channel_pacing.c.channel])
         )
@@ -287,9 +243,7 @@ class SqlOutboxRepository:
         )
         rows = (await self._conn.execute(query)).all()
         return {
-            channel: SlotCursor.open(
-                limit_for(limits, channel), at, now=now, horizon=horizon, lead=lead
-            )
+            channel: SlotCursor.open(limits[channel], at, now=now, horizon=horizon, lead=lead)
             for channel, at in rows
         }
 
@@ -298,8 +252,11 @@ class SqlOutboxRepository:
     ) -> Select[Any]:
         pacing_limit = now + timedelta(seconds=horizon)
         due = or_(
-            and_(outbox.c.state.in_(["queued", "retrying"]), outbox.c.next_attempt_at <= now),
-            and_(outbox.c.state == "sending", outbox.c.lease_until < now),
+            and_(
+                outbox.c.state.in_([OutboxState.QUEUED, OutboxState.RETRYING]),
+                outbox.c.next_attempt_at <= now,
+            ),
+            and_(outbox.c.state == OutboxState.SENDING, outbox.c.lease_until < now),
         )
         return (
             select(
@@ -363,7 +320,7 @@ class SqlOutboxRepository:
                     .values(next_slot_at=cursor.next_slot)
                 )
         if user_next:
-            statement = _insert(self._conn, outbox_user_pacing).values(
+            statement = upsert_into(self._conn, outbox_user_pacing).values(
                 [{"user_id": u, "next_send_at": at} for u, at in user_next.items()]
             )
             await self._conn.execute(
@@ -375,7 +332,7 @@ class SqlOutboxRepository:
 
     # ------------------------------------------------------------------ settling
 
-    async def settle(self, outcomes: Iterable[Outcome], *, now: datetime) -> int:
+    async def settle(self, outcomes: Iterable[DeliveryOutcome], *, now: datetime) -> int:
         """Record what became of claimed rows; returns how many rows were updated.
 
         An outcome is recorded only while the row is still claimed under the same token: a
@@ -384,19 +341,21 @@ class SqlOutboxRepository:
         params: list[dict[str, Any]] = []
         block: set[int] = set()
         for outcome in outcomes:
-            if outcome.state not in OUTBOX_STATES or outcome.state == "sending":
-                raise ValueError(f"cannot settle a row as {outcome.state!r}")
+            state = OutboxState(outcome.state)
+            if state is OutboxState.SENDING:
+                raise ValueError(f"cannot settle a row as {state.value!r}")
             notice = outcome.notice
-            attempts = notice.attempts + (1 if outcome.state in ("retrying", "dead") else 0)
+            counted = state in (OutboxState.RETRYING, OutboxState.DEAD)
+            attempts = notice.attempts + (1 if counted else 0)
             params.append(
                 {
                     "b_id": notice.id,
                     "b_token": notice.claim_token,
-                    "b_state": outcome.state,
+                    "b_state": state.value,
                     "b_attempts": attempts,
                     "b_next": outcome.next_attempt_at or now,
                     "b_error": outcome.error[:200] if outcome.error else None,
-                    "b_sent_at": now if outcome.state == "sent" else None,
+                    "b_sent_at": now if state is OutboxState.SENT else None,
                 }
             )
             if outcome.block_user:
@@ -408,7 +367,7 @@ class SqlOutboxRepository:
             .where(
                 outbox.c.id == bindparam("b_id"),
                 outbox.c.claim_token == bindparam("b_token"),
-                outbox.c.state == "sending",
+                outbox.c.state == OutboxState.SENDING,
             )
             .values(
                 state=bindparam("b_state"),
@@ -425,11 +384,11 @@ class SqlOutboxRepository:
             await self._conn.execute(
                 update(chat_users).where(chat_users.c.id.in_(sorted(block))).values(blocked=True)
             )
-        return max(result.rowcount, 0)
+        return rowcount(result)
 
     async def pause_channel(self, channel: str, until: datetime) -> None:
         """Give out no send slot of `channel` before `until` (the platform's flood control)."""
-        statement = _insert(self._conn, outbox_channel_pacing).values(
+        statement = upsert_into(self._conn, outbox_channel_pacing).values(
             channel=channel, next_slot_at=until
         )
         await self._conn.execute(
@@ -442,13 +401,13 @@ class SqlOutboxRepository:
 
     # ------------------------------------------------------------------ operators
 
-    async def counts(self) -> dict[str, int]:
+    async def counts(self) -> dict[OutboxState, int]:
         """How many rows are in each state (every state present, zeros included)."""
         rows = await self._conn.execute(
             select(outbox.c.state, func.count()).group_by(outbox.c.state)
         )
-        found = {state: int(count) for state, count in rows.all()}
-        return {state: found.get(state, 0) for state in OUTBOX_STATES}
+        found = {OutboxState(state): int(count) for state, count in rows.all()}
+        return {state: found.get(state, 0) for state in OutboxState}
 
     async def purge_finished(self, before: datetime) -> int:
         """Delete rows in a final state that were created and finished before `before`
@@ -461,20 +420,22 @@ class SqlOutboxRepository:
         finished_at = func.coalesce(outbox.c.sent_at, outbox.c.next_attempt_at)
         result = await self._conn.execute(
             delete(outbox).where(
-                outbox.c.state.in_(FINISHED_STATES),
+                outbox.c.state.in_(_FINISHED),
                 outbox.c.created_at < before,
                 finished_at < before,
             )
         )
-        return max(result.rowcount, 0)
+        return rowcount(result)
 
     async def requeue_dead(self, *, now: datetime, kind: str | None = None) -> int:
         """Put dead rows back in the queue with a fresh attempt count (users who blocked the
         bot stay dead: their rows are settled dead again by the next claim)."""
-        statement = update(outbox).where(outbox.c.state == "dead")
+        statement = update(outbox).where(outbox.c.state == OutboxState.DEAD)
         if kind is not None:
             statement = statement.where(outbox.c.kind == kind)
         result = await self._conn.execute(
-            statement.values(state="queued", attempts=0, next_attempt_at=now, last_error=None)
+            statement.values(
+                state=OutboxState.QUEUED, attempts=0, next_attempt_at=now, last_error=None
+            )
         )
-        return max(result.rowcount, 0)
+        return rowcount(result)

@@ -19,19 +19,20 @@ from sqlalchemy import (
     bindparam,
     case,
     delete,
+    exists,
     func,
     or_,
     select,
     text,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import CursorResult, RowMapping
+from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import TextClause
-from sqlalchemy.sql.schema import Table
 
+from bot.domain.snapshot import Recipient
 from bot.ports import ChatUser, Clock, ConversationState, OwnedDossier, Subscriber
+from bot.storage.dialect import insert_for, rowcount, upsert_into
 from bot.storage.tables import (
     OWNERSHIP_METHODS,
     chat_users,
@@ -40,6 +41,7 @@ from bot.storage.tables import (
     rate_limit_counters,
     subscriptions,
 )
+from bot.storage.tables_watch import dossier_snapshots
 
 # get_or_create rewrites last_seen_at only when it is older than this, so the common case
 # is a single SELECT rather than a write on every message.
@@ -47,7 +49,7 @@ LAST_SEEN_RESOLUTION = timedelta(hours=1)
 
 # Rate-limit keys that belong to a user contain this marker followed by the user id, e.g.
 # "lookup:user:42"; erase() deletes them. Build them with `user_key`.
-_USER_KEY_MARKER = ":user:"
+USER_KEY_MARKER = ":user:"
 
 
 def user_key(scope: str, user_id: int) -> str:
@@ -56,25 +58,7 @@ def user_key(scope: str, user_id: int) -> str:
     Keys built this way are deleted with the user by `SqlUserRepository.erase`. Use one
     window length per key: a key holds one window at a time.
     """
-    return f"{scope}{_USER_KEY_MARKER}{user_id}"
-
-
-def _insert(conn: AsyncConnection, table: Table) -> Any:
-    """The dialect's INSERT, which has ON CONFLICT support (SQLite and PostgreSQL alike)."""
-    return _insert_for(conn.dialect.name, table)
-
-
-def _insert_for(dialect: str, table: Table) -> Any:
-    """`_insert` by dialect name, for statements built once per dialect."""
-    if dialect == "postgresql":
-        return postgresql.insert(table)
-    if dialect == "sqlite":
-        return sqlite.insert(table)
-    raise RuntimeError(f"unsupported dialect {dialect}")
-
-
-def _rowcount(result: CursorResult[Any]) -> int:
-    return max(result.rowcount, 0)
+    return f"{scope}{USER_KEY_MARKER}{user_id}"
 
 
 def _chat_user(row: RowMapping) -> ChatUser:
@@ -175,7 +159,7 @@ class SqlUserRepository:
         Ownerships, subscriptions and conversation state go by ON DELETE CASCADE; rate-limit
         counters are keyed by text, so the keys naming this user are deleted explicitly.
         """
-        marker = f"%{_USER_KEY_MARKER}{user_id}"
+        marker = f"%{USER_KEY_MARKER}{user_id}"
         await self._conn.execute(
             delete(rate_limit_counters).where(
                 or_(
@@ -211,7 +195,7 @@ class SqlOwnershipRepository:
             raise ValueError(f"unknown verification method {method!r}")
         if phone is not None and method != "phone":
             raise ValueError("only a phone verification records a phone number")
-        insert = _insert(self._conn, dossier_owners).values(
+        insert = upsert_into(self._conn, dossier_owners).values(
             user_id=user_id, dossier_code=dossier_code, method=method, verified_at=now, phone=phone
         )
         await self._conn.execute(
@@ -319,7 +303,7 @@ _OWNED_ONE = _owned(bindparam("user_id")).where(
 def _new_user_insert(dialect: str) -> Any:
     """Create a chat user (parameters: the columns but id and blocked) unless it exists;
     returns the new row, or nothing when another transaction created it first."""
-    insert = _insert_for(dialect, chat_users)
+    insert = insert_for(dialect, chat_users)
     columns = ("channel", "channel_user_id", "language", "created_at", "last_seen_at")
     return (
         insert.values(blocked=False, **{name: bindparam(name) for name in columns})
@@ -370,7 +354,7 @@ class SqlSubscriptionRepository:
 
     async def subscribe(self, user_id: int, dossier_code: str, *, now: datetime) -> None:
         """Follow the dossier (idempotent; re-activates a stopped subscription)."""
-        insert = _insert(self._conn, subscriptions).values(
+        insert = upsert_into(self._conn, subscriptions).values(
             user_id=user_id, dossier_code=dossier_code, active=True, created_at=now
         )
         await self._conn.execute(
@@ -404,13 +388,26 @@ class SqlSubscriptionRepository:
             subscriptions.c.user_id == user_id, reason="user", now=self._clock.now()
         )
 
-    async def end_for_dossier(self, dossier_code: str, *, reason: str, now: datetime) -> int:
-        """End every active subscription of a dossier (it reached a final status).
+    async def end_for_dossiers(
+        self, dossier_codes: Sequence[str], *, reason: str, now: datetime
+    ) -> int:
+        """End every active subscription of the dossiers (they reached a final status).
 
-        `reason` is recorded, e.g. the final status ("returned", "withdrawn"). Returns how many
-        subscriptions ended.
+        `reason` is recorded, e.g. the final status ("returned", "withdrawn"). One statement
+        for a whole page of the changes feed; returns how many subscriptions ended.
         """
-        return await self._end(subscriptions.c.dossier_code == dossier_code, reason=reason, now=now)
+        if not dossier_codes:
+            return 0
+        result = await self._conn.execute(
+            update(subscriptions)
+            .where(
+                subscriptions.c.dossier_code.in_(bindparam("codes", expanding=True)),
+                subscriptions.c.active,
+            )
+            .values(active=False, ended_at=now, end_reason=reason),
+            {"codes": list(dossier_codes)},
+        )
+        return rowcount(result)
 
     async def is_subscribed(self, user_id: int, dossier_code: str) -> bool:
         """Whether the user follows the dossier."""
@@ -434,13 +431,55 @@ class SqlSubscriptionRepository:
             for row in rows
         ]
 
+    async def recipients_of(self, dossier_codes: Sequence[str]) -> dict[str, list[Recipient]]:
+        """The active subscribers of each dossier, by user id (one query, partial index)."""
+        if not dossier_codes:
+            return {}
+        found: dict[str, list[Recipient]] = {}
+        rows = await self._conn.execute(_RECIPIENTS_OF, {"codes": list(dossier_codes)})
+        for row in rows:
+            found.setdefault(row.dossier_code, []).append(
+                Recipient(user_id=row.id, subscribed_at=row.created_at, blocked=bool(row.blocked))
+            )
+        return found
+
+    async def followed_without_snapshot(self, limit: int) -> list[str]:
+        """Up to `limit` followed dossiers the watcher has never stored a snapshot of."""
+        missing = (
+            select(subscriptions.c.dossier_code)
+            .where(
+                subscriptions.c.active,
+                ~exists().where(dossier_snapshots.c.code == subscriptions.c.dossier_code),
+            )
+            .distinct()
+            .order_by(subscriptions.c.dossier_code)
+            .limit(limit)
+        )
+        return [str(code) for code in (await self._conn.execute(missing)).scalars()]
+
     async def _end(self, where: Any, *, reason: str, now: datetime) -> int:
         result = await self._conn.execute(
             update(subscriptions)
             .where(where, subscriptions.c.active)
             .values(active=False, ended_at=now, end_reason=reason)
         )
-        return _rowcount(result)
+        return rowcount(result)
+
+
+_RECIPIENTS_OF = (
+    select(
+        subscriptions.c.dossier_code,
+        subscriptions.c.created_at,
+        chat_users.c.id,
+        chat_users.c.blocked,
+    )
+    .select_from(subscriptions.join(chat_users, chat_users.c.id == subscriptions.c.user_id))
+    .where(
+        subscriptions.c.dossier_code.in_(bindparam("codes", expanding=True)),
+        subscriptions.c.active,
+    )
+    .order_by(subscriptions.c.dossier_code, chat_users.c.id)
+)
 
 
 def subscribers_query(dossier_code: str) -> Select[Any]:
@@ -520,7 +559,7 @@ class SqlRateLimitRepository:
         result = await self._conn.execute(
             delete(rate_limit_counters).where(rate_limit_counters.c.window_start < before)
         )
-        return _rowcount(result)
+        return rowcount(result)
 
 
 class SqlConversationRepository:
@@ -543,7 +582,7 @@ class SqlConversationRepository:
         self, user_id: int, kind: str, data: dict[str, Any], *, expires_at: datetime
     ) -> None:
         """Replace the user's conversation state."""
-        insert = _insert(self._conn, conversations).values(
+        insert = upsert_into(self._conn, conversations).values(
             user_id=user_id, kind=kind, data=data, expires_at=expires_at
         )
         await self._conn.execute(
@@ -566,4 +605,4 @@ class SqlConversationRepository:
         result = await self._conn.execute(
             delete(conversations).where(conversations.c.expires_at <= now)
         )
-        return _rowcount(result)
+        return rowcount(result)

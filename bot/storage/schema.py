@@ -1,8 +1,8 @@
 """The complete schema: every module that defines tables on the shared `metadata`.
 
-Table modules live next to their feature and are found by name: any ``tables.py`` or
+Table modules live in the storage layer and are found by name: any ``tables.py`` or
 ``tables_*.py`` in the `bot` and `surveys` packages (``bot/storage/tables_outbox.py``,
-``bot/channels/zalo/tables.py``, ``surveys/tables.py``, …). They register their tables on
+``bot/storage/tables_zalo.py``, ``surveys/storage/tables.py``, …). They register their tables on
 `bot.storage.tables.metadata` when imported; `load_metadata` imports them all, so Alembic
 (env.py) and the migrations-match-tables test see every table with no list to keep current.
 """

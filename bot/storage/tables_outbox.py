@@ -26,18 +26,10 @@ from sqlalchemy import (
     false,
 )
 
+from bot.domain.outbox import OutboxState
 from bot.storage.tables import UTCDateTime, metadata
 
-OUTBOX_STATES = (
-    "queued",  # waiting for its time (next_attempt_at)
-    "sending",  # claimed by a dispatcher until lease_until
-    "retrying",  # failed for a passing reason; waits for next_attempt_at
-    "held",  # the chat window is closed; waits for the user to write again
-    "sent",
-    "dead",  # will never be sent (blocked user, refused message, too many attempts)
-    "cancelled",  # made pointless by a later change (e.g. reminders once returned)
-    "expired",  # not sent before expires_at
-)
+OUTBOX_STATES = tuple(state.value for state in OutboxState)
 
 # SQLite has no 64-bit serial: INTEGER PRIMARY KEY is its rowid, which is 64-bit anyway.
 _ID = BigInteger().with_variant(Integer(), "sqlite")

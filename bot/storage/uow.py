@@ -16,9 +16,13 @@ from bot.ports import (
     OutboxRepository,
     OwnershipRepository,
     RateLimitRepository,
+    SeenEventRepository,
     SubscriptionRepository,
+    SurveyRepository,
     SystemClock,
     UserRepository,
+    WatchRepository,
+    ZaloTokenRepository,
 )
 from bot.storage.engine import SQLITE_BEGIN_OPTION, SQLITE_INLINE_OPTION, is_sqlite
 from bot.storage.outbox import SqlOutboxRepository
@@ -29,6 +33,9 @@ from bot.storage.repositories import (
     SqlSubscriptionRepository,
     SqlUserRepository,
 )
+from bot.storage.watch import SqlWatchRepository
+from bot.storage.zalo import SqlSeenEventRepository, SqlZaloTokenRepository
+from surveys.storage.repository import SqlSurveyRepository
 
 # How long a unit of work waits for its turn on SQLite (SQLAlchemy's default pool_timeout).
 WRITER_QUEUE_TIMEOUT_S = 30.0
@@ -55,6 +62,10 @@ class SqlUnitOfWork:
     rate_limits: RateLimitRepository
     conversations: ConversationRepository
     outbox: OutboxRepository
+    watch: WatchRepository
+    surveys: SurveyRepository
+    zalo_tokens: ZaloTokenRepository
+    zalo_events: SeenEventRepository
 
     def __init__(self, engine: AsyncEngine, clock: Clock, *, inline: bool = False) -> None:
         self._engine = engine
@@ -63,30 +74,6 @@ class SqlUnitOfWork:
         self._conn: AsyncConnection | None = None
         self._lock = _writer_lock(engine) if is_sqlite(engine) else None
         self._holds_lock = False
-
-    @property
-    def connection(self) -> AsyncConnection:
-        """The connection of this unit of work, for queries no repository offers."""
-        if self._conn is None:
-            raise RuntimeError("the unit of work is not open; use it with `async with`")
-        return self._conn
-
-    # The same repositories with their concrete types, for the methods beyond the ports
-    # (housekeeping purges, ending a dossier's subscriptions).
-    @property
-    def sql_subscriptions(self) -> SqlSubscriptionRepository:
-        """The subscription repository as `SqlSubscriptionRepository`."""
-        return SqlSubscriptionRepository(self.connection, self._clock)
-
-    @property
-    def sql_rate_limits(self) -> SqlRateLimitRepository:
-        """The rate-limit repository as `SqlRateLimitRepository`."""
-        return SqlRateLimitRepository(self.connection)
-
-    @property
-    def sql_conversations(self) -> SqlConversationRepository:
-        """The conversation repository as `SqlConversationRepository`."""
-        return SqlConversationRepository(self.connection)
 
     async def __aenter__(self) -> Self:
         if self._conn is not None:
@@ -119,6 +106,10 @@ class SqlUnitOfWork:
         self.rate_limits = SqlRateLimitRepository(conn)
         self.conversations = SqlConversationRepository(conn)
         self.outbox = SqlOutboxRepository(conn)
+        self.watch = SqlWatchRepository(conn)
+        self.surveys = SqlSurveyRepository(conn)
+        self.zalo_tokens = SqlZaloTokenRepository(conn)
+        self.zalo_events = SqlSeenEventRepository(conn)
         return self
 
     async def __aexit__(
@@ -141,11 +132,16 @@ class SqlUnitOfWork:
 
     async def commit(self) -> None:
         """Make the transaction's changes permanent."""
-        await self.connection.commit()
+        await self._open().commit()
 
     async def rollback(self) -> None:
         """Discard the transaction's changes now (leaving the block does it too)."""
-        await self.connection.rollback()
+        await self._open().rollback()
+
+    def _open(self) -> AsyncConnection:
+        if self._conn is None:
+            raise RuntimeError("the unit of work is not open; use it with `async with`")
+        return self._conn
 
     def _release(self) -> None:
         if self._lock is not None and self._holds_lock:

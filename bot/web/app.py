@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -15,13 +13,17 @@ from starlette.routing import BaseRoute, Route
 log = logging.getLogger(__name__)
 
 
-def build_web_app(engine: AsyncEngine, routes: Sequence[BaseRoute] = ()) -> Starlette:
-    """A Starlette app with ``GET /healthz`` and the adapters' `routes`."""
+def build_web_app(
+    database_check: Callable[[], Awaitable[None]], routes: Sequence[BaseRoute] = ()
+) -> Starlette:
+    """A Starlette app with ``GET /healthz`` and the adapters' `routes`.
+
+    `database_check` raises when the database does not answer (`bot.storage.engine.ping`).
+    """
 
     async def healthz(_request: Request) -> JSONResponse:
         try:
-            async with engine.connect() as conn:
-                await conn.execute(text("SELECT 1"))
+            await database_check()
         except Exception:
             log.exception("health check: the database does not answer")
             return JSONResponse({"status": "unhealthy", "database": "down"}, status_code=503)

@@ -17,7 +17,7 @@ from bot.channels.telegram import TelegramChannel
 from bot.messages import Incoming, Reply, Response
 from bot.notify.rendering import RenderContext, register, registered_kinds
 from bot.ports import Notice
-from bot.storage.outbox import SqlOutboxRepository
+from bot.storage.delivery import OutboxDeliveryQueue
 from bot.storage.tables import chat_users
 from bot.storage.tables_outbox import outbox
 from bot.storage.uow import SqlUnitOfWorkFactory
@@ -99,8 +99,13 @@ async def rows(engine: AsyncEngine) -> list[dict[str, Any]]:
 
 async def states(engine: AsyncEngine) -> dict[str, int]:
     """Row counts by state (every state)."""
-    async with engine.connect() as conn:
-        return await SqlOutboxRepository(conn).counts()
+    async with SqlUnitOfWorkFactory(engine)() as uow:
+        return {state.value: count for state, count in (await uow.outbox.counts()).items()}
+
+
+def queue_of(engine: AsyncEngine) -> OutboxDeliveryQueue:
+    """The delivery queue a dispatcher takes its notices from, on `engine`'s outbox."""
+    return OutboxDeliveryQueue(SqlUnitOfWorkFactory(engine))
 
 
 async def is_blocked(engine: AsyncEngine, user_id: int) -> bool:

@@ -25,6 +25,7 @@ from tests.notify.outbox_support import (
     enqueue,
     make_users,
     notice,
+    queue_of,
     states,
     telegram_sender,
 )
@@ -39,7 +40,7 @@ async def _serve(database_url: str, api_url: str, token: str) -> None:
     engine = create_engine(database_url)
     async with telegram_sender(RemoteBotApi(api_url, token)) as channel:
         dispatcher = Dispatcher(
-            engine,
+            queue_of(engine),
             {"telegram": channel},
             limits=LIMITS,
             lease_seconds=3.0,

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.channels.errors import ChannelWindowClosed
-from bot.notify.dispatcher import Dispatcher, RetryPolicy
+from bot.notify.dispatcher import Backoff, Dispatcher
 from bot.notify.throttle import ChannelLimit
 from bot.storage.engine import create_engine
 from bot.storage.outbox import SqlOutboxRepository
@@ -28,6 +28,7 @@ from tests.notify.outbox_support import (
     is_blocked,
     make_users,
     notice,
+    queue_of,
     rows,
     states,
     telegram_sender,
@@ -47,7 +48,7 @@ async def fake() -> AsyncIterator[FakeTelegram]:
 
 def dispatcher(engine: AsyncEngine, sender: Any, clock: FakeClock, **options: Any) -> Dispatcher:
     options.setdefault("limits", FAST)
-    return Dispatcher(engine, {"telegram": sender}, clock, **options)
+    return Dispatcher(queue_of(engine), {"telegram": sender}, clock, **options)
 
 
 async def test_delivers_in_the_users_language_of_the_moment(
@@ -145,7 +146,7 @@ async def test_server_errors_are_retried_with_backoff_then_dead(
     fake.fail("sendMessage", 500, chat_id=CHAT, times=1)
     fake.fail("sendMessage", 502, chat_id=CHAT + 1, times=10)
     clock = FakeClock()
-    retry = RetryPolicy(max_attempts=3, base=10, cap=60)
+    retry = Backoff(max_attempts=3, base=10, cap=60)
     async with telegram_sender(fake) as channel:
         run = dispatcher(engine, channel, clock, retry=retry)
         await run.run_once()
@@ -193,7 +194,7 @@ async def test_a_send_that_times_out_is_retried(engine: AsyncEngine) -> None:
     slow.slow.add(CHAT)
     clock = FakeClock()
     async with slow.serve(), telegram_sender(slow) as channel:
-        run = dispatcher(engine, channel, clock, send_timeout=0.2, retry=RetryPolicy(base=1))
+        run = dispatcher(engine, channel, clock, send_timeout=0.2, retry=Backoff(base=1))
         await run.run_once()
         [row] = await rows(engine)
         assert (row["state"], row["attempts"], row["last_error"]) == ("retrying", 1, "timeout")
@@ -243,7 +244,9 @@ async def test_a_closed_chat_window_holds_until_the_user_writes(engine: AsyncEng
     [user] = await make_users(engine, 1, channel="zalo")
     await enqueue(engine, [notice(user, 1)])
     sender = RecordingSender(errors=[ChannelWindowClosed()])
-    run = Dispatcher(engine, {"zalo": sender}, FakeClock(), limits={"zalo": FAST["telegram"]})
+    run = Dispatcher(
+        queue_of(engine), {"zalo": sender}, FakeClock(), limits={"zalo": FAST["telegram"]}
+    )
     await run.run_once()
     [row] = await rows(engine)
     assert row["state"] == "held"
@@ -262,7 +265,9 @@ async def test_a_closed_chat_window_falls_back_to_a_template(engine: AsyncEngine
     sender = TemplateRecordingSender(
         errors=[ChannelWindowClosed(), ChannelWindowClosed()], template_kinds={KIND}
     )
-    run = Dispatcher(engine, {"zalo": sender}, FakeClock(), limits={"zalo": FAST["telegram"]})
+    run = Dispatcher(
+        queue_of(engine), {"zalo": sender}, FakeClock(), limits={"zalo": FAST["telegram"]}
+    )
     await run.run_once()
     found = {r["user_id"]: r["state"] for r in await rows(engine)}
     assert found == {users[0]: "sent", users[1]: "dead"}  # other.kind has no renderer
@@ -275,7 +280,7 @@ async def test_the_background_loop_delivers_promptly_and_stops(
 ) -> None:
     [user] = await make_users(engine, 1)
     async with telegram_sender(fake) as channel:
-        run = Dispatcher(engine, {"telegram": channel}, limits=FAST, poll_interval=0.1)
+        run = Dispatcher(queue_of(engine), {"telegram": channel}, limits=FAST, poll_interval=0.1)
         await run.start()
         try:
             await enqueue(engine, [notice(user, 1)], now=datetime.now(UTC))
@@ -304,7 +309,9 @@ async def test_two_dispatchers_deliver_each_notice_once_within_the_limits(
         limits = {"telegram": ChannelLimit(per_second=20, per_chat_interval=1.25, safety=0.05)}
         async with telegram_sender(fake) as one, telegram_sender(fake) as two:
             runs = [
-                Dispatcher(e, {"telegram": s}, limits=limits, poll_interval=0.05, batch_size=10)
+                Dispatcher(
+                    queue_of(e), {"telegram": s}, limits=limits, poll_interval=0.05, batch_size=10
+                )
                 for e, s in zip(engines, (one, two), strict=True)
             ]
             for run in runs:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, time
 
 import pytest
 
-from bot.notify.dispatcher import RetryPolicy
+from bot.notify.dispatcher import Backoff
 from bot.notify.quiet import VIETNAM, QuietHours
 from bot.settings import parse_quiet_hours
 
@@ -39,7 +39,7 @@ def test_a_window_within_one_day_and_none() -> None:
 
 
 def test_backoff_grows_with_jitter_up_to_the_cap() -> None:
-    policy = RetryPolicy(max_attempts=8, base=5, cap=60)
+    policy = Backoff(max_attempts=8, base=5, cap=60)
     rng = random.Random(4)
     for attempts, full in [(1, 5), (2, 10), (3, 20), (4, 40), (5, 60), (8, 60)]:
         delays = [policy.delay(attempts, rng) for _ in range(200)]

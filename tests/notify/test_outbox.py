@@ -13,8 +13,10 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.notify.throttle import ChannelLimit
+from bot.ports import ClaimedNotice
+from bot.ports import DeliveryOutcome as Outcome
 from bot.storage.engine import write_transaction
-from bot.storage.outbox import ClaimedNotice, Outcome, SqlOutboxRepository
+from bot.storage.outbox import SqlOutboxRepository
 from bot.storage.tables_outbox import outbox_channel_pacing
 from bot.storage.uow import SqlUnitOfWorkFactory
 from tests.notify.outbox_support import (
@@ -220,7 +222,7 @@ async def test_release_held_and_cancel(engine: AsyncEngine) -> None:
     await settle(engine, [Outcome(held, "held", error="chat window closed")])
     factory = SqlUnitOfWorkFactory(engine)
     async with factory() as uow:
-        assert await uow.outbox.cancel(code, ["reminder"], now=T0) == 1
+        assert await uow.outbox.cancel([code], ["reminder"], now=T0) == 1
         assert await uow.outbox.release_held(users[1], now=T0) == 0
         assert await uow.outbox.release_held(users[0], now=T0) == 1
         await uow.commit()

@@ -10,9 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.notify import cli
 from bot.notify.throttle import ChannelLimit
+from bot.ports import DeliveryOutcome as Outcome
 from bot.settings import Settings
 from bot.storage.engine import write_transaction
-from bot.storage.outbox import Outcome, SqlOutboxRepository
+from bot.storage.outbox import SqlOutboxRepository
 from tests.notify.outbox_support import T0, enqueue, make_users, notice, rows
 
 

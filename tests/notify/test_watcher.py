@@ -13,9 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.caseapi.client import HttpCaseApi
 from bot.caseapi.simulator import RunningSimulator, run_simulator
 from bot.domain.status import Status
-from bot.notify.watcher import CURSOR_KEY, Watcher, cancel_for_user
+from bot.notify.watcher import Watcher
 from bot.storage.tables_watch import dossier_snapshots, watch_state
 from bot.storage.uow import SqlUnitOfWorkFactory
+from bot.storage.watch import CURSOR_KEY
 from tests.notify.watch_support import (
     T0,
     FakeClock,
@@ -246,7 +247,7 @@ async def test_stopping_notices_cancels_what_is_queued_for_later(rig: Rig) -> No
 
     async with rig.factory() as uow:  # "stop notices" for the first dossier
         await uow.subscriptions.unsubscribe(owner, first)
-        assert await cancel_for_user(uow.connection, owner, dossier_code=first, now=T0) == 3
+        assert await uow.outbox.cancel_for_user(owner, dossier_code=first, now=T0) == 3
         await uow.commit()
     mine = await outbox_rows(rig.engine, user_id=owner)
     assert {(r["dossier_code"], r["state"]) for r in mine} == {
@@ -258,6 +259,6 @@ async def test_stopping_notices_cancels_what_is_queued_for_later(rig: Rig) -> No
     async with rig.factory() as uow:  # "stop all notices"
         await uow.subscriptions.unsubscribe_all(owner)
         queued = [r for r in await outbox_rows(rig.engine, user_id=owner) if r["state"] == "queued"]
-        assert await cancel_for_user(uow.connection, owner, now=T0) == len(queued) > 0
+        assert await uow.outbox.cancel_for_user(owner, now=T0) == len(queued) > 0
         await uow.commit()
     assert {r["state"] for r in await outbox_rows(rig.engine, user_id=owner)} == {"cancelled"}

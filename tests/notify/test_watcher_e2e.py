@@ -21,7 +21,7 @@ from bot.notify.throttle import ChannelLimit
 from bot.notify.watcher import Watcher
 from bot.ports import SystemClock
 from bot.storage.uow import SqlUnitOfWorkFactory
-from tests.notify.outbox_support import telegram_sender
+from tests.notify.outbox_support import queue_of, telegram_sender
 from tests.notify.watch_support import add_subscriber
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.servers import serve_in_loop
@@ -43,7 +43,7 @@ async def dispatching(engine: AsyncEngine, fake: FakeTelegram) -> AsyncIterator[
     """A running dispatcher delivering to the fake Bot API through the real Telegram channel."""
     async with telegram_sender(fake) as channel:
         dispatcher = Dispatcher(
-            engine, {"telegram": channel}, SystemClock(), limits=FAST, poll_interval=0.1
+            queue_of(engine), {"telegram": channel}, SystemClock(), limits=FAST, poll_interval=0.1
         )
         await dispatcher.start()
         try:

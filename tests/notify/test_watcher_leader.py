@@ -11,15 +11,11 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.domain.dossier import Dossier
-from bot.notify.watcher import (
-    WATCHER_LOCK_ID,
-    AdvisoryLeaderLock,
-    LeaseLeaderLock,
-    Watcher,
-    leader_lock_for,
-)
+from bot.notify.leader import LeaseLeaderLock
+from bot.notify.watcher import Watcher
 from bot.ports import ChangesPage
 from bot.storage.engine import create_engine
+from bot.storage.leader import WATCHER_LOCK_ID, AdvisoryLeaderLock, advisory_lock_for
 from bot.storage.uow import SqlUnitOfWorkFactory
 from tests.notify.watch_support import T0, FakeClock
 
@@ -72,8 +68,7 @@ async def test_the_advisory_lock_passes_on_when_the_leader_connection_dies(
         pytest.skip("advisory locks are PostgreSQL's")
     one, two = create_engine(database_url), create_engine(database_url)
     try:
-        chosen = leader_lock_for(SqlUnitOfWorkFactory(one), FakeClock(), ttl=timedelta(1))
-        assert isinstance(chosen, AdvisoryLeaderLock)
+        assert isinstance(advisory_lock_for(one), AdvisoryLeaderLock)
         leader, stand_by = AdvisoryLeaderLock(one), AdvisoryLeaderLock(two)
         assert await leader.acquire()
         assert await leader.acquire()

@@ -122,12 +122,15 @@ async def test_only_an_inline_unit_of_work_runs_on_the_loop_thread(
 ) -> None:
     factory = SqlUnitOfWorkFactory(engine, inline=inline)
     async with factory() as uow:
-        raw = await uow.connection.get_raw_connection()
+        # The driver under test sits behind the unit of work, which offers no connection.
+        conn = uow._conn
+        assert conn is not None
+        raw = await conn.get_raw_connection()
         driver = raw.driver_connection
         assert isinstance(driver, sqlite_driver.OneTripConnection)
-        await uow.connection.execute(sa.insert(items).values(name="first"))  # takes the lock
+        await conn.execute(sa.insert(items).values(name="first"))  # takes the lock
         assert driver.runs_inline is inline
-        await uow.connection.execute(sa.insert(items).values(name="second"))
+        await conn.execute(sa.insert(items).values(name="second"))
         await uow.commit()
         assert not driver.runs_inline
     async with engine.connect() as conn:

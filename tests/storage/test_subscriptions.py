@@ -7,6 +7,7 @@ from datetime import timedelta
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.ports import UnitOfWorkFactory
 from bot.storage.repositories import subscribers_query
 from bot.storage.tables import subscriptions
 from bot.storage.uow import SqlUnitOfWorkFactory
@@ -26,8 +27,9 @@ async def test_subscribe_is_idempotent(uow_factory: SqlUnitOfWorkFactory) -> Non
         assert await uow.subscriptions.is_subscribed(user.id, CODE)
         assert not await uow.subscriptions.is_subscribed(user.id, OTHER)
         assert [s.user_id for s in await uow.subscriptions.subscribers_of(CODE)] == [user.id]
+    async with uow_factory.engine.connect() as conn:
         created_at = (
-            await uow.connection.execute(
+            await conn.execute(
                 select(subscriptions.c.created_at).where(subscriptions.c.user_id == user.id)
             )
         ).scalar_one()
@@ -45,27 +47,32 @@ async def test_unsubscribe_and_resubscribe(engine: AsyncEngine) -> None:
         assert await uow.subscriptions.unsubscribe(user.id, OTHER) is False
         assert not await uow.subscriptions.is_subscribed(user.id, CODE)
         assert await uow.subscriptions.subscribers_of(CODE) == []
+        await uow.commit()
+    async with engine.connect() as conn:
         ended = (
-            await uow.connection.execute(
+            await conn.execute(
                 select(subscriptions.c.active, subscriptions.c.ended_at, subscriptions.c.end_reason)
             )
         ).one()
-        assert tuple(ended) == (False, clock.now(), "user")
+    assert tuple(ended) == (False, clock.now(), "user")
 
+    async with factory() as uow:
         await uow.subscriptions.subscribe(user.id, CODE, now=T0 + timedelta(days=2))
         assert await uow.subscriptions.is_subscribed(user.id, CODE)
+        await uow.commit()
+    async with engine.connect() as conn:
         renewed = (
-            await uow.connection.execute(
+            await conn.execute(
                 select(
                     subscriptions.c.created_at, subscriptions.c.ended_at, subscriptions.c.end_reason
                 )
             )
         ).one()
-        assert tuple(renewed) == (T0 + timedelta(days=2), None, None)
+    assert tuple(renewed) == (T0 + timedelta(days=2), None, None)
 
 
-async def test_unsubscribe_all_counts_only_active(uow_factory: SqlUnitOfWorkFactory) -> None:
-    async with uow_factory() as uow:
+async def test_unsubscribe_all_counts_only_active(any_uow_factory: UnitOfWorkFactory) -> None:
+    async with any_uow_factory() as uow:
         user = await uow.users.get_or_create("telegram", "1", language="vi", now=T0)
         other = await uow.users.get_or_create("telegram", "2", language="vi", now=T0)
         for code in (CODE, OTHER, "000.00.53.H48-220921-0101"):
@@ -73,18 +80,18 @@ async def test_unsubscribe_all_counts_only_active(uow_factory: SqlUnitOfWorkFact
         await uow.subscriptions.subscribe(other.id, CODE, now=T0)
         await uow.subscriptions.unsubscribe(user.id, OTHER)
         await uow.commit()
-    async with uow_factory() as uow:
+    async with any_uow_factory() as uow:
         assert await uow.subscriptions.unsubscribe_all(user.id) == 2
         assert await uow.subscriptions.unsubscribe_all(user.id) == 0
         await uow.commit()
-    async with uow_factory() as uow:
+    async with any_uow_factory() as uow:
         assert [s.user_id for s in await uow.subscriptions.subscribers_of(CODE)] == [other.id]
 
 
 async def test_subscribers_of_lists_active_followers_with_their_channel(
-    uow_factory: SqlUnitOfWorkFactory,
+    any_uow_factory: UnitOfWorkFactory,
 ) -> None:
-    async with uow_factory() as uow:
+    async with any_uow_factory() as uow:
         alice = await uow.users.get_or_create("telegram", "100", language="vi", now=T0)
         bob = await uow.users.get_or_create("zalo", "z-200", language="en", now=T0)
         carol = await uow.users.get_or_create("telegram", "300", language="vi", now=T0)
@@ -95,7 +102,7 @@ async def test_subscribers_of_lists_active_followers_with_their_channel(
         await uow.subscriptions.unsubscribe(carol.id, CODE)
         await uow.users.set_blocked(bob.id, True)
         await uow.commit()
-    async with uow_factory() as uow:
+    async with any_uow_factory() as uow:
         found = await uow.subscriptions.subscribers_of(CODE)
         assert await uow.subscriptions.subscribers_of("nobody-follows-this") == []
     assert [(s.user_id, s.channel, s.channel_user_id, s.language, s.blocked) for s in found] == [
@@ -104,7 +111,7 @@ async def test_subscribers_of_lists_active_followers_with_their_channel(
     ]
 
 
-async def test_end_for_dossier_stops_every_follower(uow_factory: SqlUnitOfWorkFactory) -> None:
+async def test_end_for_dossiers_stops_every_follower(uow_factory: SqlUnitOfWorkFactory) -> None:
     async with uow_factory() as uow:
         users = [
             await uow.users.get_or_create("telegram", str(n), language="vi", now=T0)
@@ -113,14 +120,17 @@ async def test_end_for_dossier_stops_every_follower(uow_factory: SqlUnitOfWorkFa
         for user in users:
             await uow.subscriptions.subscribe(user.id, CODE, now=T0)
         await uow.subscriptions.subscribe(users[0].id, OTHER, now=T0)
-        ended = await uow.sql_subscriptions.end_for_dossier(
-            CODE, reason="returned", now=T0 + timedelta(days=5)
+        ended = await uow.subscriptions.end_for_dossiers(
+            [CODE], reason="returned", now=T0 + timedelta(days=5)
         )
         assert ended == 3
+        assert await uow.subscriptions.end_for_dossiers([], reason="returned", now=T0) == 0
         assert await uow.subscriptions.subscribers_of(CODE) == []
         assert [s.user_id for s in await uow.subscriptions.subscribers_of(OTHER)] == [users[0].id]
+        await uow.commit()
+    async with uow_factory.engine.connect() as conn:
         reasons = (
-            await uow.connection.execute(
+            await conn.execute(
                 select(subscriptions.c.end_reason).where(subscriptions.c.dossier_code == CODE)
             )
         ).scalars()
@@ -129,8 +139,7 @@ async def test_end_for_dossier_stops_every_follower(uow_factory: SqlUnitOfWorkFa
 
 async def test_subscribers_of_uses_the_partial_index(uow_factory: SqlUnitOfWorkFactory) -> None:
     """The watcher's query must be an index search, not a scan of every subscription."""
-    async with uow_factory() as uow:
-        conn = uow.connection
+    async with uow_factory.engine.begin() as conn:
         sql = str(
             subscribers_query(CODE).compile(
                 dialect=conn.dialect, compile_kwargs={"literal_binds": True}

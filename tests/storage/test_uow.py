@@ -94,10 +94,10 @@ async def test_a_unit_of_work_cannot_be_entered_twice(uow_factory: SqlUnitOfWork
             await uow.__aenter__()
 
 
-async def test_connection_outside_the_block_is_an_error(uow_factory: SqlUnitOfWorkFactory) -> None:
+async def test_commit_outside_the_block_is_an_error(uow_factory: SqlUnitOfWorkFactory) -> None:
     uow = uow_factory()
     with pytest.raises(RuntimeError, match="not open"):
-        _ = uow.connection
+        await uow.commit()
     async with uow:
         pass
     with pytest.raises(RuntimeError, match="not open"):

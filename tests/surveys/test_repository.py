@@ -7,8 +7,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.ports import SurveyAlreadyStarted
 from bot.storage.uow import SqlUnitOfWork, SqlUnitOfWorkFactory
-from surveys.repository import DossierFacts, SurveyAlreadyStarted, surveys_in
+from surveys.model import DossierFacts
 
 NOW = datetime(2026, 10, 5, 3, 0, tzinfo=UTC)
 FACTS = DossierFacts(
@@ -35,14 +36,14 @@ async def test_a_second_start_for_the_same_dossier_is_refused(
         async with uow_factory() as uow:
             await _start(uow, co_owner.id)
     async with uow_factory() as uow:
-        assert await surveys_in(uow).response_exists(FACTS.code)
-        session = await surveys_in(uow).session(FACTS.code)
+        assert await uow.surveys.response_exists(FACTS.code)
+        session = await uow.surveys.session(FACTS.code)
         assert session is not None
         assert session.user_id == owner.id
 
 
 async def _start(uow: SqlUnitOfWork, user_id: int) -> None:
-    await surveys_in(uow).start(
+    await uow.surveys.start(
         FACTS,
         survey_id="default",
         user_id=user_id,

@@ -17,11 +17,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.storage.tables_watch import dossier_snapshots
 from surveys.definitions import default_catalog
+from surveys.model import DossierFacts, ResponseKey
 from surveys.periods import parse_period
 from surveys.report import render_chart, render_csv, render_json, render_table
-from surveys.repository import DossierFacts, ResponseKey, SurveyRepository
 from surveys.scoring import Share, compute_index, wilson_interval
-from surveys.tables import survey_answers, survey_responses
+from surveys.storage.repository import SqlSurveyRepository as SurveyRepository
+from surveys.storage.tables import survey_answers, survey_responses
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 NOW = datetime(2026, 10, 15, 3, 0, tzinfo=UTC)

@@ -103,7 +103,6 @@ async def zalo_world(database_url: str) -> AsyncIterator[ZaloWorld]:
         async with open_runtime(settings) as runtime:
             channel = build_zalo_channel(
                 settings,
-                engine=runtime.engine,
                 uow_factory=runtime.uow_factory,
                 clock=runtime.clock,
                 handler=runtime.core,

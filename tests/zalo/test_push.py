@@ -42,7 +42,6 @@ async def zns_channel(zalo_world: ZaloWorld) -> AsyncIterator[tuple[ZaloChannel,
     phones = DictPhones()
     channel = build_zalo_channel(
         runtime.settings,
-        engine=runtime.engine,
         uow_factory=runtime.uow_factory,
         clock=runtime.clock,
         handler=runtime.core,

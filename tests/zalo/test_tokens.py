@@ -16,8 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.channels.zalo import TokenStore, ZaloApi
 from bot.channels.zalo.errors import ZaloAuthError
-from bot.channels.zalo.tables import zalo_tokens
 from bot.storage.engine import create_engine
+from bot.storage.tables_zalo import zalo_tokens
+from bot.storage.uow import SqlUnitOfWorkFactory
 from tests.support.fake_zalo import APP_ID, APP_SECRET, FakeZalo, run_fake_zalo
 
 
@@ -47,7 +48,11 @@ class Process:
             app_id=APP_ID, app_secret=APP_SECRET,
         )  # fmt: skip
         self.tokens = TokenStore(
-            self.engine, self.api, clock, initial_access="access-0", initial_refresh="refresh-0"
+            SqlUnitOfWorkFactory(self.engine, clock),
+            self.api,
+            clock,
+            initial_access="access-0",
+            initial_refresh="refresh-0",
         )
 
     async def close(self) -> None:
@@ -146,7 +151,7 @@ async def test_no_tokens_at_all_is_an_auth_error(database_url: str, zalo: FakeZa
     )
     try:
         with pytest.raises(ZaloAuthError):
-            await TokenStore(engine, api, Clock()).access_token()
+            await TokenStore(SqlUnitOfWorkFactory(engine), api, Clock()).access_token()
     finally:
         await api.aclose()
         await engine.dispose()

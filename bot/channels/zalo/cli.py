@@ -45,6 +45,7 @@ async def install_tokens(_args: argparse.Namespace, settings: Settings) -> int:
     from bot.ports import SystemClock
     from bot.storage.engine import create_engine
     from bot.storage.migrate import upgrade
+    from bot.storage.uow import SqlUnitOfWorkFactory
 
     access = _token(settings.zalo_access_token, "OA access token")
     refresh = _token(settings.zalo_refresh_token, "OA refresh token")
@@ -58,7 +59,8 @@ async def install_tokens(_args: argparse.Namespace, settings: Settings) -> int:
     await upgrade(settings.database_url)
     engine = create_engine(settings.database_url)
     try:
-        rotation = await install_pair(engine, SystemClock(), access, refresh)
+        clock = SystemClock()
+        rotation = await install_pair(SqlUnitOfWorkFactory(engine, clock), clock, access, refresh)
     finally:
         await engine.dispose()
     print(

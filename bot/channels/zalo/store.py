@@ -1,41 +1,27 @@
-"""The Zalo channel's own storage: the OA token pair (with its refresh) and the events seen.
+"""The Zalo channel's tokens (with their refresh) and the webhook deliveries already seen.
 
-The token refresh is serialised through the database, so two processes never spend the same
-single-use refresh token: the refresher takes the token row's write lock (``SELECT … FOR
-UPDATE`` on PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite), re-reads the row, and only calls Zalo
-if nobody refreshed meanwhile; the new pair is committed before anyone uses it. The lock is
-held during the OAuth call, which is why that call has a short timeout.
+Both are kept in the database through the unit of work (`uow.zalo_tokens`,
+`uow.zalo_events`). The token refresh is serialised through the database, so two processes
+never spend the same single-use refresh token: the refresher takes the token row's write lock
+(``SELECT … FOR UPDATE`` on PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite) in a unit of work,
+re-reads the row, and only calls Zalo if nobody refreshed meanwhile; the new pair is committed
+before anyone uses it. The lock is held during the OAuth call, which is why that call has a
+short timeout.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any
-
-from sqlalchemy import delete, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from datetime import timedelta
 
 from bot.channels.zalo.api import ZaloApi
 from bot.channels.zalo.errors import ZaloAuthError
-from bot.channels.zalo.tables import TOKEN_ROW_ID, zalo_seen_events, zalo_tokens
-from bot.ports import Clock
-from bot.storage.engine import write_transaction
+from bot.ports import Clock, StoredTokens, UnitOfWork, UnitOfWorkFactory
 
 logger = logging.getLogger(__name__)
 
-
-@dataclass(frozen=True, slots=True)
-class StoredTokens:
-    """The token row."""
-
-    access_token: str
-    refresh_token: str
-    expires_at: datetime | None
-    version: int
+__all__ = ["SeenEvents", "StoredTokens", "TokenStore", "install_pair"]
 
 
 class TokenStore:
@@ -48,7 +34,7 @@ class TokenStore:
 
     def __init__(
         self,
-        engine: AsyncEngine,
+        uow_factory: UnitOfWorkFactory,
         api: ZaloApi,
         clock: Clock,
         *,
@@ -56,7 +42,7 @@ class TokenStore:
         initial_refresh: str | None = None,
         refresh_margin: timedelta = timedelta(minutes=30),
     ) -> None:
-        self._engine = engine
+        self._uow_factory = uow_factory
         self._api = api
         self._clock = clock
         self._initial = (initial_access, initial_refresh)
@@ -81,8 +67,8 @@ class TokenStore:
             cached = self._cached
             if cached is not None and cached.access_token != stale and not self._due(cached):
                 return cached.access_token
-            async with write_transaction(self._engine) as conn:
-                current = await self._locked_row(conn)
+            async with self._uow_factory() as uow:
+                current = await self._locked_row(uow)
                 if current.access_token != stale and not self._due(current):
                     self._cached = current
                     return current.access_token
@@ -92,24 +78,15 @@ class TokenStore:
                 renewed = StoredTokens(
                     pair.access_token, pair.refresh_token, expires_at, current.version + 1
                 )
-                await conn.execute(
-                    update(zalo_tokens)
-                    .where(zalo_tokens.c.id == TOKEN_ROW_ID)
-                    .values(
-                        access_token=renewed.access_token,
-                        refresh_token=renewed.refresh_token,
-                        expires_at=renewed.expires_at,
-                        version=renewed.version,
-                        updated_at=now,
-                    )
-                )
+                await uow.zalo_tokens.store(renewed, now=now)
+                await uow.commit()
             self._cached = renewed
             logger.info("zalo: access token refreshed (rotation %d)", renewed.version)
             return renewed.access_token
 
     async def install(self, access_token: str, refresh_token: str) -> None:
         """Replace the stored pair with a new one issued in Zalo's console."""
-        await install_pair(self._engine, self._clock, access_token, refresh_token)
+        await install_pair(self._uow_factory, self._clock, access_token, refresh_token)
         self._cached = None
 
     def _due(self, tokens: StoredTokens) -> bool:
@@ -118,19 +95,17 @@ class TokenStore:
         )
 
     async def _load(self) -> StoredTokens:
-        async with self._engine.connect() as conn:
-            row = (await conn.execute(select(zalo_tokens))).mappings().first()
-        if row is None:
-            async with write_transaction(self._engine) as conn:
-                tokens = await self._locked_row(conn)
-        else:
-            tokens = _tokens(row)
+        async with self._uow_factory() as uow:
+            tokens = await uow.zalo_tokens.get()
+            if tokens is None:
+                tokens = await self._locked_row(uow)
+                await uow.commit()
         self._cached = tokens
         return tokens
 
-    async def _locked_row(self, conn: AsyncConnection) -> StoredTokens:
-        """The token row, write-locked until the transaction ends; seeded if empty."""
-        current = await _select_locked(conn)
+    async def _locked_row(self, uow: UnitOfWork) -> StoredTokens:
+        """The token row, write-locked until the unit of work ends; seeded if empty."""
+        current = await uow.zalo_tokens.get(lock=True)
         if current is not None:
             return current
         access, refresh = self._initial
@@ -138,95 +113,48 @@ class TokenStore:
             raise ZaloAuthError(
                 "no Zalo tokens: set MOTCUA_ZALO_ACCESS_TOKEN and MOTCUA_ZALO_REFRESH_TOKEN"
             )
-        await conn.execute(
-            _insert(conn)
-            .values(
-                id=TOKEN_ROW_ID,
-                access_token=access,
-                refresh_token=refresh,
-                expires_at=None,
-                version=0,
-                updated_at=self._clock.now(),
-            )
-            .on_conflict_do_nothing(index_elements=["id"])
-        )
-        seeded = await _select_locked(conn)
+        await uow.zalo_tokens.seed(access, refresh, now=self._clock.now())
+        seeded = await uow.zalo_tokens.get(lock=True)
         if seeded is None:
             raise RuntimeError("the Zalo token row vanished while locked")
         return seeded
 
 
 async def install_pair(
-    engine: AsyncEngine, clock: Clock, access_token: str, refresh_token: str
+    uow_factory: UnitOfWorkFactory, clock: Clock, access_token: str, refresh_token: str
 ) -> int:
     """Store a pair issued in Zalo's console in place of the current one (``motcua zalo
     install-tokens``); returns its rotation number. Running processes pick it up at their
     next refresh, or at once when Zalo refuses their cached token."""
-    async with write_transaction(engine) as conn:
-        current = await _select_locked(conn)
-        values = {
-            "access_token": access_token,
-            "refresh_token": refresh_token,
-            "expires_at": None,
-            "updated_at": clock.now(),
-        }
-        if current is None:
-            await conn.execute(insert(zalo_tokens).values(id=TOKEN_ROW_ID, version=1, **values))
-            return 1
-        await conn.execute(
-            update(zalo_tokens)
-            .where(zalo_tokens.c.id == TOKEN_ROW_ID)
-            .values(version=current.version + 1, **values)
-        )
-        return current.version + 1
+    async with uow_factory() as uow:
+        current = await uow.zalo_tokens.get(lock=True)
+        version = 1 if current is None else current.version + 1
+        tokens = StoredTokens(access_token, refresh_token, None, version)
+        await uow.zalo_tokens.store(tokens, now=clock.now())
+        await uow.commit()
+    return version
 
 
 class SeenEvents:
     """Webhook deliveries already accepted, shared by every process through the database."""
 
-    def __init__(self, engine: AsyncEngine, clock: Clock, *, keep: timedelta = timedelta(days=3)):
-        self._engine = engine
+    def __init__(
+        self, uow_factory: UnitOfWorkFactory, clock: Clock, *, keep: timedelta = timedelta(days=3)
+    ) -> None:
+        self._uow_factory = uow_factory
         self._clock = clock
         self._keep = keep
 
     async def first_time(self, key: str) -> bool:
         """Record `key`; True if nobody recorded it before."""
-        async with write_transaction(self._engine) as conn:
-            result = await conn.execute(
-                _insert(conn, zalo_seen_events)
-                .values(event_key=key, seen_at=self._clock.now())
-                .on_conflict_do_nothing(index_elements=["event_key"])
-            )
-        return bool(result.rowcount == 1)
+        async with self._uow_factory() as uow:
+            first = await uow.zalo_events.first_time(key, now=self._clock.now())
+            await uow.commit()
+        return first
 
     async def purge(self) -> int:
         """Forget deliveries older than the keep period; how many were forgotten."""
-        cutoff = self._clock.now() - self._keep
-        async with write_transaction(self._engine) as conn:
-            result = await conn.execute(
-                delete(zalo_seen_events).where(zalo_seen_events.c.seen_at < cutoff)
-            )
-        return max(result.rowcount, 0)
-
-
-async def _select_locked(conn: AsyncConnection) -> StoredTokens | None:
-    """The token row, write-locked until the transaction ends (None if there is none)."""
-    query = select(zalo_tokens).where(zalo_tokens.c.id == TOKEN_ROW_ID).with_for_update()
-    row = (await conn.execute(query)).mappings().first()
-    return _tokens(row) if row is not None else None
-
-
-def _tokens(row: Any) -> StoredTokens:
-    return StoredTokens(
-        access_token=row["access_token"],
-        refresh_token=row["refresh_token"],
-        expires_at=row["expires_at"],
-        version=row["version"],
-    )
-
-
-def _insert(conn: AsyncConnection, table: Any = zalo_tokens) -> Any:
-    """The dialect's INSERT with ON CONFLICT support."""
-    if conn.dialect.name == "postgresql":
-        return postgresql.insert(table)
-    return sqlite.insert(table)
+        async with self._uow_factory() as uow:
+            purged = await uow.zalo_events.purge(self._clock.now() - self._keep)
+            await uow.commit()
+        return purged

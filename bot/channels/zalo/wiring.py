@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import httpx
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.channels.zalo.api import ZaloApi
 from bot.channels.zalo.channel import ZaloChannel
@@ -24,7 +23,6 @@ def zalo_configured(settings: Settings) -> bool:
 def build_zalo_channel(
     settings: Settings,
     *,
-    engine: AsyncEngine,
     uow_factory: UnitOfWorkFactory,
     clock: Clock,
     handler: MessageHandler,
@@ -58,7 +56,7 @@ def build_zalo_channel(
     access = settings.zalo_access_token
     refresh = settings.zalo_refresh_token
     tokens = TokenStore(
-        engine,
+        uow_factory,
         api,
         clock,
         initial_access=access.get_secret_value() if access else None,
@@ -69,7 +67,7 @@ def build_zalo_channel(
         oa_secret=oa_secret.get_secret_value(),
         api=api,
         tokens=tokens,
-        seen=SeenEvents(engine, clock),
+        seen=SeenEvents(uow_factory, clock),
         handler=handler,
         events=events,
         uow_factory=uow_factory,

@@ -16,12 +16,12 @@ from alembic import context
 from alembic.autogenerate.api import AutogenContext
 from sqlalchemy.engine import Connection
 
-# Every module defining tables on `metadata` is imported, so autogenerate sees them all.
-import bot.storage.tables_watch  # noqa: F401
-from bot.channels.zalo import tables as zalo_tables  # noqa: F401 - Zalo's tables
-from bot.storage import tables_outbox  # noqa: F401 - registers the outbox tables
 from bot.storage.engine import create_engine
-from bot.storage.tables import UTCDateTime, metadata
+from bot.storage.schema import load_metadata
+from bot.storage.tables import UTCDateTime
+
+# Every table module is imported (and nothing else), so autogenerate sees every table.
+metadata = load_metadata()
 
 config = context.config
 

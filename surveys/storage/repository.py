@@ -1,81 +1,33 @@
-"""Survey storage: responses and answers (anonymous), and sessions (a survey in progress).
-
-Works on the connection of an open unit of work (`surveys_in(uow)`), so a step of the survey
-is one short transaction together with whatever else the handler writes.
+"""Survey storage on SQL: responses and answers (anonymous), and sessions (a survey in
+progress). Implements `bot.ports.SurveyRepository`; reached as ``uow.surveys``, so a step of
+the survey is one short transaction together with whatever else the handler writes.
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, delete, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.domain.dossier import Dossier
-from bot.ports import UnitOfWork
+from bot.ports import SurveyAlreadyStarted
+from bot.storage.dialect import insert_for, rowcount
 from surveys.definitions import AnswerValue, Question
 from surveys.flow import Progress
-from surveys.tables import survey_answers, survey_responses, survey_sessions
-
-
-@dataclass(frozen=True, slots=True)
-class DossierFacts:
-    """What a response is filed under: the dossier's agency, procedure and field."""
-
-    code: str
-    agency_code: str
-    agency_name: str
-    procedure_code: str
-    procedure_name: str
-    field: str
-
-    @classmethod
-    def of(cls, dossier: Dossier) -> DossierFacts:
-        """The facts of a dossier from the case API."""
-        return cls(
-            code=dossier.code,
-            agency_code=dossier.agency.code,
-            agency_name=dossier.agency.name,
-            procedure_code=dossier.procedure.code,
-            procedure_name=dossier.procedure.name,
-            field=dossier.procedure.field,
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class ResponseKey:
-    """A response's id and the grouping columns copied onto each of its answers."""
-
-    response_id: int
-    agency_code: str
-    procedure_code: str
-    field: str
-    period_month: int
-
-
-@dataclass(frozen=True, slots=True)
-class Session:
-    """A survey in progress."""
-
-    dossier_code: str
-    user_id: int
-    survey_id: str
-    key: ResponseKey
-    progress: Progress
-    expires_at: datetime
-
-
-def _insert_for(dialect: str) -> Any:
-    return postgresql_insert if dialect == "postgresql" else sqlite_insert
-
+from surveys.model import (
+    DossierFacts,
+    ResponseKey,
+    Session,
+    answer_fields,
+    answer_value,
+    period_month,
+)
+from surveys.storage.tables import survey_answers, survey_responses, survey_sessions
 
 # The statements of each survey step, built once (building one costs more than running it).
 # A session is read with its answers in one query: one row per answer given so far.
@@ -129,7 +81,7 @@ _ANSWER_REPLACES = ("kind", "element", "score", "choice", "comment", "answered_a
 @functools.cache
 def _answer_upsert(dialect: str) -> Any:
     """Store an answer (parameters: `_ANSWER_COLUMNS`), replacing an earlier one."""
-    insert = _insert_for(dialect)(survey_answers)
+    insert = insert_for(dialect, survey_answers)
     insert = insert.values({name: bindparam(name) for name in _ANSWER_COLUMNS})
     return insert.on_conflict_do_update(
         index_elements=[survey_answers.c.response_id, survey_answers.c.question_id],
@@ -137,25 +89,7 @@ def _answer_upsert(dialect: str) -> Any:
     )
 
 
-def period_month(moment: datetime, tz: ZoneInfo) -> int:
-    """The local month of `moment` as YYYYMM."""
-    local = moment.astimezone(tz)
-    return local.year * 100 + local.month
-
-
-class SurveyAlreadyStarted(Exception):
-    """The dossier already has a survey response: one survey per dossier."""
-
-
-def surveys_in(uow: UnitOfWork) -> SurveyRepository:
-    """The survey repository inside an open SQL unit of work."""
-    connection = getattr(uow, "connection", None)
-    if not isinstance(connection, AsyncConnection):
-        raise TypeError("surveys need the SQL unit of work (bot.storage.uow.SqlUnitOfWork)")
-    return SurveyRepository(connection)
-
-
-class SurveyRepository:
+class SqlSurveyRepository:
     """Responses, answers and sessions on one connection (inside its transaction)."""
 
     def __init__(self, connection: AsyncConnection) -> None:
@@ -235,14 +169,7 @@ class SurveyRepository:
         self, key: ResponseKey, question: Question, value: AnswerValue, *, now: datetime
     ) -> None:
         """Store one answer, replacing an earlier answer to the same question (one upsert)."""
-        values = {
-            "kind": question.type,
-            "element": question.element,
-            "score": value if question.type in ("scale5", "rating3") else None,
-            "choice": value if question.type == "choice" else None,
-            "comment": value if question.type == "text" else None,
-            "answered_at": now,
-        }
+        values = {**answer_fields(question, value), "answered_at": now}
         params = {
             "response_id": key.response_id,
             "question_id": question.id,
@@ -288,7 +215,7 @@ class SurveyRepository:
         result = await self._conn.execute(
             delete(survey_sessions).where(survey_sessions.c.expires_at <= now)
         )
-        return int(result.rowcount or 0)
+        return rowcount(result)
 
     async def _session_rows(self, query: Any, params: dict[str, Any]) -> list[Session]:
         # One row per answer (or one row with no answer), grouped back into sessions.
@@ -298,7 +225,7 @@ class SurveyRepository:
             given = answers.setdefault(row.dossier_code, {})
             firsts.setdefault(row.dossier_code, row)
             if row.answered_question is not None:
-                value = _answer_value(row.kind, row.score, row.choice, row.comment)
+                value = answer_value(row.kind, row.score, row.choice, row.comment)
                 if value is not None:
                     given[row.answered_question] = value
         return [_session(row, answers[code]) for code, row in firsts.items()]
@@ -315,14 +242,3 @@ def _session(row: Any, answers: dict[str, AnswerValue]) -> Session:
         answers=answers,
     )
     return Session(row.dossier_code, row.user_id, row.survey_id, key, progress, row.expires_at)
-
-
-def _answer_value(
-    kind: str, score: int | None, choice: str | None, comment: str | None
-) -> AnswerValue | None:
-    """The stored value of an answer of type `kind`."""
-    if kind in ("scale5", "rating3"):
-        return None if score is None else int(score)
-    if kind == "choice":
-        return choice
-    return comment

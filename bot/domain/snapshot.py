@@ -1,0 +1,72 @@
+"""What the bot remembers of a dossier between two changes, and who follows it.
+
+Pure values: the watcher's rules (`bot.notify.rules`) compare a change with a `Snapshot`;
+the watch repository (`bot.ports.WatchRepository`) stores and loads them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from bot.domain.dossier import Dossier
+from bot.domain.status import Status
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """What the bot remembers of a dossier (one `dossier_snapshots` row)."""
+
+    code: str
+    status: Status
+    status_changed_at: datetime
+    agency_code: str
+    agency_name: str
+    procedure_code: str
+    procedure_name: str
+    field: str
+    received_at: datetime | None
+    due_at: datetime | None
+    original_due_at: datetime | None
+    returned_at: datetime | None
+    delivery: str
+    overdue_notified_at: datetime | None = None
+
+    @classmethod
+    def of(cls, dossier: Dossier, *, overdue_notified_at: datetime | None = None) -> Snapshot:
+        """The snapshot of `dossier` as the case API describes it."""
+        return cls(
+            code=dossier.code,
+            status=dossier.status,
+            status_changed_at=dossier.status_changed_at,
+            agency_code=dossier.agency.code,
+            agency_name=dossier.agency.name,
+            procedure_code=dossier.procedure.code,
+            procedure_name=dossier.procedure.name,
+            field=dossier.procedure.field,
+            received_at=dossier.received_at,
+            due_at=dossier.due_at,
+            original_due_at=dossier.original_due_at,
+            returned_at=dossier.returned_at,
+            delivery=dossier.delivery,
+            overdue_notified_at=overdue_notified_at,
+        )
+
+    @property
+    def is_overdue_candidate(self) -> bool:
+        """Whether the dossier is still waiting for its result (overdue can apply)."""
+        return not (self.status.has_result or self.status.is_final)
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    """An active subscriber of a dossier, as the rules need them."""
+
+    user_id: int
+    subscribed_at: datetime
+    blocked: bool = False
+
+
+def mark_overdue_notified(snapshot: Snapshot, now: datetime) -> Snapshot:
+    """`snapshot` with the overdue notice recorded as told at `now`."""
+    return replace(snapshot, overdue_notified_at=now)

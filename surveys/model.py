@@ -1,0 +1,92 @@
+"""The survey's stored values: what a response is filed under, and a survey in progress.
+
+Pure values shared by the survey handler, the survey repository port
+(`bot.ports.SurveyRepository`) and its adapters.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.domain.dossier import Dossier
+from surveys.definitions import AnswerValue, Question
+from surveys.flow import Progress
+
+
+@dataclass(frozen=True, slots=True)
+class DossierFacts:
+    """What a response is filed under: the dossier's agency, procedure and field."""
+
+    code: str
+    agency_code: str
+    agency_name: str
+    procedure_code: str
+    procedure_name: str
+    field: str
+
+    @classmethod
+    def of(cls, dossier: Dossier) -> DossierFacts:
+        """The facts of a dossier from the case API."""
+        return cls(
+            code=dossier.code,
+            agency_code=dossier.agency.code,
+            agency_name=dossier.agency.name,
+            procedure_code=dossier.procedure.code,
+            procedure_name=dossier.procedure.name,
+            field=dossier.procedure.field,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseKey:
+    """A response's id and the grouping columns copied onto each of its answers."""
+
+    response_id: int
+    agency_code: str
+    procedure_code: str
+    field: str
+    period_month: int
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    """A survey in progress."""
+
+    dossier_code: str
+    user_id: int
+    survey_id: str
+    key: ResponseKey
+    progress: Progress
+    expires_at: datetime
+
+
+def period_month(moment: datetime, tz: ZoneInfo) -> int:
+    """The local month of `moment` as YYYYMM."""
+    local = moment.astimezone(tz)
+    return local.year * 100 + local.month
+
+
+def answer_value(
+    kind: str, score: int | None, choice: str | None, comment: str | None
+) -> AnswerValue | None:
+    """The value of a stored answer of type `kind` (its score, choice or comment)."""
+    if kind in ("scale5", "rating3"):
+        return None if score is None else int(score)
+    if kind == "choice":
+        return choice
+    return comment
+
+
+def answer_fields(question: Question, value: AnswerValue) -> dict[str, Any]:
+    """How an answer to `question` is stored: its kind and element, and the value in the
+    column of its type (score, choice or comment; the others None)."""
+    return {
+        "kind": question.type,
+        "element": question.element,
+        "score": value if question.type in ("scale5", "rating3") else None,
+        "choice": value if question.type == "choice" else None,
+        "comment": value if question.type == "text" else None,
+    }
