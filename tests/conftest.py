@@ -34,6 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.aio import loop_factory
 from bot.storage.engine import create_engine, normalize_url
+from bot.storage.memory import MemoryUnitOfWorkFactory
 from bot.storage.migrate import upgrade
 from bot.storage.uow import SqlUnitOfWorkFactory
 
@@ -165,6 +166,12 @@ def database_backend(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def database_url(database_backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """The URL of a clean database migrated to the newest revision, for this test only."""
+    return _clean_database_url(database_backend, request, tmp_path)
+
+
+def _clean_database_url(
+    database_backend: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> str:
     if database_backend == "sqlite":
         path = tmp_path / "motcua.db"
         shutil.copyfile(request.getfixturevalue("_sqlite_template"), path)
@@ -217,3 +224,26 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 def uow_factory(engine: AsyncEngine) -> SqlUnitOfWorkFactory:
     """Units of work on `engine`, with the system clock."""
     return SqlUnitOfWorkFactory(engine)
+
+
+STORAGE_BACKENDS = [pytest.param("memory", id="memory"), *DATABASE_BACKENDS]
+
+
+@pytest.fixture(params=STORAGE_BACKENDS)
+async def any_uow_factory(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[SqlUnitOfWorkFactory | MemoryUnitOfWorkFactory]:
+    """Units of work on each storage in turn: the in-memory twin, SQLite and PostgreSQL.
+
+    The conformance tests use it: whatever they check holds for every adapter of the ports.
+    The factory's `clock` may be replaced by a test.
+    """
+    backend: str = request.param
+    if backend == "memory":
+        yield MemoryUnitOfWorkFactory()
+        return
+    engine = create_engine(_clean_database_url(backend, request, tmp_path))
+    try:
+        yield SqlUnitOfWorkFactory(engine)
+    finally:
+        await engine.dispose()

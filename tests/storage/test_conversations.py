@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.ports import UnitOfWorkFactory
 from bot.storage.tables import conversations
 from bot.storage.uow import SqlUnitOfWorkFactory
 from tests.storage.helpers import T0, row_count
@@ -20,22 +21,22 @@ async def _new_user(factory: SqlUnitOfWorkFactory, channel_user_id: str = "1") -
     return user.id
 
 
-async def test_set_then_get_round_trips_json(uow_factory: SqlUnitOfWorkFactory) -> None:
-    user_id = await _new_user(uow_factory)
+async def test_set_then_get_round_trips_json(any_uow_factory: UnitOfWorkFactory) -> None:
+    user_id = await _new_user(any_uow_factory)
     data = {"code": CODE, "attempts": 2, "question": None, "answers": [5, 4], "note": "Hộ tịch"}
     expires = T0 + timedelta(minutes=10)
-    async with uow_factory() as uow:
+    async with any_uow_factory() as uow:
         await uow.conversations.set(user_id, "await_pin", data, expires_at=expires)
         await uow.commit()
-    async with uow_factory() as uow:
+    async with any_uow_factory() as uow:
         state = await uow.conversations.get(user_id, now=T0)
     assert state is not None
     assert (state.kind, state.data, state.expires_at) == ("await_pin", data, expires)
 
 
-async def test_set_replaces_the_previous_state(uow_factory: SqlUnitOfWorkFactory) -> None:
-    user_id = await _new_user(uow_factory)
-    async with uow_factory() as uow:
+async def test_set_replaces_the_previous_state(any_uow_factory: UnitOfWorkFactory) -> None:
+    user_id = await _new_user(any_uow_factory)
+    async with any_uow_factory() as uow:
         await uow.conversations.set(
             user_id, "await_pin", {"code": CODE}, expires_at=T0 + timedelta(minutes=5)
         )
@@ -43,19 +44,19 @@ async def test_set_replaces_the_previous_state(uow_factory: SqlUnitOfWorkFactory
             user_id, "survey", {"question": 3}, expires_at=T0 + timedelta(days=7)
         )
         await uow.commit()
-    async with uow_factory() as uow:
+    async with any_uow_factory() as uow:
         state = await uow.conversations.get(user_id, now=T0 + timedelta(days=1))
     assert state is not None
     assert (state.kind, state.data) == ("survey", {"question": 3})
 
 
-async def test_expired_state_is_not_returned(uow_factory: SqlUnitOfWorkFactory) -> None:
-    user_id = await _new_user(uow_factory)
+async def test_expired_state_is_not_returned(any_uow_factory: UnitOfWorkFactory) -> None:
+    user_id = await _new_user(any_uow_factory)
     expires = T0 + timedelta(minutes=10)
-    async with uow_factory() as uow:
+    async with any_uow_factory() as uow:
         await uow.conversations.set(user_id, "await_pin", {"code": CODE}, expires_at=expires)
         await uow.commit()
-    async with uow_factory() as uow:
+    async with any_uow_factory() as uow:
         assert (
             await uow.conversations.get(user_id, now=expires - timedelta(microseconds=1))
             is not None
@@ -64,9 +65,9 @@ async def test_expired_state_is_not_returned(uow_factory: SqlUnitOfWorkFactory) 
         assert await uow.conversations.get(user_id, now=expires + timedelta(days=1)) is None
 
 
-async def test_clear_forgets(uow_factory: SqlUnitOfWorkFactory) -> None:
-    user_id = await _new_user(uow_factory)
-    async with uow_factory() as uow:
+async def test_clear_forgets(any_uow_factory: UnitOfWorkFactory) -> None:
+    user_id = await _new_user(any_uow_factory)
+    async with any_uow_factory() as uow:
         await uow.conversations.set(user_id, "await_pin", {}, expires_at=T0 + timedelta(hours=1))
         await uow.conversations.clear(user_id)
         await uow.conversations.clear(user_id)  # clearing nothing is fine
@@ -78,6 +79,6 @@ async def test_purge_expired(engine: AsyncEngine, uow_factory: SqlUnitOfWorkFact
     async with uow_factory() as uow:
         await uow.conversations.set(stale, "await_pin", {}, expires_at=T0 - timedelta(seconds=1))
         await uow.conversations.set(fresh, "survey", {}, expires_at=T0 + timedelta(days=1))
-        assert await uow.sql_conversations.purge_expired(T0) == 1
+        assert await uow.conversations.purge_expired(T0) == 1
         await uow.commit()
     assert await row_count(engine, conversations) == 1

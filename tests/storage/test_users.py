@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.ports import UnitOfWorkFactory
 from bot.storage.engine import create_engine
 from bot.storage.repositories import user_key
 from bot.storage.tables import (
@@ -23,12 +24,12 @@ CODE = "000.00.53.H48-220921-0099"
 
 
 async def test_get_or_create_creates_once_and_keeps_the_first_language(
-    uow_factory: SqlUnitOfWorkFactory,
+    any_uow_factory: UnitOfWorkFactory,
 ) -> None:
-    async with uow_factory() as uow:
+    async with any_uow_factory() as uow:
         created = await uow.users.get_or_create("telegram", "1001", language="vi", now=T0)
         await uow.commit()
-    async with uow_factory() as uow:
+    async with any_uow_factory() as uow:
         again = await uow.users.get_or_create(
             "telegram", "1001", language="en", now=T0 + timedelta(minutes=1)
         )
@@ -41,9 +42,9 @@ async def test_get_or_create_creates_once_and_keeps_the_first_language(
 
 
 async def test_same_platform_id_on_two_channels_is_two_users(
-    uow_factory: SqlUnitOfWorkFactory,
+    any_uow_factory: UnitOfWorkFactory,
 ) -> None:
-    async with uow_factory() as uow:
+    async with any_uow_factory() as uow:
         on_telegram = await uow.users.get_or_create("telegram", "42", language="vi", now=T0)
         on_zalo = await uow.users.get_or_create("zalo", "42", language="vi", now=T0)
         await uow.commit()
@@ -51,13 +52,13 @@ async def test_same_platform_id_on_two_channels_is_two_users(
 
 
 async def test_last_seen_is_written_only_when_an_hour_old(
-    uow_factory: SqlUnitOfWorkFactory,
+    any_uow_factory: UnitOfWorkFactory,
 ) -> None:
-    async with uow_factory() as uow:
+    async with any_uow_factory() as uow:
         await uow.users.get_or_create("zalo", "u1", language="vi", now=T0)
         await uow.commit()
 
-    async with uow_factory() as uow:
+    async with any_uow_factory() as uow:
         soon = await uow.users.get_or_create(
             "zalo", "u1", language="vi", now=T0 + timedelta(minutes=59)
         )
@@ -65,33 +66,33 @@ async def test_last_seen_is_written_only_when_an_hour_old(
     assert soon.last_seen_at == T0
 
     later_time = T0 + timedelta(hours=2)
-    async with uow_factory() as uow:
+    async with any_uow_factory() as uow:
         later = await uow.users.get_or_create("zalo", "u1", language="vi", now=later_time)
         await uow.commit()
     assert later.last_seen_at == later_time
-    async with uow_factory() as uow:
+    async with any_uow_factory() as uow:
         stored = await uow.users.get(later.id)
     assert stored is not None
     assert stored.last_seen_at == later_time
     assert stored.created_at == T0
 
 
-async def test_get_language_and_blocked(uow_factory: SqlUnitOfWorkFactory) -> None:
-    async with uow_factory() as uow:
+async def test_get_language_and_blocked(any_uow_factory: UnitOfWorkFactory) -> None:
+    async with any_uow_factory() as uow:
         user = await uow.users.get_or_create("telegram", "7", language="vi", now=T0)
         await uow.users.set_language(user.id, "en")
         await uow.users.set_blocked(user.id, True)
         await uow.commit()
-    async with uow_factory() as uow:
+    async with any_uow_factory() as uow:
         stored = await uow.users.get(user.id)
         assert await uow.users.get(user.id + 1000) is None
     assert stored is not None
     assert (stored.language, stored.blocked) == ("en", True)
 
-    async with uow_factory() as uow:
+    async with any_uow_factory() as uow:
         await uow.users.set_blocked(user.id, False)
         await uow.commit()
-    async with uow_factory() as uow:
+    async with any_uow_factory() as uow:
         unblocked = await uow.users.get(user.id)
     assert unblocked is not None
     assert unblocked.blocked is False
@@ -204,7 +205,7 @@ async def test_erase_removes_the_user_and_everything_linked(
     assert await row_count(engine, rate_limit_counters) == 5
 
 
-async def test_erase_of_unknown_user_is_harmless(uow_factory: SqlUnitOfWorkFactory) -> None:
-    async with uow_factory() as uow:
+async def test_erase_of_unknown_user_is_harmless(any_uow_factory: UnitOfWorkFactory) -> None:
+    async with any_uow_factory() as uow:
         await uow.users.erase(123456)
         await uow.commit()

@@ -1,0 +1,1091 @@
+"""The in-memory twin of the SQL storage: every repository port of `bot.ports`, in dicts.
+
+For tests where the database is not the point (handlers, rules, the watcher, the
+dispatcher), as cosmicpython's ``FakeUnitOfWork``. It keeps the SQL adapters' meaning — the
+conformance suite (`tests/storage/test_conformance.py`) runs the same checks on this twin,
+on SQLite and on PostgreSQL — including transactions: a unit of work works on its own copy of
+the tables, `commit` publishes it, leaving without commit throws it away. Units of work on
+one `MemoryDatabase` take turns, as SQLite's writers do.
+
+A new repository port gets its twin here: a table (a dict) in `MemoryTables`, a class below,
+and an attribute of `MemoryUnitOfWork`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import dataclasses
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from types import TracebackType
+from typing import Any, Self
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.exc import IntegrityError
+
+from bot.domain.pacing import ChannelLimit, ClaimCandidate, SlotCursor, plan_claim
+from bot.domain.snapshot import Recipient, Snapshot
+from bot.domain.status import Status
+from bot.ports import (
+    FINISHED_STATES,
+    PENDING_STATES,
+    ChatUser,
+    ClaimedNotice,
+    Clock,
+    ConversationRepository,
+    ConversationState,
+    DeliveryOutcome,
+    Notice,
+    OutboxRepository,
+    OutboxState,
+    OwnedDossier,
+    OwnershipRepository,
+    RateLimitRepository,
+    SeenEventRepository,
+    StoredTokens,
+    Subscriber,
+    SubscriptionRepository,
+    SurveyAlreadyStarted,
+    SurveyRepository,
+    SystemClock,
+    UnitOfWork,
+    UnitOfWorkFactory,
+    UserRepository,
+    WatchRepository,
+    ZaloTokenRepository,
+)
+from bot.storage.repositories import LAST_SEEN_RESOLUTION, USER_KEY_MARKER, window_start
+from bot.storage.tables import OWNERSHIP_METHODS
+from bot.storage.uow import WRITER_QUEUE_TIMEOUT_S
+from surveys.definitions import AnswerValue, Question
+from surveys.flow import Progress
+from surveys.model import (
+    DossierFacts,
+    ResponseKey,
+    Session,
+    answer_fields,
+    answer_value,
+    period_month,
+)
+
+
+def _no_user(user_id: int) -> IntegrityError:
+    """What the SQL schema's foreign key to `chat_users` raises, for the same mistake."""
+    return IntegrityError("no such chat user", {"user_id": user_id}, LookupError(user_id))
+
+
+_OVERDUE_CANDIDATES = frozenset(s for s in Status if not (s.has_result or s.is_final))
+
+
+# --------------------------------------------------------------------------- the tables
+
+
+@dataclass(slots=True)
+class _Owner:
+    method: str
+    verified_at: datetime
+    phone: str | None
+
+
+@dataclass(slots=True)
+class _Subscription:
+    active: bool
+    created_at: datetime
+    ended_at: datetime | None = None
+    end_reason: str | None = None
+
+
+@dataclass(slots=True)
+class _Counter:
+    window_start: datetime
+    count: int
+
+
+@dataclass(slots=True)
+class _OutboxRow:
+    id: int
+    user_id: int
+    kind: str
+    dossier_code: str | None
+    params: dict[str, Any]
+    dedup_key: str
+    state: OutboxState
+    next_attempt_at: datetime
+    urgent: bool
+    not_before: datetime | None
+    expires_at: datetime | None
+    created_at: datetime
+    attempts: int = 0
+    lease_until: datetime | None = None
+    claim_token: str | None = None
+    last_error: str | None = None
+    sent_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class _Lease:
+    holder: str | None = None
+    lease_until: datetime | None = None
+
+
+@dataclass(slots=True)
+class _Response:
+    id: int
+    dossier_code: str
+    survey_id: str
+    facts: DossierFacts
+    period_month: int
+    started_at: datetime
+
+
+@dataclass(slots=True)
+class _Answer:
+    fields: dict[str, Any]
+    key: ResponseKey
+    answered_at: datetime
+
+
+@dataclass(slots=True)
+class _SurveySession:
+    dossier_code: str
+    response_id: int
+    user_id: int
+    survey_id: str
+    question_id: str
+    history: list[str]
+    updated_at: datetime
+    expires_at: datetime
+
+
+@dataclass
+class MemoryTables:
+    """Everything stored, as plain Python values (one attribute per SQL table, roughly)."""
+
+    users: dict[int, ChatUser] = field(default_factory=dict)
+    next_user_id: int = 1
+    owners: dict[tuple[int, str], _Owner] = field(default_factory=dict)
+    subscriptions: dict[tuple[int, str], _Subscription] = field(default_factory=dict)
+    counters: dict[str, _Counter] = field(default_factory=dict)
+    conversations: dict[int, ConversationState] = field(default_factory=dict)
+    outbox: dict[int, _OutboxRow] = field(default_factory=dict)
+    next_outbox_id: int = 1
+    user_pacing: dict[int, datetime] = field(default_factory=dict)
+    channel_pacing: dict[str, datetime] = field(default_factory=dict)
+    snapshots: dict[str, Snapshot] = field(default_factory=dict)
+    cursor: str | None = None
+    lease: _Lease = field(default_factory=_Lease)
+    case_events: dict[str, datetime] = field(default_factory=dict)
+    responses: dict[int, _Response] = field(default_factory=dict)
+    next_response_id: int = 1
+    answers: dict[tuple[int, str], _Answer] = field(default_factory=dict)
+    survey_sessions: dict[str, _SurveySession] = field(default_factory=dict)
+    zalo_tokens: StoredTokens | None = None
+    zalo_events: dict[str, datetime] = field(default_factory=dict)
+
+    def delete_user(self, user_id: int) -> None:
+        """Delete a user and what refers to them (the SQL schema's ON DELETE CASCADE)."""
+        self.users.pop(user_id, None)
+        for table in (self.owners, self.subscriptions):
+            for key in [k for k in table if k[0] == user_id]:
+                del table[key]
+        self.conversations.pop(user_id, None)
+        self.user_pacing.pop(user_id, None)
+        for row_id in [i for i, row in self.outbox.items() if row.user_id == user_id]:
+            del self.outbox[row_id]
+        for code in [c for c, s in self.survey_sessions.items() if s.user_id == user_id]:
+            del self.survey_sessions[code]
+
+
+class MemoryDatabase:
+    """The shared state of every `MemoryUnitOfWork` made on it (one "database")."""
+
+    def __init__(self) -> None:
+        self.tables = MemoryTables()
+        self.lock = asyncio.Lock()
+
+
+# --------------------------------------------------------------------------- users
+
+
+class MemoryUserRepository:
+    """`bot.ports.UserRepository` in memory."""
+
+    def __init__(self, tables: MemoryTables) -> None:
+        self._t = tables
+
+    async def get_or_create(
+        self, channel: str, channel_user_id: str, *, language: str, now: datetime
+    ) -> ChatUser:
+        """The user, created with `language` if new; `last_seen_at` kept roughly current."""
+        for user in self._t.users.values():
+            if user.channel == channel and user.channel_user_id == channel_user_id:
+                if now - user.last_seen_at >= LAST_SEEN_RESOLUTION:
+                    user = self._t.users[user.id] = dataclasses.replace(user, last_seen_at=now)
+                return user
+        user = ChatUser(
+            id=self._t.next_user_id,
+            channel=channel,
+            channel_user_id=channel_user_id,
+            language=language,
+            blocked=False,
+            created_at=now,
+            last_seen_at=now,
+        )
+        self._t.next_user_id += 1
+        self._t.users[user.id] = user
+        return user
+
+    async def get_or_create_with_ownership(
+        self,
+        channel: str,
+        channel_user_id: str,
+        dossier_code: str,
+        *,
+        language: str,
+        now: datetime,
+    ) -> tuple[ChatUser, OwnedDossier | None]:
+        """`get_or_create`, and the user's ownership of `dossier_code`."""
+        user = await self.get_or_create(channel, channel_user_id, language=language, now=now)
+        return user, _owned(self._t, user.id, dossier_code)
+
+    async def get(self, user_id: int) -> ChatUser | None:
+        """The user with our id `user_id`, if any."""
+        return self._t.users.get(user_id)
+
+    async def set_language(self, user_id: int, language: str) -> None:
+        """Remember the user's language."""
+        self._update(user_id, language=language)
+
+    async def set_blocked(self, user_id: int, blocked: bool) -> None:
+        """Mark that the user blocked (or unblocked) the bot."""
+        self._update(user_id, blocked=blocked)
+
+    async def erase(self, user_id: int) -> None:
+        """Delete the user, what refers to them, and the rate-limit keys naming them."""
+        marker = f"{USER_KEY_MARKER}{user_id}"
+        for key in [k for k in self._t.counters if k.endswith(marker) or f"{marker}:" in k]:
+            del self._t.counters[key]
+        self._t.delete_user(user_id)
+
+    def _update(self, user_id: int, **changes: Any) -> None:
+        user = self._t.users.get(user_id)
+        if user is not None:
+            self._t.users[user_id] = dataclasses.replace(user, **changes)
+
+
+def _owned(tables: MemoryTables, user_id: int, dossier_code: str) -> OwnedDossier | None:
+    owner = tables.owners.get((user_id, dossier_code))
+    if owner is None:
+        return None
+    subscription = tables.subscriptions.get((user_id, dossier_code))
+    return OwnedDossier(
+        dossier_code=dossier_code,
+        method=owner.method,
+        verified_at=owner.verified_at,
+        subscribed=subscription is not None and subscription.active,
+    )
+
+
+class MemoryOwnershipRepository:
+    """`bot.ports.OwnershipRepository` in memory."""
+
+    def __init__(self, tables: MemoryTables) -> None:
+        self._t = tables
+
+    async def add(
+        self,
+        user_id: int,
+        dossier_code: str,
+        *,
+        method: str,
+        now: datetime,
+        phone: str | None = None,
+    ) -> None:
+        """Record that the user proved the dossier is theirs (idempotent)."""
+        if method not in OWNERSHIP_METHODS:
+            raise ValueError(f"unknown verification method {method!r}")
+        if phone is not None and method != "phone":
+            raise ValueError("only a phone verification records a phone number")
+        if user_id not in self._t.users:
+            raise _no_user(user_id)
+        before = self._t.owners.get((user_id, dossier_code))
+        kept_phone = phone if phone is not None or before is None else before.phone
+        self._t.owners[(user_id, dossier_code)] = _Owner(method, now, kept_phone)
+
+    async def verified_phone(self, user_id: int, dossier_code: str) -> str | None:
+        """The phone number the user proved ownership with, if any."""
+        owner = self._t.owners.get((user_id, dossier_code))
+        return None if owner is None else owner.phone
+
+    async def is_owner(self, user_id: int, dossier_code: str) -> bool:
+        """Whether the user has proven the dossier is theirs."""
+        return (user_id, dossier_code) in self._t.owners
+
+    async def find(self, user_id: int, dossier_code: str) -> OwnedDossier | None:
+        """The user's ownership of one dossier, if proven."""
+        return _owned(self._t, user_id, dossier_code)
+
+    async def list_for_user(self, user_id: int) -> list[OwnedDossier]:
+        """The user's verified dossiers, newest verification first."""
+        found = [
+            owned
+            for (owner_id, code) in self._t.owners
+            if owner_id == user_id and (owned := _owned(self._t, user_id, code)) is not None
+        ]
+        found.sort(key=lambda o: o.dossier_code)
+        found.sort(key=lambda o: o.verified_at, reverse=True)
+        return found
+
+
+# --------------------------------------------------------------------------- subscriptions
+
+
+class MemorySubscriptionRepository:
+    """`bot.ports.SubscriptionRepository` in memory."""
+
+    def __init__(self, tables: MemoryTables, clock: Clock) -> None:
+        self._t = tables
+        self._clock = clock
+
+    async def subscribe(self, user_id: int, dossier_code: str, *, now: datetime) -> None:
+        """Follow the dossier (idempotent; re-activates a stopped subscription)."""
+        if user_id not in self._t.users:
+            raise _no_user(user_id)
+        before = self._t.subscriptions.get((user_id, dossier_code))
+        if before is not None and before.active:
+            return
+        self._t.subscriptions[(user_id, dossier_code)] = _Subscription(True, now)
+
+    async def unsubscribe(self, user_id: int, dossier_code: str) -> bool:
+        """Stop following one dossier; True if a subscription was active."""
+        return self._end([(user_id, dossier_code)], "user", self._clock.now()) > 0
+
+    async def unsubscribe_all(self, user_id: int) -> int:
+        """Stop following every dossier; how many were active."""
+        keys = [k for k in self._t.subscriptions if k[0] == user_id]
+        return self._end(keys, "user", self._clock.now())
+
+    async def end_for_dossiers(
+        self, dossier_codes: Sequence[str], *, reason: str, now: datetime
+    ) -> int:
+        """End every active subscription of the dossiers; how many ended."""
+        codes = set(dossier_codes)
+        return self._end([k for k in self._t.subscriptions if k[1] in codes], reason, now)
+
+    async def is_subscribed(self, user_id: int, dossier_code: str) -> bool:
+        """Whether the user follows the dossier."""
+        subscription = self._t.subscriptions.get((user_id, dossier_code))
+        return subscription is not None and subscription.active
+
+    async def subscribers_of(self, dossier_code: str) -> list[Subscriber]:
+        """The active subscribers of a dossier, blocked ones included (flagged), by user id."""
+        return [
+            Subscriber(u.id, u.channel, u.channel_user_id, u.language, u.blocked)
+            for user_id in self._followers(dossier_code)
+            if (u := self._t.users[user_id]) is not None
+        ]
+
+    async def recipients_of(self, dossier_codes: Sequence[str]) -> dict[str, list[Recipient]]:
+        """The active subscribers of each dossier, by user id."""
+        found: dict[str, list[Recipient]] = {}
+        for code in sorted(set(dossier_codes)):
+            for user_id in self._followers(code):
+                subscription = self._t.subscriptions[(user_id, code)]
+                blocked = self._t.users[user_id].blocked
+                found.setdefault(code, []).append(
+                    Recipient(user_id, subscription.created_at, blocked)
+                )
+        return found
+
+    async def followed_without_snapshot(self, limit: int) -> list[str]:
+        """Up to `limit` followed dossiers the watcher has no snapshot of."""
+        codes = {
+            code
+            for (_, code), s in self._t.subscriptions.items()
+            if s.active and code not in self._t.snapshots
+        }
+        return sorted(codes)[:limit]
+
+    def _followers(self, dossier_code: str) -> list[int]:
+        return sorted(
+            user_id
+            for (user_id, code), s in self._t.subscriptions.items()
+            if code == dossier_code and s.active
+        )
+
+    def _end(self, keys: Iterable[tuple[int, str]], reason: str, now: datetime) -> int:
+        ended = 0
+        for key in keys:
+            subscription = self._t.subscriptions.get(key)
+            if subscription is not None and subscription.active:
+                self._t.subscriptions[key] = _Subscription(
+                    False, subscription.created_at, now, reason
+                )
+                ended += 1
+        return ended
+
+
+# --------------------------------------------------------------------------- rate limits
+
+
+class MemoryRateLimitRepository:
+    """`bot.ports.RateLimitRepository` in memory (one window per key, as in SQL)."""
+
+    def __init__(self, tables: MemoryTables) -> None:
+        self._t = tables
+
+    async def hit(self, key: str, *, window_seconds: int, now: datetime) -> int:
+        """Count one event for `key` in the current window; the count including this one."""
+        return (await self.hit_many([(key, window_seconds)], now=now))[0]
+
+    async def hit_many(self, limits: Sequence[tuple[str, int]], *, now: datetime) -> list[int]:
+        """`hit` for several distinct (key, window_seconds) pairs; counts in order."""
+        if len({key for key, _ in limits}) != len(limits):
+            raise ValueError("each key may be hit once per call")
+        counts: list[int] = []
+        for key, seconds in limits:
+            start = window_start(now, seconds)
+            counter = self._t.counters.get(key)
+            if counter is None or start > counter.window_start:
+                counter = self._t.counters[key] = _Counter(start, 1)
+            else:  # an event stamped in an earlier window counts in the row's window
+                counter.count += 1
+            counts.append(counter.count)
+        return counts
+
+    async def count(self, key: str, *, window_seconds: int, now: datetime) -> int:
+        """The events counted for `key` in the current window."""
+        counter = self._t.counters.get(key)
+        if counter is None or counter.window_start != window_start(now, window_seconds):
+            return 0
+        return counter.count
+
+    async def reset(self, key: str) -> None:
+        """Forget the counts of `key`."""
+        self._t.counters.pop(key, None)
+
+    async def purge(self, before: datetime) -> int:
+        """Delete windows that started before `before`; how many."""
+        old = [k for k, c in self._t.counters.items() if c.window_start < before]
+        for key in old:
+            del self._t.counters[key]
+        return len(old)
+
+
+# --------------------------------------------------------------------------- conversations
+
+
+class MemoryConversationRepository:
+    """`bot.ports.ConversationRepository` in memory."""
+
+    def __init__(self, tables: MemoryTables) -> None:
+        self._t = tables
+
+    async def get(self, user_id: int, *, now: datetime) -> ConversationState | None:
+        """The user's unexpired conversation state, if any."""
+        state = self._t.conversations.get(user_id)
+        if state is None or state.expires_at <= now:
+            return None
+        return ConversationState(state.kind, copy.deepcopy(state.data), state.expires_at)
+
+    async def set(
+        self, user_id: int, kind: str, data: dict[str, Any], *, expires_at: datetime
+    ) -> None:
+        """Replace the user's conversation state."""
+        if user_id not in self._t.users:
+            raise _no_user(user_id)
+        self._t.conversations[user_id] = ConversationState(kind, copy.deepcopy(data), expires_at)
+
+    async def clear(self, user_id: int) -> None:
+        """Forget the user's conversation state."""
+        self._t.conversations.pop(user_id, None)
+
+    async def purge_expired(self, now: datetime) -> int:
+        """Delete every state that expired by `now`; how many."""
+        expired = [u for u, s in self._t.conversations.items() if s.expires_at <= now]
+        for user_id in expired:
+            del self._t.conversations[user_id]
+        return len(expired)
+
+
+# --------------------------------------------------------------------------- the outbox
+
+
+class MemoryOutboxRepository:
+    """`bot.ports.OutboxRepository` in memory, with the same claim planning as SQL."""
+
+    def __init__(self, tables: MemoryTables) -> None:
+        self._t = tables
+
+    async def enqueue(self, notice: Notice, *, now: datetime) -> bool:
+        """Queue `notice`; False when its dedup key was already queued."""
+        return await self.enqueue_many([notice], now=now) == 1
+
+    async def enqueue_many(self, notices: Sequence[Notice], *, now: datetime) -> int:
+        """Queue many notices; how many were new."""
+        keys = {row.dedup_key for row in self._t.outbox.values()}
+        new = 0
+        for notice in notices:
+            if notice.dedup_key in keys:
+                continue
+            if notice.user_id not in self._t.users:
+                raise _no_user(notice.user_id)
+            keys.add(notice.dedup_key)
+            due = notice.not_before if notice.not_before and notice.not_before > now else now
+            row_id = self._t.next_outbox_id
+            self._t.next_outbox_id += 1
+            self._t.outbox[row_id] = _OutboxRow(
+                id=row_id,
+                user_id=notice.user_id,
+                kind=notice.kind,
+                dossier_code=notice.dossier_code,
+                params=copy.deepcopy(dict(notice.params)),
+                dedup_key=notice.dedup_key,
+                state=OutboxState.QUEUED,
+                next_attempt_at=due,
+                urgent=notice.urgent,
+                not_before=notice.not_before,
+                expires_at=notice.expires_at,
+                created_at=now,
+            )
+            new += 1
+        return new
+
+    async def release_held(self, user_id: int, *, now: datetime) -> int:
+        """Make the user's held notices deliverable again."""
+        held = [
+            r
+            for r in self._t.outbox.values()
+            if r.user_id == user_id and r.state is OutboxState.HELD
+        ]
+        for row in held:
+            row.state, row.next_attempt_at = OutboxState.QUEUED, now
+        return len(held)
+
+    async def cancel(
+        self, dossier_codes: Sequence[str], kinds: Sequence[str], *, now: datetime
+    ) -> int:
+        """Cancel unsent notices of `kinds` about any of the dossiers."""
+        codes, wanted = set(dossier_codes), set(kinds)
+        rows = [r for r in self._t.outbox.values() if r.dossier_code in codes and r.kind in wanted]
+        return self._cancel(rows, now)
+
+    async def cancel_for_user(
+        self, user_id: int, *, dossier_code: str | None = None, now: datetime
+    ) -> int:
+        """Cancel the user's unsent notices about one dossier, or about every dossier."""
+        rows = [
+            r
+            for r in self._t.outbox.values()
+            if r.user_id == user_id
+            and r.dossier_code is not None
+            and (dossier_code is None or r.dossier_code == dossier_code)
+        ]
+        return self._cancel(rows, now)
+
+    @staticmethod
+    def _cancel(rows: Iterable[_OutboxRow], now: datetime) -> int:
+        pending = [r for r in rows if r.state in PENDING_STATES]
+        for row in pending:
+            row.state, row.lease_until, row.next_attempt_at = OutboxState.CANCELLED, None, now
+        return len(pending)
+
+    async def claim(
+        self,
+        *,
+        now: datetime,
+        limits: Mapping[str, ChannelLimit],
+        token: str,
+        lease: timedelta,
+        horizon: float = 1.0,
+        lead: float = 0.0,
+        limit: int = 100,
+    ) -> list[ClaimedNotice]:
+        """Claim due notices with their send slots (see `bot.ports.OutboxRepository.claim`)."""
+        channels = sorted(limits)
+        if not channels or limit <= 0:
+            return []
+        cursors = {
+            c: SlotCursor.open(
+                limits[c], self._t.channel_pacing.get(c, now), now=now, horizon=horizon, lead=lead
+            )
+            for c in channels
+        }
+        open_channels = {c for c in channels if not cursors[c].exhausted}
+        if not open_channels:
+            return []
+        budget = min(limit, sum(cursors[c].capacity for c in open_channels))
+        pacing_limit = now + timedelta(seconds=horizon)
+        due = sorted(
+            (
+                row
+                for row in self._t.outbox.values()
+                if self._due(row, now)
+                and self._t.users[row.user_id].channel in open_channels
+                and (
+                    (paced := self._t.user_pacing.get(row.user_id)) is None
+                    or paced <= pacing_limit
+                    or self._t.users[row.user_id].blocked
+                    or (row.expires_at is not None and row.expires_at <= now)
+                )
+            ),
+            key=lambda r: (not r.urgent, r.created_at, r.id),
+        )[: 2 * budget + 16]
+        plan = plan_claim(
+            (
+                ClaimCandidate(
+                    id=row.id,
+                    user_id=row.user_id,
+                    channel=self._t.users[row.user_id].channel,
+                    blocked=self._t.users[row.user_id].blocked,
+                    expires_at=row.expires_at,
+                    next_send_at=self._t.user_pacing.get(row.user_id),
+                    payload=row,
+                )
+                for row in due
+            ),
+            cursors,
+            now=now,
+            budget=budget,
+        )
+        self._finish(plan.expired, OutboxState.EXPIRED, "expired before it could be sent", now)
+        self._finish(plan.blocked, OutboxState.DEAD, "user blocked the bot", now)
+        if not plan.claimed:
+            return []
+        for channel, cursor in cursors.items():
+            if cursor.taken:
+                self._t.channel_pacing[channel] = cursor.next_slot
+        self._t.user_pacing.update(plan.user_next)
+        lease_until = max(slot for _, slot in plan.claimed) + lease
+        claimed: list[ClaimedNotice] = []
+        for candidate, slot in plan.claimed:
+            row = self._t.outbox[candidate.id]
+            row.state, row.lease_until, row.claim_token = OutboxState.SENDING, lease_until, token
+            user = self._t.users[row.user_id]
+            claimed.append(
+                ClaimedNotice(
+                    id=row.id,
+                    user_id=row.user_id,
+                    kind=row.kind,
+                    dossier_code=row.dossier_code,
+                    params=copy.deepcopy(row.params),
+                    attempts=row.attempts,
+                    urgent=row.urgent,
+                    channel=user.channel,
+                    channel_user_id=user.channel_user_id,
+                    language=user.language,
+                    claim_token=token,
+                    slot=slot,
+                )
+            )
+        return claimed
+
+    @staticmethod
+    def _due(row: _OutboxRow, now: datetime) -> bool:
+        if row.state in (OutboxState.QUEUED, OutboxState.RETRYING):
+            return row.next_attempt_at <= now
+        return (
+            row.state is OutboxState.SENDING
+            and row.lease_until is not None
+            and row.lease_until < now
+        )
+
+    def _finish(self, ids: Sequence[int], state: OutboxState, error: str, now: datetime) -> None:
+        for row_id in ids:
+            row = self._t.outbox[row_id]
+            row.state, row.last_error, row.next_attempt_at = state, error, now
+            row.lease_until = row.claim_token = None
+
+    async def settle(self, outcomes: Iterable[DeliveryOutcome], *, now: datetime) -> int:
+        """Record what became of claimed notices still claimed under the same token."""
+        settled = 0
+        for outcome in outcomes:
+            state = OutboxState(outcome.state)
+            if state is OutboxState.SENDING:
+                raise ValueError(f"cannot settle a row as {state.value!r}")
+            notice = outcome.notice
+            if outcome.block_user and notice.user_id in self._t.users:
+                user = self._t.users[notice.user_id]
+                self._t.users[user.id] = dataclasses.replace(user, blocked=True)
+            row = self._t.outbox.get(notice.id)
+            if row is None or row.state is not OutboxState.SENDING:
+                continue
+            if row.claim_token != notice.claim_token:
+                continue
+            counted = state in (OutboxState.RETRYING, OutboxState.DEAD)
+            row.state = state
+            row.attempts = notice.attempts + (1 if counted else 0)
+            row.next_attempt_at = outcome.next_attempt_at or now
+            row.last_error = outcome.error[:200] if outcome.error else None
+            row.sent_at = now if state is OutboxState.SENT else None
+            row.lease_until = row.claim_token = None
+            settled += 1
+        return settled
+
+    async def pause_channel(self, channel: str, until: datetime) -> None:
+        """Give out no send slot of `channel` before `until`."""
+        known = self._t.channel_pacing.get(channel)
+        if known is None or known < until:
+            self._t.channel_pacing[channel] = until
+
+    async def requeue_dead(self, *, now: datetime, kind: str | None = None) -> int:
+        """Put dead notices (of `kind`, or all) back in the queue."""
+        dead = [
+            r
+            for r in self._t.outbox.values()
+            if r.state is OutboxState.DEAD and (kind is None or r.kind == kind)
+        ]
+        for row in dead:
+            row.state, row.attempts, row.next_attempt_at = OutboxState.QUEUED, 0, now
+            row.last_error = None
+        return len(dead)
+
+    async def counts(self) -> dict[OutboxState, int]:
+        """How many notices are in each state (zeros included)."""
+        found = {state: 0 for state in OutboxState}
+        for row in self._t.outbox.values():
+            found[row.state] += 1
+        return found
+
+    async def purge_finished(self, before: datetime) -> int:
+        """Delete notices created and finished before `before`."""
+        old = [
+            r.id
+            for r in self._t.outbox.values()
+            if r.state in FINISHED_STATES
+            and r.created_at < before
+            and (r.sent_at or r.next_attempt_at) < before
+        ]
+        for row_id in old:
+            del self._t.outbox[row_id]
+        return len(old)
+
+
+# --------------------------------------------------------------------------- the watcher
+
+
+class MemoryWatchRepository:
+    """`bot.ports.WatchRepository` in memory."""
+
+    def __init__(self, tables: MemoryTables) -> None:
+        self._t = tables
+
+    async def snapshots(self, codes: Sequence[str]) -> dict[str, Snapshot]:
+        """The stored snapshots of `codes`."""
+        return {c: self._t.snapshots[c] for c in codes if c in self._t.snapshots}
+
+    async def save_snapshots(self, snapshots: Iterable[Snapshot], *, now: datetime) -> None:
+        """Store `snapshots`; a stored snapshot with a later status change is kept."""
+        for snapshot in snapshots:
+            stored = self._t.snapshots.get(snapshot.code)
+            if stored is None or snapshot.status_changed_at >= stored.status_changed_at:
+                self._t.snapshots[snapshot.code] = snapshot
+
+    async def remember(self, snapshots: Iterable[Snapshot], *, now: datetime) -> None:
+        """Store snapshots of dossiers not seen yet."""
+        for snapshot in snapshots:
+            self._t.snapshots.setdefault(snapshot.code, snapshot)
+
+    async def overdue_candidates(self, *, now: datetime, limit: int) -> list[Snapshot]:
+        """Snapshots past their appointment date without a result nor an overdue notice."""
+        found = [
+            s
+            for s in self._t.snapshots.values()
+            if s.due_at is not None
+            and s.due_at < now
+            and s.overdue_notified_at is None
+            and s.status in _OVERDUE_CANDIDATES
+        ]
+        found.sort(key=lambda s: (s.due_at, s.code))
+        return found[:limit]
+
+    async def mark_overdue_notified(self, codes: Sequence[str], *, now: datetime) -> None:
+        """Record that the overdue notice of `codes` was dealt with at `now`."""
+        for code in codes:
+            if code in self._t.snapshots:
+                self._t.snapshots[code] = dataclasses.replace(
+                    self._t.snapshots[code], overdue_notified_at=now
+                )
+
+    async def cursor(self) -> str | None:
+        """The stored changes-feed cursor, if any."""
+        return self._t.cursor
+
+    async def advance_cursor(self, expected: str | None, new: str, *, now: datetime) -> bool:
+        """Move the cursor from `expected` to `new`; False if another process moved it."""
+        if self._t.cursor != expected:
+            return False
+        self._t.cursor = new
+        return True
+
+    async def take_lease(self, holder: str, *, ttl: timedelta, now: datetime) -> bool:
+        """Take or renew the polling lease."""
+        lease = self._t.lease
+        free = lease.holder is None or lease.lease_until is None or lease.lease_until < now
+        if lease.holder != holder and not free:
+            return False
+        lease.holder, lease.lease_until = holder, now + ttl
+        return True
+
+    async def release_lease(self, holder: str, *, now: datetime) -> None:
+        """Give the lease up at once, if `holder` holds it."""
+        if self._t.lease.holder == holder:
+            self._t.lease = _Lease()
+
+    async def record_events(self, ids: Sequence[str], *, now: datetime) -> set[str]:
+        """Record pushed case-event ids; the ones not seen before."""
+        new = {i for i in ids if i not in self._t.case_events}
+        for event_id in new:
+            self._t.case_events[event_id] = now
+        return new
+
+    async def purge_events(self, before: datetime) -> int:
+        """Forget pushed event ids received before `before`."""
+        old = [i for i, at in self._t.case_events.items() if at < before]
+        for event_id in old:
+            del self._t.case_events[event_id]
+        return len(old)
+
+
+# --------------------------------------------------------------------------- surveys
+
+
+class MemorySurveyRepository:
+    """`bot.ports.SurveyRepository` in memory."""
+
+    def __init__(self, tables: MemoryTables) -> None:
+        self._t = tables
+
+    async def response_exists(self, dossier_code: str) -> bool:
+        """Whether the dossier has already been surveyed."""
+        return any(r.dossier_code == dossier_code for r in self._t.responses.values())
+
+    async def start(
+        self,
+        facts: DossierFacts,
+        *,
+        survey_id: str,
+        user_id: int,
+        now: datetime,
+        expires_at: datetime,
+        tz: ZoneInfo,
+    ) -> ResponseKey:
+        """File a new response and open its session; `SurveyAlreadyStarted` if one exists."""
+        if await self.response_exists(facts.code):
+            raise SurveyAlreadyStarted(facts.code)
+        month = period_month(now, tz)
+        response_id = self._t.next_response_id
+        self._t.next_response_id += 1
+        self._t.responses[response_id] = _Response(
+            response_id, facts.code, survey_id, facts, month, now
+        )
+        self._t.survey_sessions[facts.code] = _SurveySession(
+            facts.code, response_id, user_id, survey_id, "", [], now, expires_at
+        )
+        return ResponseKey(response_id, facts.agency_code, facts.procedure_code, facts.field, month)
+
+    async def session(self, dossier_code: str) -> Session | None:
+        """The open session of a dossier (expired or not), with the answers given so far."""
+        stored = self._t.survey_sessions.get(dossier_code)
+        return None if stored is None else self._session(stored)
+
+    async def sessions_of(self, user_id: int, *, now: datetime) -> list[Session]:
+        """The user's unexpired sessions, most recently active first."""
+        mine = [
+            s
+            for s in self._t.survey_sessions.values()
+            if s.user_id == user_id and s.expires_at > now
+        ]
+        mine.sort(key=lambda s: s.dossier_code)
+        mine.sort(key=lambda s: s.updated_at, reverse=True)
+        return [self._session(s) for s in mine]
+
+    async def save_answer(
+        self, key: ResponseKey, question: Question, value: AnswerValue, *, now: datetime
+    ) -> None:
+        """Store one answer, replacing an earlier answer to the same question."""
+        self._t.answers[(key.response_id, question.id)] = _Answer(
+            answer_fields(question, value), key, now
+        )
+
+    async def remove_answers(self, response_id: int, question_ids: Iterable[str]) -> None:
+        """Delete the stored answers to `question_ids`."""
+        for question_id in question_ids:
+            self._t.answers.pop((response_id, question_id), None)
+
+    async def move(
+        self, dossier_code: str, question_id: str, history: Sequence[str], *, now: datetime
+    ) -> None:
+        """Record the session's new current question and its way back."""
+        stored = self._t.survey_sessions.get(dossier_code)
+        if stored is not None:
+            stored.question_id, stored.history, stored.updated_at = question_id, list(history), now
+
+    async def close(self, dossier_code: str) -> None:
+        """End a session: the answers stay."""
+        self._t.survey_sessions.pop(dossier_code, None)
+
+    async def close_expired(self, now: datetime) -> int:
+        """End every expired session; how many."""
+        expired = [c for c, s in self._t.survey_sessions.items() if s.expires_at <= now]
+        for code in expired:
+            del self._t.survey_sessions[code]
+        return len(expired)
+
+    def _session(self, stored: _SurveySession) -> Session:
+        response = self._t.responses[stored.response_id]
+        given: dict[str, AnswerValue] = {}
+        for (response_id, question_id), answer in sorted(self._t.answers.items()):
+            if response_id != stored.response_id:
+                continue
+            fields = answer.fields
+            value = answer_value(
+                fields["kind"], fields["score"], fields["choice"], fields["comment"]
+            )
+            if value is not None:
+                given[question_id] = value
+        facts = response.facts
+        key = ResponseKey(
+            response.id, facts.agency_code, facts.procedure_code, facts.field, response.period_month
+        )
+        progress = Progress(
+            current=stored.question_id or None, history=tuple(stored.history), answers=given
+        )
+        return Session(
+            stored.dossier_code, stored.user_id, stored.survey_id, key, progress, stored.expires_at
+        )
+
+
+# --------------------------------------------------------------------------- Zalo
+
+
+class MemoryZaloTokenRepository:
+    """`bot.ports.ZaloTokenRepository` in memory (the unit of work's turn is the lock)."""
+
+    def __init__(self, tables: MemoryTables) -> None:
+        self._t = tables
+
+    async def get(self, *, lock: bool = False) -> StoredTokens | None:
+        """The stored pair, if any."""
+        return self._t.zalo_tokens
+
+    async def seed(self, access_token: str, refresh_token: str, *, now: datetime) -> None:
+        """Store a first pair (rotation 0) unless one is stored already."""
+        if self._t.zalo_tokens is None:
+            self._t.zalo_tokens = StoredTokens(access_token, refresh_token, None, 0)
+
+    async def store(self, tokens: StoredTokens, *, now: datetime) -> None:
+        """Store `tokens` in place of the current pair."""
+        self._t.zalo_tokens = tokens
+
+
+class MemorySeenEventRepository:
+    """`bot.ports.SeenEventRepository` in memory."""
+
+    def __init__(self, tables: MemoryTables) -> None:
+        self._t = tables
+
+    async def first_time(self, key: str, *, now: datetime) -> bool:
+        """Record `key`; True if nobody recorded it before."""
+        if key in self._t.zalo_events:
+            return False
+        self._t.zalo_events[key] = now
+        return True
+
+    async def purge(self, before: datetime) -> int:
+        """Forget deliveries recorded before `before`."""
+        old = [k for k, at in self._t.zalo_events.items() if at < before]
+        for key in old:
+            del self._t.zalo_events[key]
+        return len(old)
+
+
+# --------------------------------------------------------------------------- the unit of work
+
+
+class MemoryUnitOfWork:
+    """One transaction on a `MemoryDatabase`: a private copy of its tables until `commit`."""
+
+    users: UserRepository
+    owners: OwnershipRepository
+    subscriptions: SubscriptionRepository
+    rate_limits: RateLimitRepository
+    conversations: ConversationRepository
+    outbox: OutboxRepository
+    watch: WatchRepository
+    surveys: SurveyRepository
+    zalo_tokens: ZaloTokenRepository
+    zalo_events: SeenEventRepository
+
+    def __init__(self, database: MemoryDatabase, clock: Clock) -> None:
+        self._database = database
+        self._clock = clock
+        self._tables: MemoryTables | None = None
+
+    async def __aenter__(self) -> Self:
+        if self._tables is not None:
+            raise RuntimeError("a unit of work cannot be entered twice")
+        async with asyncio.timeout(WRITER_QUEUE_TIMEOUT_S):
+            await self._database.lock.acquire()
+        self._begin()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._tables is None:
+            return
+        self._tables = None
+        self._database.lock.release()
+
+    async def commit(self) -> None:
+        """Publish this unit of work's changes; later statements start from them."""
+        self._database.tables = self._open()
+        self._begin()
+
+    async def rollback(self) -> None:
+        """Discard this unit of work's changes now."""
+        self._open()
+        self._begin()
+
+    def _open(self) -> MemoryTables:
+        if self._tables is None:
+            raise RuntimeError("the unit of work is not open; use it with `async with`")
+        return self._tables
+
+    def _begin(self) -> None:
+        tables = self._tables = copy.deepcopy(self._database.tables)
+        self.users = MemoryUserRepository(tables)
+        self.owners = MemoryOwnershipRepository(tables)
+        self.subscriptions = MemorySubscriptionRepository(tables, self._clock)
+        self.rate_limits = MemoryRateLimitRepository(tables)
+        self.conversations = MemoryConversationRepository(tables)
+        self.outbox = MemoryOutboxRepository(tables)
+        self.watch = MemoryWatchRepository(tables)
+        self.surveys = MemorySurveyRepository(tables)
+        self.zalo_tokens = MemoryZaloTokenRepository(tables)
+        self.zalo_events = MemorySeenEventRepository(tables)
+
+
+class MemoryUnitOfWorkFactory:
+    """Makes `MemoryUnitOfWork`s on one `MemoryDatabase`; a `bot.ports.UnitOfWorkFactory`."""
+
+    def __init__(self, database: MemoryDatabase | None = None, clock: Clock | None = None):
+        self.database = database or MemoryDatabase()
+        self.clock: Clock = clock or SystemClock()
+
+    def __call__(self) -> MemoryUnitOfWork:
+        """A fresh, not yet opened, unit of work."""
+        return MemoryUnitOfWork(self.database, self.clock)
+
+
+def _conforms(factory: MemoryUnitOfWorkFactory) -> UnitOfWorkFactory:
+    """Lets mypy check that the twin implements every port (never called)."""
+    uow: UnitOfWork = factory()
+    del uow
+    return factory
