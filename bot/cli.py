@@ -9,7 +9,9 @@ from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
 from bot import aio
+from bot.errors import OperatorError
 from bot.settings import Settings, SettingsError, load_settings
+from bot.version import version
 
 Command = Callable[[argparse.Namespace, Settings], Coroutine[Any, Any, int]]
 
@@ -27,6 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="motcua",
         description="Chatbot for Vietnam's one-stop-shop offices (bộ phận một cửa).",
     )
+    parser.add_argument("--version", action="version", version=f"motcua {version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     demo.add_parser(commands)
@@ -48,9 +51,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 async def _db_upgrade(_args: argparse.Namespace, settings: Settings) -> int:
     from bot.storage.migrate import upgrade
+    from bot.storage.readiness import display_url
 
     await upgrade(settings.database_url)
-    print("database is up to date")
+    print(f"database is up to date: {display_url(settings.database_url)}")
     return 0
 
 
@@ -72,8 +76,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if asyncio.iscoroutine(result):
             return int(aio.run(result))
         return int(result)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, EOFError):
+        # Ctrl-C, or Ctrl-D at a prompt: end cleanly, on a fresh line.
+        print(file=sys.stderr)
         return 130
+    except OperatorError as exc:
+        print(f"motcua: {exc}", file=sys.stderr)
+        return exc.exit_code
 
 
 if __name__ == "__main__":

@@ -126,18 +126,15 @@ def _positive_int(text: str) -> int:
 async def run(args: argparse.Namespace, settings: Settings) -> int:
     """Execute ``motcua housekeep``: one round, its counts printed on one line."""
     from bot.ports import SystemClock
-    from bot.storage.engine import create_engine
+    from bot.storage.readiness import migrated_engine
     from bot.storage.uow import SqlUnitOfWorkFactory
 
-    engine = create_engine(settings.database_url)
-    try:
+    async with migrated_engine(settings.database_url) as engine:
         counts = await housekeep(
             SqlUnitOfWorkFactory(engine),
             SystemClock(),
             outbox_retention=timedelta(days=args.outbox_days),
             rate_limit_retention=rate_limit_retention_for(settings),
         )
-    finally:
-        await engine.dispose()
     print(format_counts(counts))
     return 0

@@ -16,6 +16,7 @@ refused → ConnectError, dropped → RemoteProtocolError, reset → ReadError, 
 from __future__ import annotations
 
 import contextlib
+import urllib.request
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -36,7 +37,14 @@ def transport(*, max_connections: int = 100, keepalive_expiry: float = 30.0) -> 
             keepalive_expiry=keepalive_expiry,
         ),
         trust_env=False,
+        use_env_proxies=proxies_configured(),
     )
+
+
+def proxies_configured() -> bool:
+    """Whether the environment names an outbound proxy (HTTPS_PROXY, HTTP_PROXY, ALL_PROXY,
+    in either case; NO_PROXY lists the hosts reached directly)."""
+    return any(scheme in ("http", "https", "all") for scheme in urllib.request.getproxies())
 
 
 class DirectAsyncClient(httpx.AsyncClient):
@@ -86,7 +94,28 @@ class DirectAsyncClient(httpx.AsyncClient):
 
 
 class AiohttpTransport(httpx_aiohttp.AiohttpTransport):
-    """`httpx_aiohttp.AiohttpTransport` with aiohttp's errors mapped as httpx would raise them."""
+    """`httpx_aiohttp.AiohttpTransport` with aiohttp's errors mapped as httpx would raise them.
+
+    With `use_env_proxies`, requests go through the proxy the standard variables name for
+    their URL (aiohttp's ``trust_env``: HTTP_PROXY / HTTPS_PROXY, NO_PROXY honoured). It is
+    decided once, when the transport is made: without a proxy no request pays for the lookup.
+    """
+
+    def __init__(self, *, use_env_proxies: bool = False, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._use_env_proxies = use_env_proxies
+
+    def get_client(self) -> aiohttp.ClientSession:
+        """The aiohttp session; one that reads the proxy variables when asked to."""
+        if not self._use_env_proxies or self.client is not None:
+            return super().get_client()
+        limit = self.limits.max_connections
+        connector = aiohttp.TCPConnector(
+            keepalive_timeout=self.limits.keepalive_expiry,
+            ssl=self.ssl_context,
+            limit=limit if limit is not None else 100,
+        )
+        return aiohttp.ClientSession(connector=connector, trust_env=True)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         """Send `request` with aiohttp; the response body is read through the same mapping."""

@@ -7,6 +7,7 @@ environment variable and says what is wrong, so start-up stops without a traceba
 from __future__ import annotations
 
 import os
+import re
 from datetime import time
 from pathlib import Path
 from typing import Any
@@ -26,8 +27,50 @@ DATABASE_SCHEMES = (
 )
 
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+LOG_FORMATS = ("text", "json")
+TELEGRAM_CLOUD_API = "https://api.telegram.org"
+# What Telegram accepts as `secret_token` of setWebhook.
+_WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
+
+# Settings that hold a secret: each may instead be read from a file named by `<NAME>_FILE`
+# (Docker and systemd credentials), so the secret never sits in the environment.
+SECRET_SETTINGS = (
+    "database_url",
+    "case_api_token",
+    "case_events_secret",
+    "telegram_token",
+    "telegram_webhook_secret",
+    "zalo_app_secret",
+    "zalo_oa_secret",
+    "zalo_access_token",
+    "zalo_refresh_token",
+    "deep_link_secret",
+)
+
+# The settings that turn a chat channel on, all together or none.
+TELEGRAM_SETTINGS = ("telegram_token",)
+ZALO_SETTINGS = ("zalo_app_id", "zalo_app_secret", "zalo_oa_secret")
+
+
 class SettingsError(Exception):
     """A setting is missing or wrong; the message is one line meant for an operator."""
+
+
+def default_data_dir() -> Path:
+    """Where motcua keeps its files unless MOTCUA_DATA_DIR says otherwise: an absolute
+    folder, so a command run from another directory finds the same database.
+
+    ``$XDG_DATA_HOME/motcua`` (``~/.local/share/motcua``); the container and the systemd
+    unit set MOTCUA_DATA_DIR=/var/lib/motcua.
+    """
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base).expanduser().resolve() / "motcua"
+
+
+def env_name(field: str) -> str:
+    """The environment variable of a setting, e.g. ``MOTCUA_TELEGRAM_TOKEN``."""
+    return f"{ENV_PREFIX}{field.upper()}"
 
 
 def _check_http_url(value: str | None) -> str | None:
@@ -64,9 +107,12 @@ class Settings(BaseSettings):
         env_prefix=ENV_PREFIX, extra="ignore", env_file=None, validate_default=True
     )
 
-    data_dir: Path = Path("data")
+    data_dir: Path = Field(default_factory=default_data_dir)
     database_url: str = ""
     log_level: str = "INFO"
+    log_format: str = "text"
+    # /readyz fails while the case API's circuit breaker is open (off: only reported).
+    ready_requires_case_api: bool = False
 
     case_api_url: str = "http://127.0.0.1:8700"
     case_api_token: SecretStr = SecretStr("dev-token")
@@ -132,6 +178,56 @@ class Settings(BaseSettings):
     def _optional_url(cls, value: str | None) -> str | None:
         return _check_http_url(value)
 
+    @field_validator(
+        "case_events_secret",
+        "telegram_token",
+        "telegram_webhook_secret",
+        "zalo_app_secret",
+        "zalo_oa_secret",
+        "zalo_access_token",
+        "zalo_refresh_token",
+        "deep_link_secret",
+        mode="before",
+    )
+    @classmethod
+    def _empty_secret_is_unset(cls, value: object) -> object:
+        if value == "" or (isinstance(value, SecretStr) and value.get_secret_value() == ""):
+            return None
+        return value
+
+    @field_validator("zalo_app_id", "telegram_webhook_url", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @field_validator("data_dir")
+    @classmethod
+    def _absolute_data_dir(cls, value: Path) -> Path:
+        return value.expanduser().resolve()
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        level = value.strip().upper()
+        if level not in LOG_LEVELS:
+            raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}")
+        return level
+
+    @field_validator("log_format")
+    @classmethod
+    def _log_format(cls, value: str) -> str:
+        fmt = value.strip().lower()
+        if fmt not in LOG_FORMATS:
+            raise ValueError("must be text or json")
+        return fmt
+
+    @field_validator("telegram_webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not _WEBHOOK_SECRET.fullmatch(value.get_secret_value()):
+            raise ValueError("must be 1-256 characters of A-Z a-z 0-9 _ - (Telegram's rule)")
+        return value
+
     @field_validator("database_url")
     @classmethod
     def _database_scheme(cls, value: str) -> str:
@@ -181,6 +277,60 @@ class Settings(BaseSettings):
             self.database_url = f"sqlite+aiosqlite:///{self.data_dir / 'motcua.db'}"
         return self
 
+    @model_validator(mode="after")
+    def _telegram_group(self) -> Settings:
+        webhook = self.telegram_webhook_url
+        if self.telegram_token is None:
+            for name in ("telegram_webhook_url", "telegram_webhook_secret"):
+                if getattr(self, name) is not None:
+                    raise ValueError(
+                        f"{env_name(name)} is set but {env_name('telegram_token')} is not: "
+                        "set both, or neither"
+                    )
+            return self
+        if webhook is None:
+            if self.telegram_webhook_secret is not None:
+                raise ValueError(
+                    f"{env_name('telegram_webhook_secret')} is set but "
+                    f"{env_name('telegram_webhook_url')} is not (long polling needs no secret)"
+                )
+            return self
+        if self.telegram_webhook_secret is None:
+            raise ValueError(
+                f"{env_name('telegram_webhook_url')} needs "
+                f"{env_name('telegram_webhook_secret')} too, or anyone could post updates"
+            )
+        local_bot_api = self.telegram_api_url != TELEGRAM_CLOUD_API
+        if not webhook.startswith("https://") and not local_bot_api:
+            raise ValueError(
+                f"{env_name('telegram_webhook_url')}: Telegram only calls https:// webhooks "
+                f"(plain http:// works only with a local Bot API server in "
+                f"{env_name('telegram_api_url')})"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _zalo_group(self) -> Settings:
+        # The token pair alone is fine: `motcua zalo install-tokens` reads it without the rest.
+        given = [name for name in ZALO_SETTINGS if getattr(self, name) is not None]
+        if given and len(given) < len(ZALO_SETTINGS):
+            missing = [env_name(n) for n in ZALO_SETTINGS if n not in given]
+            raise ValueError(
+                f"Zalo is half configured: {', '.join(missing)} missing "
+                f"(set {', '.join(env_name(n) for n in ZALO_SETTINGS)}, or none of them)"
+            )
+        return self
+
+    @property
+    def channels(self) -> tuple[str, ...]:
+        """The chat channels these settings turn on."""
+        on = []
+        if self.telegram_token is not None:
+            on.append("telegram")
+        if all(getattr(self, name) is not None for name in ZALO_SETTINGS):
+            on.append("zalo")
+        return tuple(on)
+
     # ------------------------------------------------------------------ derived values
 
     @property
@@ -208,9 +358,35 @@ def _zns_templates_from_env(environ: dict[str, str]) -> dict[str, str]:
     }
 
 
+def secrets_from_files(environ: dict[str, str]) -> dict[str, str]:
+    """The secrets given as ``MOTCUA_<NAME>_FILE``: each file's text, without the final
+    line break. Giving a secret both ways, or a file that cannot be read, is an error."""
+    found: dict[str, str] = {}
+    for name in SECRET_SETTINGS:
+        variable = env_name(name)
+        path = environ.get(f"{variable}_FILE")
+        if not path:
+            continue
+        if environ.get(variable):
+            raise SettingsError(f"{variable} and {variable}_FILE are both set: keep one")
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            raise SettingsError(f"{variable}_FILE: cannot read {path}: {reason}") from None
+        value = text.rstrip("\r\n")
+        if not value:
+            raise SettingsError(f"{variable}_FILE: {path} is empty")
+        found[name] = value
+    return found
+
+
 def load_settings(**overrides: Any) -> Settings:
     """Read the settings from the environment; raise SettingsError with one readable line."""
-    overrides.setdefault("zns_templates", _zns_templates_from_env(dict(os.environ)))
+    environ = dict(os.environ)
+    overrides.setdefault("zns_templates", _zns_templates_from_env(environ))
+    for name, value in secrets_from_files(environ).items():
+        overrides.setdefault(name, value)
     try:
         return Settings(**overrides)
     except ValidationError as exc:
@@ -220,10 +396,13 @@ def load_settings(**overrides: Any) -> Settings:
 def _describe(exc: ValidationError) -> str:
     problems = []
     for error in exc.errors():
-        name = ".".join(str(part) for part in error["loc"]) or "settings"
+        name = ".".join(str(part) for part in error["loc"])
         message = str(error["msg"]).removeprefix("Value error, ")
+        if not name:  # a rule across several settings names them itself
+            problems.append(message)
+            continue
         given = error.get("input")
         shown = f" (got {given!r})" if isinstance(given, str | int | float) and given != "" else ""
-        secretish = any(w in name for w in ("token", "secret"))
+        secretish = name in SECRET_SETTINGS or any(w in name for w in ("token", "secret"))
         problems.append(f"{ENV_PREFIX}{name.upper()}: {message}{'' if secretish else shown}")
     return "; ".join(problems)

@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bot.errors import OperatorError
 from bot.settings import Settings
-from bot.storage.engine import create_engine
-from bot.storage.migrate import upgrade
+from bot.storage.readiness import migrated_engine
 from surveys.periods import Period, current_year, parse_period
 from surveys.report import render_chart, render_csv, render_json, render_table
 from surveys.scoring import GROUPINGS, IndexReport, compute_index
@@ -51,17 +51,25 @@ def add_parser(subparsers: Any) -> None:
 
 async def build_report(settings: Settings, by: str, period: Period) -> IndexReport:
     """Compute the report from the configured database."""
-    engine = create_engine(settings.database_url)
+    async with migrated_engine(settings.database_url) as engine, engine.connect() as conn:
+        return await compute_index(conn, by, period, tz=settings.tz)  # type: ignore[arg-type]
+
+
+def require_charts() -> None:
+    """Drawing the PNG needs matplotlib, which only the ``charts`` extra installs."""
     try:
-        async with engine.connect() as conn:
-            return await compute_index(conn, by, period, tz=settings.tz)  # type: ignore[arg-type]
-    finally:
-        await engine.dispose()
+        import matplotlib  # noqa: F401
+    except ImportError:
+        raise OperatorError(
+            "--chart needs the charts extra: pip install 'motcua[charts]' (the rest of "
+            "`motcua index` works without it)"
+        ) from None
 
 
 async def run_index(args: argparse.Namespace, settings: Settings) -> int:
     """Print the index in the chosen format, and draw the chart if asked."""
-    await upgrade(settings.database_url)
+    if args.chart is not None:
+        require_charts()
     period = args.period or current_year(datetime.now(UTC), settings.tz)
     language = args.lang or settings.default_language
     report = await build_report(settings, args.by, period)

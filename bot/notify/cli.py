@@ -43,22 +43,19 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 async def run(args: argparse.Namespace, settings: Settings) -> int:
     """Execute ``motcua outbox``; the exit status."""
-    from bot.storage.engine import create_engine
+    from bot.storage.readiness import migrated_engine
     from bot.storage.uow import SqlUnitOfWorkFactory
 
     if args.kind is not None and not args.requeue_dead:
         print("motcua outbox: --kind only goes with --requeue-dead")
         return 2
-    engine = create_engine(settings.database_url)
-    try:
+    async with migrated_engine(settings.database_url) as engine:
         async with SqlUnitOfWorkFactory(engine)() as uow:
             if args.requeue_dead:
                 requeued = await uow.outbox.requeue_dead(now=datetime.now(UTC), kind=args.kind)
                 print(f"requeued {requeued} dead push{'es' if requeued != 1 else ''}")
             counts = await uow.outbox.counts()
             await uow.commit()
-    finally:
-        await engine.dispose()
     print(format_counts(counts))
     return 0
 

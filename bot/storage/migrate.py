@@ -44,8 +44,11 @@ def head_revisions() -> tuple[str, ...]:
 
 async def upgrade(url: str) -> None:
     """Apply every migration the database at `url` lacks (none: nothing happens)."""
+    from bot.storage.readiness import probe
+
     engine = create_engine(url)
     try:
+        await probe(engine, url)  # one line for a database that is not there
         async with write_transaction(engine) as conn:
             if conn.dialect.name == "postgresql":
                 # Held until commit; a concurrent upgrade waits, then finds nothing to do.
@@ -73,6 +76,11 @@ async def current_revisions(url: str) -> tuple[str, ...]:
             return await conn.run_sync(_current_revisions)
     finally:
         await engine.dispose()
+
+
+def connection_revisions(connection: Connection) -> tuple[str, ...]:
+    """The revisions the database of `connection` is at, sorted (empty: no tables)."""
+    return _current_revisions(connection)
 
 
 def _current_revisions(connection: Connection) -> tuple[str, ...]:

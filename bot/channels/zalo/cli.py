@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
+from collections.abc import Coroutine
 from typing import Any
 
 from pydantic import SecretStr
@@ -39,14 +40,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     return parser
 
 
-async def install_tokens(_args: argparse.Namespace, settings: Settings) -> int:
-    """Execute ``motcua zalo install-tokens``; 0 when the pair is stored."""
-    from bot.channels.zalo.store import install_pair
-    from bot.ports import SystemClock
-    from bot.storage.engine import create_engine
-    from bot.storage.migrate import upgrade
-    from bot.storage.uow import SqlUnitOfWorkFactory
-
+def install_tokens(_args: argparse.Namespace, settings: Settings) -> int | Coroutine[Any, Any, int]:
+    """Execute ``motcua zalo install-tokens``: ask for the tokens (before any event loop
+    runs, so Ctrl-C and Ctrl-D at the prompt end the command at once), then store them."""
     access = _token(settings.zalo_access_token, "OA access token")
     refresh = _token(settings.zalo_refresh_token, "OA refresh token")
     if not access or not refresh:
@@ -56,6 +52,16 @@ async def install_tokens(_args: argparse.Namespace, settings: Settings) -> int:
             file=sys.stderr,
         )
         return 2
+    return _store(settings, access, refresh)
+
+
+async def _store(settings: Settings, access: str, refresh: str) -> int:
+    from bot.channels.zalo.store import install_pair
+    from bot.ports import SystemClock
+    from bot.storage.engine import create_engine
+    from bot.storage.migrate import upgrade
+    from bot.storage.uow import SqlUnitOfWorkFactory
+
     await upgrade(settings.database_url)
     engine = create_engine(settings.database_url)
     try:
