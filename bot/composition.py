@@ -11,8 +11,12 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from bot.caseapi.client import HttpCaseApi
-from bot.core import ChatCore
+from bot.core import APOLOGY, ChatCore
 from bot.handlers.context import CoreConfig, Dependencies
+from bot.i18n import gettext_for
+from bot.messages import MessageHandler
+from bot.ops.metered import MeteredCaseApi, MeteredHandler
+from bot.ops.metrics import Metrics
 from bot.ports import CaseApi, Clock, SystemClock
 from bot.settings import Settings
 from bot.storage.engine import DatabaseEngine, create_engine
@@ -67,6 +71,9 @@ class Runtime:
     case_api: CaseApi
     clock: Clock
     core: ChatCore
+    metrics: Metrics
+    # The core as the channels call it: counted, each message with a fresh log context.
+    handler: MessageHandler
 
 
 @contextlib.asynccontextmanager
@@ -82,7 +89,12 @@ async def open_runtime(
         await upgrade(settings.database_url)
     engine = create_engine(settings.database_url)
     own_client = case_api is None
-    api: CaseApi = case_api if case_api is not None else chat_case_api(settings)
+    raw_api: CaseApi = case_api if case_api is not None else chat_case_api(settings)
+    metrics = Metrics()
+    if isinstance(raw_api, HttpCaseApi):
+        breaker = raw_api.breaker
+        metrics.watch_breaker("chat", lambda: breaker.state.value)
+    api = MeteredCaseApi(raw_api, metrics, "chat")
     clock = clock or SystemClock()
     uow_factory = SqlUnitOfWorkFactory(engine, clock)
     # The chat's units of work are one short transaction per message: inline on SQLite.
@@ -90,16 +102,20 @@ async def open_runtime(
     deps = Dependencies(
         case_api=api, clock=clock, config=core_config(settings), uow_factory=chat_uow_factory
     )
+    core = ChatCore(deps)
+    apologies = {gettext_for(language)(APOLOGY) for language in ("vi", "en")}
     try:
         yield Runtime(
             settings=settings,
             engine=engine,
             uow_factory=uow_factory,
-            case_api=api,
+            case_api=raw_api,
             clock=clock,
-            core=ChatCore(deps),
+            core=core,
+            metrics=metrics,
+            handler=MeteredHandler(core, metrics, apologies),
         )
     finally:
-        if own_client and isinstance(api, HttpCaseApi):
-            await api.aclose()
+        if own_client and isinstance(raw_api, HttpCaseApi):
+            await raw_api.aclose()
         await engine.dispose()

@@ -12,6 +12,7 @@ import re
 import unicodedata
 from collections.abc import Awaitable, Callable
 
+from bot import logcontext
 from bot.domain.codes import DossierCode, extract_codes, looks_like_code_attempt
 from bot.handlers import basics, lookup, mine, survey, verify
 from bot.handlers.common import expired_button
@@ -85,6 +86,7 @@ class ChatCore:
             async with self._deps.uow_factory() as uow:
                 user = await load_user(uow, incoming, language=language, now=now)
                 await uow.commit()
+            logcontext.bind(user_id=user.id)
             language = user.language
             ctx = Context(incoming=incoming, user=user, deps=self._deps, now=now)
             return await self._route(ctx)

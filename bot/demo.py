@@ -111,7 +111,7 @@ async def run_demo(args: argparse.Namespace, settings: Settings) -> int:
     if args.script:
         for suffix in ("", "-wal", "-shm"):
             database.with_name(database.name + suffix).unlink(missing_ok=True)
-    configure_logging(settings.log_level, file=data_dir / "motcua.log")
+    configure_logging(settings.log_level, file=data_dir / "motcua.log", fmt=settings.log_format)
     out = sys.stdout
     out.write("Đang khởi động hệ thống mô phỏng… / Starting the simulated case system…\n")
     out.flush()
@@ -134,7 +134,7 @@ async def run_demo(args: argparse.Namespace, settings: Settings) -> int:
         samples = await fetch_samples(sim.url, token)
         async with open_runtime(demo_settings) as runtime:
             transcript = _Tee(out)
-            chat = ConsoleChat(runtime.core, transcript)
+            chat = ConsoleChat(runtime.handler, transcript)
             out.write(hint(samples, chat.language) + "\n")
             if args.script:
                 await tour(chat, samples, transcript)

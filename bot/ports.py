@@ -655,3 +655,29 @@ class UnitOfWorkFactory(Protocol):
     """Makes a fresh unit of work."""
 
     def __call__(self) -> UnitOfWork: ...
+
+
+# --------------------------------------------------------------------------- operations
+
+
+@dataclass(frozen=True, slots=True)
+class OperationalFigures:
+    """Figures an operator watches (``/metrics``), read from the database at scrape time."""
+
+    outbox_by_state: dict[str, int]
+    oldest_waiting_age: float | None  # seconds; None when nothing waits
+    surveys_sent: int
+    surveys_answered: int
+    zalo_token_age: float | None  # seconds since the stored token pair changed; None: none
+
+
+class OperationalFiguresReader(Protocol):
+    """Reads `OperationalFigures` in one short read-only transaction (no write lock).
+
+    Not a unit-of-work repository: a scrape must never queue behind the writers (on SQLite
+    a unit of work takes the write lock), and it changes nothing.
+    """
+
+    async def read(self, now: datetime) -> OperationalFigures:
+        """The figures as of `now`."""
+        ...

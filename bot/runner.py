@@ -10,18 +10,19 @@ import argparse
 import asyncio
 import contextlib
 import dataclasses
-import functools
 import logging
 import signal
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import timedelta
 from typing import Any
 
 from starlette.routing import BaseRoute
 
+from bot.caseapi.client import HttpCaseApi
 from bot.channel_events import StoredChannelEvents
 from bot.channels.base import Sender
 from bot.composition import Runtime, background_case_api, open_runtime
+from bot.errors import OperatorError
 from bot.housekeeping import rate_limit_retention_for, run_periodically
 from bot.logs import configure_logging
 from bot.notify import events as case_events
@@ -30,11 +31,15 @@ from bot.notify.dispatcher import Dispatcher
 from bot.notify.leader import LeaseLeaderLock, lease_for
 from bot.notify.throttle import DEFAULT_LIMITS, ChannelLimit, limit_for
 from bot.notify.watcher import Watcher
+from bot.ops.health import HealthChecks
+from bot.ops.metered import MeteredCaseApi, MeteredLeaderLock, metered_sender
 from bot.settings import Settings
 from bot.storage.delivery import OutboxDeliveryQueue
-from bot.storage.engine import ping
+from bot.storage.figures import SqlOperationalFigures
 from bot.storage.leader import advisory_lock_for
+from bot.storage.readiness import schema_status
 from bot.web.app import build_web_app
+from bot.web.ops import ops_routes
 from bot.web.serve import serve_in_loop
 
 log = logging.getLogger(__name__)
@@ -57,9 +62,24 @@ class _Parts:
         self.senders: dict[str, Sender] = {}
 
 
+class NoChannel(OperatorError):
+    """`motcua run` without any chat channel configured."""
+
+    exit_code = 2
+
+    def __init__(self) -> None:
+        super().__init__(
+            "no chat channel is configured: set MOTCUA_TELEGRAM_TOKEN for Telegram, or "
+            "MOTCUA_ZALO_APP_ID, MOTCUA_ZALO_APP_SECRET and MOTCUA_ZALO_OA_SECRET for Zalo "
+            "(see docs/settings.md)"
+        )
+
+
 async def run(_args: argparse.Namespace, settings: Settings) -> int:
     """Serve until SIGTERM / SIGINT; 0 on a clean stop."""
-    configure_logging(settings.log_level)
+    if not settings.channels:
+        raise NoChannel()
+    configure_logging(settings.log_level, fmt=settings.log_format)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -81,34 +101,21 @@ async def serving(runtime: Runtime) -> AsyncIterator[list[str]]:
         await _telegram(runtime, events, parts)
         await _zalo(runtime, events, parts)
 
-        watch_api = background_case_api(settings)
-        parts.stack.push_async_callback(watch_api.aclose)
-        leader = advisory_lock_for(runtime.engine) or LeaseLeaderLock(
-            runtime.uow_factory, runtime.clock, ttl=lease_for(settings.poll_interval)
-        )
-        watcher = Watcher(
-            runtime.uow_factory,
-            watch_api,
-            runtime.clock,
-            leader_lock=leader,
-            poll_interval=settings.poll_interval,
-            reminder_days=settings.reminder_day_list,
-            survey_delay=timedelta(seconds=settings.survey_delay),
-            survey_ttl=timedelta(seconds=settings.survey_ttl),
-        )
+        metrics = runtime.metrics
+        watcher = await build_watcher(runtime, parts.stack)
         if settings.case_events_secret is not None:
             parts.routes += case_events.routes(
                 watcher, settings.case_events_secret.get_secret_value()
             )
-        dispatcher = Dispatcher(
-            OutboxDeliveryQueue(runtime.uow_factory),
-            parts.senders,
-            runtime.clock,
-            tz=settings.tz,
-            quiet_hours=settings.quiet_window,
-            limits=send_limits(settings),
+        dispatcher = build_dispatcher(runtime, parts.senders)
+        figures = SqlOperationalFigures(runtime.engine)
+        metrics.watch_figures(lambda: figures.read(runtime.clock.now()))
+        health = HealthChecks(
+            schema=lambda: schema_status(runtime.engine),
+            breaker_state=_chat_breaker_state(runtime),
+            require_case_api=settings.ready_requires_case_api,
         )
-        app = build_web_app(functools.partial(ping, runtime.engine), parts.routes)
+        app = build_web_app([*ops_routes(health, metrics), *parts.routes])
         await parts.stack.enter_async_context(
             serve_in_loop(app, settings.http_host, settings.http_port, log_level="info")
         )
@@ -118,6 +125,52 @@ async def serving(runtime: Runtime) -> AsyncIterator[list[str]]:
         parts.stack.push_async_callback(dispatcher.stop)
         _start_housekeeping(runtime, parts)
         yield list(parts.senders)
+
+
+async def build_watcher(runtime: Runtime, stack: contextlib.AsyncExitStack) -> Watcher:
+    """The watcher for `runtime`'s settings, on its own background case API client (closed
+    with `stack`), counted in `runtime.metrics` (latency, lag, leadership)."""
+    settings, metrics = runtime.settings, runtime.metrics
+    progress = metrics.watcher_progress()
+    background_api = background_case_api(settings)
+    stack.push_async_callback(background_api.aclose)
+    metrics.watch_breaker("watcher", lambda: background_api.breaker.state.value)
+    leader = advisory_lock_for(runtime.engine) or LeaseLeaderLock(
+        runtime.uow_factory, runtime.clock, ttl=lease_for(settings.poll_interval)
+    )
+    return Watcher(
+        runtime.uow_factory,
+        MeteredCaseApi(background_api, metrics, "watcher", progress),
+        runtime.clock,
+        leader_lock=MeteredLeaderLock(leader, progress),
+        poll_interval=settings.poll_interval,
+        reminder_days=settings.reminder_day_list,
+        survey_delay=timedelta(seconds=settings.survey_delay),
+        survey_ttl=timedelta(seconds=settings.survey_ttl),
+    )
+
+
+def build_dispatcher(runtime: Runtime, senders: Mapping[str, Sender]) -> Dispatcher:
+    """The dispatcher for `runtime`'s settings over `senders` ({channel: Sender}), each
+    counted in `runtime.metrics`."""
+    settings, metrics = runtime.settings, runtime.metrics
+    return Dispatcher(
+        OutboxDeliveryQueue(runtime.uow_factory),
+        {name: metered_sender(sender, metrics, name) for name, sender in senders.items()},
+        runtime.clock,
+        tz=settings.tz,
+        quiet_hours=settings.quiet_window,
+        limits=send_limits(settings),
+    )
+
+
+def _chat_breaker_state(runtime: Runtime) -> Callable[[], str] | None:
+    """The chat case API's breaker state, when the runtime's client has one."""
+    api = runtime.case_api
+    if isinstance(api, HttpCaseApi):
+        breaker = api.breaker
+        return lambda: breaker.state.value
+    return None
 
 
 def _start_housekeeping(runtime: Runtime, parts: _Parts) -> None:
@@ -158,7 +211,7 @@ async def _telegram(runtime: Runtime, events: StoredChannelEvents, parts: _Parts
     channel = TelegramChannel(
         settings.telegram_token.get_secret_value(),
         settings.telegram_api_url,
-        runtime.core,
+        runtime.handler,
         events,
         webhook_url=settings.telegram_webhook_url,
         webhook_secret=secret.get_secret_value() if secret else None,
@@ -178,7 +231,7 @@ async def _zalo(runtime: Runtime, events: StoredChannelEvents, parts: _Parts) ->
         runtime.settings,
         uow_factory=runtime.uow_factory,
         clock=runtime.clock,
-        handler=runtime.core,
+        handler=runtime.handler,
         events=events,
     )
     await channel.start()

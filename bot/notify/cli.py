@@ -49,13 +49,15 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.kind is not None and not args.requeue_dead:
         print("motcua outbox: --kind only goes with --requeue-dead")
         return 2
-    async with migrated_engine(settings.database_url) as engine:
-        async with SqlUnitOfWorkFactory(engine)() as uow:
-            if args.requeue_dead:
-                requeued = await uow.outbox.requeue_dead(now=datetime.now(UTC), kind=args.kind)
-                print(f"requeued {requeued} dead push{'es' if requeued != 1 else ''}")
-            counts = await uow.outbox.counts()
-            await uow.commit()
+    async with (
+        migrated_engine(settings.database_url) as engine,
+        SqlUnitOfWorkFactory(engine)() as uow,
+    ):
+        if args.requeue_dead:
+            requeued = await uow.outbox.requeue_dead(now=datetime.now(UTC), kind=args.kind)
+            print(f"requeued {requeued} dead push{'es' if requeued != 1 else ''}")
+        counts = await uow.outbox.counts()
+        await uow.commit()
     print(format_counts(counts))
     return 0
 

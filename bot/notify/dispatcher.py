@@ -41,6 +41,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from bot import logcontext
 from bot.channels.base import PushDetails, Sender
 from bot.channels.errors import (
     ChannelBlocked,
@@ -273,6 +274,13 @@ class Dispatcher:
     # ------------------------------------------------------------------ one notice
 
     async def _deliver(self, notice: ClaimedNotice) -> None:
+        # Its own task: what it logs is about this push.
+        logcontext.bind(
+            channel=notice.channel,
+            user_id=notice.user_id,
+            dossier=notice.dossier_code,
+            outbox_id=notice.id,
+        )
         try:
             delay = (notice.slot - self._clock.now()).total_seconds()
             if delay > 0:

@@ -109,7 +109,7 @@ async def zalo_world(database_url: str) -> AsyncIterator[ZaloWorld]:
                 events=StoredChannelEvents(runtime.uow_factory, runtime.clock),
             )
             await channel.start()
-            app = build_web_app(runtime.engine, channel.routes())
+            app = build_web_app(channel.routes())
             try:
                 async with serve_in_loop(app) as server, httpx.AsyncClient(timeout=10) as client:
                     yield ZaloWorld(
