@@ -23,6 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
     from bot.channels.telegram import receipt
     from bot.channels.zalo import cli as zalo_cli
     from bot.notify import cli as outbox_cli
+    from bot.ops import probe
     from surveys import cli as index_cli
 
     parser = argparse.ArgumentParser(
@@ -46,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     receipt.add_parser(commands)
     housekeeping.add_parser(commands)
     zalo_cli.add_parser(commands)
+    probe.add_parser(commands)
     return parser
 
 

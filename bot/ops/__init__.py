@@ -1,0 +1,1 @@
+"""Operating motcua: metrics, health, and the adapters that count at the boundaries."""
