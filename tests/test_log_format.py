@@ -39,7 +39,7 @@ def test_json_lines_carry_the_context_and_mask_phones_and_tokens(
         except RuntimeError:
             log.exception("send failed")
     log.warning("outside any message")
-    logging.getLogger("uvicorn.error").info("Started server process")
+    logging.getLogger("uvicorn.error").warning("Started server process")
     for handler in logging.getLogger().handlers:
         handler.flush()
 
