@@ -13,7 +13,7 @@ from bot import logcontext
 from bot.logs import configure_logging
 
 PHONE = "0912345678"
-TOKEN = "123456:AAH-secret_token"
+TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 
 
 @pytest.fixture
