@@ -38,6 +38,7 @@ def core_config(settings: Settings) -> CoreConfig:
         pin_lockout_minutes=settings.pin_lockout_minutes,
         survey_delay_seconds=settings.survey_delay,
         survey_ttl_seconds=settings.survey_ttl,
+        office_name=settings.office_name,
     )
 
 

@@ -159,6 +159,7 @@ def build_dispatcher(runtime: Runtime, senders: Mapping[str, Sender]) -> Dispatc
         {name: metered_sender(sender, metrics, name) for name, sender in senders.items()},
         runtime.clock,
         tz=settings.tz,
+        office_name=settings.office_name,
         quiet_hours=settings.quiet_window,
         limits=send_limits(settings),
     )

@@ -17,6 +17,8 @@ import httpx
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.wording import DEFAULT_OFFICE_NAME
+
 ENV_PREFIX = "MOTCUA_"
 DATABASE_SCHEMES = (
     "sqlite",
@@ -157,6 +159,7 @@ class Settings(BaseSettings):
     reminder_days: str = "3,7"
 
     default_language: str = "vi"
+    office_name: str = Field(DEFAULT_OFFICE_NAME, min_length=1, max_length=120)
     lookup_limit_per_minute: int = Field(10, gt=0)
     lookup_limit_per_hour: int = Field(60, gt=0)
     pin_attempts_per_dossier: int = Field(5, gt=0)

@@ -43,9 +43,9 @@ async def start(ctx: Context, _argument: str) -> Response:
     """``/start`` without a payload: greet and explain."""
     _ = ctx._
     greeting = _(
-        "Hello! I am the assistant of the one-stop-shop office (bộ phận một cửa). "
-        "I can tell you how your dossier is going and let you know when the result is ready."
-    )
+        "Hello! I am the chat assistant of {office}. I can tell you how your dossier is going "
+        "and let you know when the result is ready."
+    ).format(office=ctx.config.office_name)
     return respond(
         ctx,
         Reply(

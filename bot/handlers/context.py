@@ -9,9 +9,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.i18n import Gettext, gettext_for
+from bot.handlers.render import CardTexts
+from bot.i18n import Gettext, gettext_for, ngettext_for
 from bot.messages import Incoming
 from bot.ports import CaseApi, ChatUser, Clock, OwnedDossier, UnitOfWork, UnitOfWorkFactory
+from bot.wording import DEFAULT_OFFICE_NAME, Ngettext
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +34,7 @@ class CoreConfig:
     mine_list_limit: int = 10
     survey_delay_seconds: int = 1800
     survey_ttl_seconds: int = 7 * 24 * 3600
+    office_name: str = DEFAULT_OFFICE_NAME
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +76,16 @@ class Context:
     def _(self) -> Gettext:
         """The user's gettext."""
         return gettext_for(self.user.language)
+
+    @property
+    def ngettext(self) -> Ngettext:
+        """The user's plural-aware gettext."""
+        return ngettext_for(self.user.language)
+
+    @property
+    def texts(self) -> CardTexts:
+        """How dossier cards are written for this user: language, time zone, office name."""
+        return CardTexts(self.user.language, self.deps.config.tz, self.deps.config.office_name)
 
     @property
     def config(self) -> CoreConfig:

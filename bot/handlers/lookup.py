@@ -62,14 +62,7 @@ def dossier_reply(
     intro: str = "",
 ) -> Reply:
     """The lookup answer for a dossier, for an owner or a stranger."""
-    body = render_dossier(
-        dossier,
-        owner=owner,
-        now=ctx.now,
-        tz=ctx.config.tz,
-        _=ctx._,
-        language=ctx.language,
-    )
+    body = render_dossier(dossier, owner=owner, now=ctx.now, texts=ctx.texts)
     if owner and subscribed and not dossier.status.is_final:
         body += "\n" + ctx._("🔔 You will be notified when anything changes.")
     return Reply(

@@ -45,9 +45,9 @@ async def mine(ctx: Context, _argument: str) -> Response:
         if dossier is None:
             lines.append(f"• {item.dossier_code} — " + _("status unavailable right now"))
         else:
-            lines.append("• " + render_short(dossier, now=ctx.now, tz=ctx.config.tz, _=_))
-        bell = "🔔" if item.subscribed else "🔕"
-        lines[-1] += f" {bell}"
+            lines.append("• " + render_short(dossier, now=ctx.now, texts=ctx.texts))
+        if dossier is None or not dossier.status.is_final:  # a closed dossier sends nothing
+            lines[-1] += " 🔔" if item.subscribed else " 🔕"
         rows.append(
             (Button(f"🔄 {item.dossier_code}", payloads.make(Action.LOOKUP, item.dossier_code)),)
         )
@@ -70,7 +70,9 @@ async def unsubscribe_all(ctx: Context, _argument: str) -> Response:
         await uow.outbox.cancel_for_user(ctx.user.id, now=ctx.now)
     return text(
         ctx,
-        ctx._(
-            "Done: notices stopped for {count} dossier(s). You can turn them on again from /mine."
+        ctx.ngettext(
+            "Done: notices stopped for {count} dossier. You can turn them on again from /mine.",
+            "Done: notices stopped for {count} dossiers. You can turn them on again from /mine.",
+            count,
         ).format(count=count),
     )

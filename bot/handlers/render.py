@@ -1,26 +1,30 @@
-"""How a dossier reads to a citizen: status in plain words, dates, days left, owner details."""
+"""How a dossier reads to a citizen: status in plain words, dates, days left, owner details.
+
+Anyone with the code sees the status, procedure, agency, appointment date and whether it is
+late (with the agency's apology); only the verified owner sees the applicant's name, the
+reason or what to add, the amount to pay and where to collect the result (design §6).
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from bot import wording
 from bot.domain.dossier import Dossier
 from bot.domain.status import Status
-from bot.i18n import N_, Gettext, format_date, format_money
+from bot.i18n import Gettext, format_date, format_money, gettext_for, ngettext_for
+from bot.wording import DEFAULT_OFFICE_NAME, Ngettext, status_label
 
-STATUS_LABELS: dict[Status, str] = {
-    Status.SUBMITTED: N_("Registered, waiting to be received"),
-    Status.RECEIVED: N_("Received"),
-    Status.NOT_ACCEPTED: N_("Not accepted"),
-    Status.PROCESSING: N_("Being processed"),
-    Status.SUPPLEMENT_REQUIRED: N_("More documents needed"),
-    Status.PAYMENT_REQUIRED: N_("Waiting for fee payment"),
-    Status.WITHDRAWN: N_("Withdrawn by the applicant"),
-    Status.STOPPED: N_("Processing stopped"),
-    Status.READY: N_("Result ready for pickup"),
-    Status.RETURNED: N_("Result handed over"),
-}
+__all__ = [
+    "STATUS_ICONS",
+    "CardTexts",
+    "due_line",
+    "render_dossier",
+    "render_short",
+    "status_label",
+]
 
 STATUS_ICONS: dict[Status, str] = {
     Status.SUBMITTED: "📝",
@@ -35,10 +39,27 @@ STATUS_ICONS: dict[Status, str] = {
     Status.RETURNED: "🎉",
 }
 
+_CLOCK_STOPPED = frozenset({Status.SUPPLEMENT_REQUIRED, Status.PAYMENT_REQUIRED})
+"""Statuses during which the office waits for the citizen and counts no days."""
 
-def status_label(status: Status, _: Gettext) -> str:
-    """The status in plain words, in the user's language."""
-    return _(STATUS_LABELS[status])
+
+@dataclass(frozen=True, slots=True)
+class CardTexts:
+    """The language of a card, and the office's name as citizens know it."""
+
+    language: str
+    tz: ZoneInfo
+    office: str = DEFAULT_OFFICE_NAME
+
+    @property
+    def _(self) -> Gettext:
+        """The gettext of `language`."""
+        return gettext_for(self.language)
+
+    @property
+    def ngettext(self) -> Ngettext:
+        """The plural-aware gettext of `language`."""
+        return ngettext_for(self.language)
 
 
 def days_between(later: datetime, earlier: datetime, tz: ZoneInfo) -> int:
@@ -46,41 +67,123 @@ def days_between(later: datetime, earlier: datetime, tz: ZoneInfo) -> int:
     return (later.astimezone(tz).date() - earlier.astimezone(tz).date()).days
 
 
-def due_line(dossier: Dossier, now: datetime, tz: ZoneInfo, _: Gettext) -> str | None:
-    """The appointment date with days left or days overdue, or None without a date."""
+def due_line(dossier: Dossier, now: datetime, texts: CardTexts) -> str | None:
+    """The appointment date with days left or days overdue, or None without a date.
+
+    No countdown while the office waits for the citizen (a supplement or a payment): the
+    processing time does not run then.
+    """
+    _, tz = texts._, texts.tz
+    if dossier.status is Status.SUPPLEMENT_REQUIRED:
+        return wording.clock_stopped_supplement(_)
     if dossier.due_at is None:
         return None
     date = format_date(dossier.due_at, tz)
     if dossier.status.has_result or dossier.status.is_final:
         return _("Appointment date: {date}").format(date=date)
-    days = days_between(dossier.due_at, now, tz)
+    if dossier.status is Status.PAYMENT_REQUIRED:
+        return wording.clock_stopped_payment(date, _)
     if dossier.is_overdue(now):
         late = max(days_between(now, dossier.due_at, tz), 1)
-        return _("Appointment date: {date} (overdue by {days} day(s))").format(date=date, days=late)
+        return _("Appointment date: {date} (overdue by {days})").format(
+            date=date, days=wording.days_text(late, texts.ngettext)
+        )
+    days = days_between(dossier.due_at, now, tz)
     if days == 0:
         return _("Appointment date: {date} (today)").format(date=date)
-    return _("Appointment date: {date} ({days} day(s) left)").format(date=date, days=days)
+    return _("Appointment date: {date} ({days} left)").format(
+        date=date, days=wording.days_text(days, texts.ngettext)
+    )
 
 
-def status_hint(dossier: Dossier, _: Gettext) -> str | None:
-    """One sentence on what the status means for the citizen."""
-    if dossier.status is Status.READY:
+def _late_lines(dossier: Dossier, now: datetime, texts: CardTexts, *, owner: bool) -> list[str]:
+    """The apology, new date, reason and rights of a late or extended dossier."""
+    _, tz = texts._, texts.tz
+    if dossier.status.has_result or dossier.status.is_final or dossier.status in _CLOCK_STOPPED:
+        return []
+    agency = dossier.agency.name
+    lines: list[str] = []
+    office = wording.office_of(texts.office, agency)
+    if dossier.is_overdue(now):  # late, and no (newer) date known: say so, and who to ask
+        lines.append(wording.apology_without_new_date(agency, _))
+        if owner and dossier.is_extended and dossier.note:
+            lines.append(wording.reason_for_delay(dossier.note, _))
+        lines.append(wording.contact_office(office, _))
+    elif dossier.is_extended and dossier.due_at is not None:
+        previous = format_date(dossier.original_due_at, tz) if dossier.original_due_at else None
+        lines.append(
+            wording.apology_with_new_date(agency, format_date(dossier.due_at, tz), previous, _)
+        )
+        if owner and dossier.note:
+            lines.append(wording.reason_for_delay(dossier.note, _))
+    else:
+        return []
+    lines.append(wording.late_rights(_))
+    return lines
+
+
+def _status_lines(dossier: Dossier, texts: CardTexts, *, owner: bool) -> list[str]:
+    """What the status means for the citizen and what to do, owner details included."""
+    _ = texts._
+    office = wording.office_of(texts.office, dossier.agency.name)
+    status = dossier.status
+    if status is Status.SUPPLEMENT_REQUIRED:
+        lines = [_("The office needs you to add to your dossier before it can continue.")]
+        if owner:
+            lines.append(wording.supplement_reason(dossier.note, office, _))
+            lines.append(wording.supplement_how(office, _))
+        lines.append(wording.supplement_rules(_))
+        return lines
+    if status is Status.PAYMENT_REQUIRED:
+        lines = [wording.payment_what(_)]
+        if owner:
+            if dossier.fee is not None and dossier.fee.amount > 0:
+                amount = format_money(dossier.fee.amount, texts.language)
+                lines.append(_("Amount to pay: {amount} VND").format(amount=amount))
+            if dossier.note:
+                lines.append(_("Details: {note}").format(note=dossier.note))
+            lines.append(wording.payment_how(office, _))
+        return lines
+    if status is Status.READY:
         if dossier.delivery == "post":
-            return _("The result has been sent to you by post.")
-        return _("Please come to collect the result; bring the receipt and your ID card.")
-    if dossier.status is Status.SUPPLEMENT_REQUIRED:
-        return _("The office needs more documents before it can continue.")
-    if dossier.status is Status.PAYMENT_REQUIRED:
-        return _("Please pay the fee so the office can continue.")
-    if dossier.status is Status.RETURNED:
-        return _("You have received the result. Thank you!")
-    return None
+            return [wording.by_post(_)]
+        lines = [_("The result is ready; you may come to collect it.")]
+        if owner:
+            if dossier.pickup is not None:
+                lines.append(_("Pickup place: {place}").format(place=dossier.pickup.place))
+                lines.append(_("Opening hours: {hours}").format(hours=dossier.pickup.hours))
+            else:
+                lines.append(_("Pickup place: {place}").format(place=office))
+            lines.append(wording.bring_to_pickup(_))
+            lines.append(wording.proxy_pickup(_))
+        return lines
+    if status is Status.RETURNED:
+        return [_("The result has been handed over.")]
+    if status in (Status.NOT_ACCEPTED, Status.STOPPED) and owner and dossier.note:
+        return [_("Reason: {reason}").format(reason=dossier.note)]
+    return []
 
 
-def render_dossier(
-    dossier: Dossier, *, owner: bool, now: datetime, tz: ZoneInfo, _: Gettext, language: str
-) -> str:
+def _owner_footer(dossier: Dossier, texts: CardTexts) -> list[str]:
+    _ = texts._
+    lines = [_("Applicant: {name}").format(name=dossier.applicant.name)]
+    if dossier.delivery == "post" and dossier.status is not Status.READY:
+        lines.append(wording.delivery_by_post(_))
+    return lines
+
+
+def _stranger_footer(dossier: Dossier, _: Gettext) -> str:
+    if dossier.status.is_final or dossier.status.has_result:
+        return _("🔒 To see the details, confirm that this dossier is yours.")
+    return _(
+        "🔒 To see the details and get a message when the dossier changes, confirm that it "
+        "is yours."
+    )
+
+
+def render_dossier(dossier: Dossier, *, owner: bool, now: datetime, texts: CardTexts) -> str:
     """The full lookup answer. Details only for the verified owner (design §6)."""
+    _ = texts._
     icon = STATUS_ICONS[dossier.status]
     lines = [
         _("Dossier {code}").format(code=dossier.code),
@@ -88,48 +191,28 @@ def render_dossier(
         _("Agency: {name}").format(name=dossier.agency.name),
         f"{icon} " + _("Status: {status}").format(status=status_label(dossier.status, _)),
     ]
-    due = due_line(dossier, now, tz, _)
+    due = due_line(dossier, now, texts)
     if due:
         lines.append(due)
-    if dossier.is_extended and dossier.original_due_at is not None:
-        lines.append(
-            _("The appointment date was moved from {date}.").format(
-                date=format_date(dossier.original_due_at, tz)
-            )
-        )
-    hint = status_hint(dossier, _)
-    if hint:
-        lines.append(hint)
+    late = _late_lines(dossier, now, texts, owner=owner)
+    status = _status_lines(dossier, texts, owner=owner)
+    if late or status:
+        lines.append("")
+        lines += late + status
+    lines.append("")
     if owner:
-        lines.append("")
-        lines.append(_("Applicant: {name}").format(name=dossier.applicant.name))
-        if dossier.note:
-            lines.append(_("Note from the office: {note}").format(note=dossier.note))
-        if dossier.fee is not None and dossier.fee.amount > 0:
-            lines.append(
-                _("Fee: {amount} VND").format(amount=format_money(dossier.fee.amount, language))
-            )
-        if dossier.status is Status.READY and dossier.delivery == "counter" and dossier.pickup:
-            lines.append(_("Pickup place: {place}").format(place=dossier.pickup.place))
-            lines.append(_("Opening hours: {hours}").format(hours=dossier.pickup.hours))
-        elif dossier.delivery == "post":
-            lines.append(_("Delivery: by post"))
+        lines += _owner_footer(dossier, texts)
     else:
-        lines.append("")
-        lines.append(
-            _(
-                "🔒 To see the details and be told when the result is ready, "
-                "confirm that this dossier is yours."
-            )
-        )
+        lines.append(_stranger_footer(dossier, _))
     return "\n".join(lines)
 
 
-def render_short(dossier: Dossier, *, now: datetime, tz: ZoneInfo, _: Gettext) -> str:
+def render_short(dossier: Dossier, *, now: datetime, texts: CardTexts) -> str:
     """One or two lines for the "my dossiers" list."""
     head = f"{STATUS_ICONS[dossier.status]} {dossier.code} — {dossier.procedure.name}"
-    parts = [status_label(dossier.status, _)]
-    due = due_line(dossier, now, tz, _)
+    parts = [status_label(dossier.status, texts._)]
+    # No countdown while the clock is stopped; the full card explains why.
+    due = None if dossier.status in _CLOCK_STOPPED else due_line(dossier, now, texts)
     if due:
         parts.append(due)
     return head + "\n   " + " · ".join(parts)

@@ -96,7 +96,7 @@ async def _confirmed(ctx: Context, code: str, method: str, *, phone: str | None 
         await uow.subscriptions.subscribe(ctx.user.id, code, now=ctx.now)
         await uow.conversations.clear(ctx.user.id)
     log.info("user %s verified dossier %s by %s", ctx.user.id, code, method)
-    intro = ctx._("✅ Confirmed: this dossier is yours. You will get a message when it changes.")
+    intro = ctx._("✅ Confirmed: this dossier is yours.")
     found = await fetch(ctx, code)
     if isinstance(found, str):
         return text(ctx, intro + "\n\n" + found)

@@ -60,6 +60,7 @@ from bot.ports import (
     OutboxState,
     SystemClock,
 )
+from bot.wording import DEFAULT_OFFICE_NAME
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +108,7 @@ class Dispatcher:
         clock: Clock | None = None,
         *,
         tz: ZoneInfo = VIETNAM,
+        office_name: str = DEFAULT_OFFICE_NAME,
         quiet_hours: tuple[time, time] | QuietHours | None = None,
         limits: Mapping[str, ChannelLimit] | None = None,
         batch_size: int = 100,
@@ -127,6 +129,7 @@ class Dispatcher:
         self._senders = dict(senders)
         self._clock: Clock = clock or SystemClock()
         self._tz = tz
+        self._office = office_name
         self._quiet = (
             quiet_hours
             if isinstance(quiet_hours, QuietHours) or quiet_hours is None
@@ -311,7 +314,9 @@ class Dispatcher:
     async def _attempt(self, notice: ClaimedNotice) -> DeliveryOutcome:
         sender = self._senders[notice.channel]
         try:
-            replies = render(notice.kind, notice.params, RenderContext(notice.language, self._tz))
+            replies = render(
+                notice.kind, notice.params, RenderContext(notice.language, self._tz, self._office)
+            )
         except UnknownNotice:
             log.error("outbox %s: no renderer for kind %s", notice.id, notice.kind)
             return DeliveryOutcome(

@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from bot import wording
 from bot.handlers import payloads
 from bot.handlers.payloads import Action
 from bot.i18n import Gettext, format_date, format_money
@@ -55,18 +56,18 @@ def _reply(lines: Sequence[str | None], params: Params, _: Gettext, *, follow: b
     return Reply(text=text, buttons=_buttons(params, _, follow=follow))
 
 
-def _bring(_: Gettext) -> str:
-    return _("Please bring the receipt (appointment slip) and your ID card.")
+def _office(params: Params, ctx: RenderContext) -> str:
+    return wording.office_of(ctx.office, str(params.get("agency") or ""))
 
 
-def _pickup_lines(params: Params, _: Gettext) -> list[str | None]:
+def _pickup_lines(params: Params, ctx: RenderContext) -> list[str | None]:
+    _ = ctx._
     place, hours = params.get("place"), params.get("hours")
-    if not place:
-        agency = params.get("agency") or ""
-        return [_("Pickup place: the one-stop-shop counter of {agency}").format(agency=agency)]
     return [
-        _("Pickup place: {place}").format(place=place),
-        _("Opening hours: {hours}").format(hours=hours) if hours else None,
+        _("Pickup place: {place}").format(place=place or _office(params, ctx)),
+        _("Opening hours: {hours}").format(hours=hours) if place and hours else None,
+        wording.bring_to_pickup(_),
+        wording.proxy_pickup(_),
     ]
 
 
@@ -117,19 +118,23 @@ def render_not_accepted(params: Params, ctx: RenderContext) -> Sequence[Reply]:
 
 @register("supplement_required")
 def render_supplement_required(params: Params, ctx: RenderContext) -> Sequence[Reply]:
-    """Urgent: the citizen must bring or send more papers (the note says which)."""
+    """A supplement request: what to add, how and where, and that the clock starts again.
+
+    A calm heading: the citizen must act, but "URGENT" is a grade of official documents and
+    alarms more than it helps. The notice still goes first when quiet hours end.
+    """
     _ = ctx._
     note = params.get("note")
+    office = _office(params, ctx)
     return [
         _reply(
             [
-                _("📎 URGENT: dossier {dossier} needs more documents.").format(
+                _("📎 Dossier {dossier}: the office asks you to add to your dossier.").format(
                     dossier=_headline(params)
                 ),
-                _("What to add: {note}").format(note=note) if note else None,
-                _("Please bring or send them to {agency} as soon as possible.").format(
-                    agency=params.get("agency", "")
-                ),
+                wording.supplement_reason(str(note) if note else None, office, _),
+                wording.supplement_how(office, _),
+                wording.supplement_rules(_),
             ],
             params,
             _,
@@ -140,23 +145,22 @@ def render_supplement_required(params: Params, ctx: RenderContext) -> Sequence[R
 
 @register("payment_required")
 def render_payment_required(params: Params, ctx: RenderContext) -> Sequence[Reply]:
-    """Urgent: a fee (financial obligation) must be paid before processing continues."""
+    """Financial obligations (fees, charges, taxes, land-use fees) to fulfil before processing
+    continues."""
     _ = ctx._
     fee, note = params.get("fee"), params.get("note")
-    if isinstance(fee, int):
-        first = _("💳 URGENT: dossier {dossier} is waiting for you to pay {amount} VND.").format(
-            dossier=_headline(params), amount=format_money(fee, ctx.language)
-        )
-    else:
-        first = _("💳 URGENT: dossier {dossier} is waiting for you to pay a fee.").format(
-            dossier=_headline(params)
-        )
     return [
         _reply(
             [
-                first,
-                note,
-                _("Processing continues once the payment is made."),
+                _("💳 Dossier {dossier}: financial obligations to fulfil.").format(
+                    dossier=_headline(params)
+                ),
+                wording.payment_what(_),
+                _("Amount to pay: {amount} VND").format(amount=format_money(fee, ctx.language))
+                if isinstance(fee, int) and fee > 0
+                else None,
+                _("Details: {note}").format(note=note) if note else None,
+                wording.payment_how(_office(params, ctx), _),
             ],
             params,
             _,
@@ -211,9 +215,8 @@ def render_ready(params: Params, ctx: RenderContext) -> Sequence[Reply]:
     _ = ctx._
     if params.get("delivery") == "post":
         lines: list[str | None] = [
-            _(
-                "📮 The result of dossier {dossier} is ready and is being sent to you by post."
-            ).format(dossier=_headline(params)),
+            _("📮 The result of dossier {dossier} is ready.").format(dossier=_headline(params)),
+            wording.by_post(_),
             _("You do not need to come to the office."),
         ]
     else:
@@ -221,15 +224,14 @@ def render_ready(params: Params, ctx: RenderContext) -> Sequence[Reply]:
             _("✅ The result of dossier {dossier} is ready for pickup.").format(
                 dossier=_headline(params)
             ),
-            *_pickup_lines(params, _),
-            _bring(_),
+            *_pickup_lines(params, ctx),
         ]
     return [_reply(lines, params, _, follow=True)]
 
 
 @register("returned")
 def render_returned(params: Params, ctx: RenderContext) -> Sequence[Reply]:
-    """Thanks for collecting the result; the subscription ends."""
+    """Thanks for collecting the result; the status notices end (a survey may follow)."""
     _ = ctx._
     return [
         _reply(
@@ -240,7 +242,10 @@ def render_returned(params: Params, ctx: RenderContext) -> Sequence[Reply]:
                 _("Thank you for using the public services of {agency}!").format(
                     agency=params.get("agency", "")
                 ),
-                _final(_),
+                _(
+                    "This is the last status notice about this dossier. You may still get one "
+                    "short, optional survey about how it was handled."
+                ),
             ],
             params,
             _,
@@ -251,23 +256,17 @@ def render_returned(params: Params, ctx: RenderContext) -> Sequence[Reply]:
 
 @register("extension")
 def render_extension(params: Params, ctx: RenderContext) -> Sequence[Reply]:
-    """The agency's apology and the new appointment date."""
+    """The agency's apology and the new appointment date, the reason, the citizen's rights."""
     _ = ctx._
-    new, previous, note = (
-        _date(params, "due_at", ctx),
-        _date(params, "previous_due_at", ctx),
-        params.get("note"),
-    )
+    new = _date(params, "due_at", ctx) or ""
+    previous, note = _date(params, "previous_due_at", ctx), params.get("note")
     return [
         _reply(
             [
-                _("🗓 {agency} apologises: dossier {dossier} needs more time.").format(
-                    agency=params.get("agency", ""), dossier=_headline(params)
-                ),
-                _("New appointment date: {date} (was {previous}).").format(
-                    date=new, previous=previous
-                ),
-                note,
+                _("🗓 Dossier {dossier}: new appointment date.").format(dossier=_headline(params)),
+                wording.apology_with_new_date(str(params.get("agency", "")), new, previous, _),
+                wording.reason_for_delay(str(note), _) if note else None,
+                wording.late_rights(_),
             ],
             params,
             _,
@@ -278,19 +277,18 @@ def render_extension(params: Params, ctx: RenderContext) -> Sequence[Reply]:
 
 @register("overdue")
 def render_overdue(params: Params, ctx: RenderContext) -> Sequence[Reply]:
-    """The appointment date passed without a result (sent once per date)."""
+    """The appointment date passed without a result (sent once per date): the apology, that
+    no new date is known, how to reach the office, the citizen's rights."""
     _ = ctx._
     return [
         _reply(
             [
-                _(
-                    "⏰ The appointment date {date} of dossier {dossier} has passed "
-                    "and the result is not ready yet."
-                ).format(date=_date(params, "due_at", ctx), dossier=_headline(params)),
-                _(
-                    "You will be told as soon as it is ready; you may also contact {agency} "
-                    "for details."
-                ).format(agency=params.get("agency", "")),
+                _("⏰ Dossier {dossier}: the appointment date {date} has passed.").format(
+                    dossier=_headline(params), date=_date(params, "due_at", ctx)
+                ),
+                wording.apology_without_new_date(str(params.get("agency", "")), _),
+                wording.contact_office(_office(params, ctx), _),
+                wording.late_rights(_),
             ],
             params,
             _,
@@ -310,8 +308,7 @@ def render_reminder(params: Params, ctx: RenderContext) -> Sequence[Reply]:
                     "🔔 Reminder: the result of dossier {dossier} has been ready since {date} "
                     "and has not been collected yet."
                 ).format(dossier=_headline(params), date=_date(params, "ready_at", ctx)),
-                *_pickup_lines(params, _),
-                _bring(_),
+                *_pickup_lines(params, ctx),
             ],
             params,
             _,

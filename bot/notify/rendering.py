@@ -16,21 +16,28 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.i18n import Gettext, gettext_for
+from bot.i18n import Gettext, gettext_for, ngettext_for
 from bot.messages import Reply
+from bot.wording import DEFAULT_OFFICE_NAME, Ngettext
 
 
 @dataclass(frozen=True, slots=True)
 class RenderContext:
-    """The user's language and the local time zone, at send time."""
+    """The user's language, the local time zone and the office's name, at send time."""
 
     language: str
     tz: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Ho_Chi_Minh"))
+    office: str = DEFAULT_OFFICE_NAME
 
     @property
     def _(self) -> Gettext:
         """The user's gettext."""
         return gettext_for(self.language)
+
+    @property
+    def ngettext(self) -> Ngettext:
+        """The user's plural-aware gettext."""
+        return ngettext_for(self.language)
 
 
 Renderer = Callable[[Mapping[str, Any], RenderContext], Sequence[Reply]]

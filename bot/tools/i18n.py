@@ -87,10 +87,17 @@ def _translations(catalog: Catalog) -> dict[object, object]:
     """What a compiled catalog translates, without its header (which names the Babel version
     that wrote it, so comparing bytes would call every catalog stale after a Babel upgrade)."""
     found: dict[object, object] = {
-        (message.context, message.id): message.string for message in catalog if message.id
+        (message.context, _hashable(message.id)): _hashable(message.string)
+        for message in catalog
+        if message.id
     }
     found["plural forms"] = catalog.plural_forms
     return found
+
+
+def _hashable(value: object) -> object:
+    """Plural messages come back from a .mo as lists; compare them as tuples."""
+    return tuple(value) if isinstance(value, list | tuple) else value
 
 
 def update() -> None:
@@ -102,7 +109,10 @@ def update() -> None:
         catalog.obsolete.clear()
         if language == "en":
             for message in catalog:
-                if message.id and not message.string:
+                if isinstance(message.id, tuple | list):  # plural: singular and plural forms
+                    if not isinstance(message.string, tuple | list) or not all(message.string):
+                        message.string = tuple(message.id)
+                elif message.id and not message.string:
                     message.string = message.id
         save(catalog, language)
 

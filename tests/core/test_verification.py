@@ -15,7 +15,7 @@ async def test_pin_verification_reveals_details_and_subscribes(world: World) -> 
     screen = await citizen.says(sample.pin)
     assert "Đã xác minh" in screen
     assert "Người nộp:" in screen
-    assert "Nơi nhận kết quả:" in screen or "bưu điện" in screen
+    assert "Nơi nhận kết quả:" in screen or "bưu chính công ích" in screen
     assert "Tắt thông báo" in screen
 
 
@@ -53,7 +53,7 @@ async def test_phone_verification(world: World) -> None:
     await citizen.presses(Action.CONTACT)
     screen = await citizen.says(sample.phone)
     assert "Đã xác minh" in screen
-    assert "Ghi chú của cơ quan:" in screen
+    assert "Nội dung cần bổ sung:" in screen
 
 
 async def test_my_dossiers_lists_confirmed_ones(world: World) -> None:
@@ -144,3 +144,25 @@ async def test_stopping_notices_also_cancels_queued_reminders(world: World) -> N
     async with world.runtime.engine.connect() as conn:
         states = (await conn.execute(select(outbox.c.state))).scalars().all()
     assert states == ["cancelled"]
+
+
+async def test_confirmation_says_each_thing_once(world: World) -> None:
+    citizen = world.citizen()
+    sample = world.samples["processing"]
+    await citizen.says(sample.code)
+    await citizen.presses(Action.VERIFY)
+    screen = await citizen.says(sample.pin)
+    assert screen.count("Đã xác minh") == 1
+    assert screen.count("sẽ nhận") == 1  # "you will be told" once, not in intro and footer
+
+
+async def test_my_dossiers_shows_no_bell_on_a_returned_dossier(world: World) -> None:
+    citizen = world.citizen()
+    sample = world.samples["returned"]
+    await citizen.says(sample.code)
+    await citizen.presses(Action.VERIFY)
+    screen = await citizen.says(sample.pin)
+    assert "sẽ nhận" not in screen  # nothing more will be sent about it
+    screen = await citizen.says("/mine")
+    line = next(line for line in screen.splitlines() if sample.code in line)
+    assert "🔔" not in line and "🔕" not in line

@@ -52,7 +52,11 @@ def test_ready_at_the_counter_says_where_when_and_what_to_bring() -> None:
     assert "căn cước" in vi
     assert f"The result of dossier {CODE} (Đăng ký khai sinh) is ready for pickup." in en
     assert "Pickup place: Quầy số 3, 45 Lê Duẩn" in en
-    assert "Please bring the receipt (appointment slip) and your ID card." in en
+    assert "thẻ căn cước" in vi and "căn cước công dân" in vi  # old cards valid until expiry
+    assert "văn bản ủy quyền" in vi  # collecting on someone's behalf
+    assert "Please bring the receipt" not in en
+    assert "your identity card (thẻ căn cước" in en
+    assert "letter of authorisation" in en
 
 
 def test_ready_buttons_refresh_and_stop_notices_for_that_dossier() -> None:
@@ -67,10 +71,10 @@ def test_ready_buttons_refresh_and_stop_notices_for_that_dossier() -> None:
 def test_ready_by_post_says_no_need_to_come() -> None:
     params = notice_params(Status.READY, delivery="post", pickup=None)
     vi, en = text("ready", params, VI), text("ready", params, EN)
-    assert "qua đường bưu điện" in vi
+    assert "qua dịch vụ bưu chính công ích" in vi
     assert "không cần đến" in vi
     assert "Quầy" not in vi
-    assert "being sent to you by post" in en
+    assert "by the public postal service" in en
 
 
 def test_received_gives_the_appointment_date_in_local_time() -> None:
@@ -81,18 +85,28 @@ def test_received_gives_the_appointment_date_in_local_time() -> None:
     assert "Appointment date for the result: 21/03/2025." in text("received", params, EN)
 
 
-def test_supplement_is_urgent_and_says_what_to_bring() -> None:
+def test_supplement_is_calm_and_says_what_how_and_that_the_clock_restarts() -> None:
     params = notice_params(Status.SUPPLEMENT_REQUIRED, note="Bản sao giấy chứng sinh")
     vi = text("supplement_required", params, VI)
-    assert vi.startswith("📎 KHẨN: Hồ sơ")
+    assert vi.startswith("📎 Hồ sơ")
+    assert "KHẨN" not in vi
     assert "Nội dung cần bổ sung: Bản sao giấy chứng sinh" in vi
-    assert "What to add: Bản sao giấy chứng sinh" in text("supplement_required", params, EN)
+    assert "Bộ phận Một cửa – UBND phường Bến Nghé" in vi  # where
+    assert "trực tuyến" in vi  # or online
+    assert "một lần" in vi  # asked for once, in full
+    assert "tính lại từ ngày cơ quan nhận đủ hồ sơ" in vi
+    en = text("supplement_required", params, EN)
+    assert "URGENT" not in en
+    assert "Documents to add: Bản sao giấy chứng sinh" in en
 
 
 def test_payment_shows_the_amount_with_each_language_grouping() -> None:
     params = notice_params(Status.PAYMENT_REQUIRED, fee={"amount": 1_500_000})
-    assert "1.500.000 đồng" in text("payment_required", params, VI)
-    assert "pay 1,500,000 VND" in text("payment_required", params, EN)
+    vi = text("payment_required", params, VI)
+    assert "1.500.000 đồng" in vi
+    assert "nghĩa vụ tài chính" in vi and "tiền sử dụng đất" in vi  # not only fees
+    assert "KHẨN" not in vi
+    assert "Amount to pay: 1,500,000 VND" in text("payment_required", params, EN)
 
 
 @pytest.mark.parametrize(
@@ -101,7 +115,6 @@ def test_payment_shows_the_amount_with_each_language_grouping() -> None:
         (Status.NOT_ACCEPTED, "không được UBND phường Bến Nghé tiếp nhận", "was not accepted"),
         (Status.STOPPED, "đã bị dừng xử lý", "has been stopped"),
         (Status.WITHDRAWN, "đã được rút theo đề nghị của ông/bà", "withdrawn at your request"),
-        (Status.RETURNED, "Ông/bà đã nhận kết quả hồ sơ", "You have received the result"),
     ],
 )
 def test_final_notices_say_no_more_notices_follow(
@@ -115,6 +128,15 @@ def test_final_notices_say_no_more_notices_follow(
     assert "You will get no more notices about this dossier." in en
     (reply,) = render(status.value, params, EN)
     assert [b.label for row in reply.buttons for b in row] == ["🔄 Refresh"]
+
+
+def test_returned_does_not_promise_silence_before_the_survey() -> None:
+    params = notice_params(Status.RETURNED)
+    vi, en = text("returned", params, VI), text("returned", params, EN)
+    assert "Ông/bà đã nhận kết quả hồ sơ" in vi
+    assert "không nhận thêm thông báo" not in vi
+    assert "khảo sát ngắn, không bắt buộc" in vi
+    assert "no more notices" not in en
 
 
 def test_refusal_and_stop_give_the_reason() -> None:
@@ -140,17 +162,24 @@ def test_extension_apologises_and_gives_old_and_new_dates() -> None:
     )
     params = dict(outcome.notices[0].params)
     vi, en = text("extension", params, VI), text("extension", params, EN)
-    assert vi.startswith("🗓 UBND phường Bến Nghé thành thật xin lỗi ông/bà")
-    assert "Ngày hẹn trả kết quả mới: 25/03/2025 (trước đây: 15/03/2025)." in vi
-    assert "Văn bản xin lỗi số 12/UBND" in vi
-    assert "New appointment date: 25/03/2025 (was 15/03/2025)." in en
+    assert "UBND phường Bến Nghé xin lỗi ông/bà vì chưa trả kết quả đúng hẹn" in vi
+    assert "Ngày hẹn trả kết quả mới: 25/03/2025 (hẹn cũ: 15/03/2025)." in vi
+    assert "Lý do chậm trả kết quả: Văn bản xin lỗi số 12/UBND" in vi
+    assert "Phiếu xin lỗi và hẹn lại ngày trả kết quả" in vi  # may ask for it in writing
+    assert "phản ánh, kiến nghị" in vi
+    assert "New appointment date: 25/03/2025 (previously 15/03/2025)." in en
 
 
 def test_overdue_names_the_passed_date() -> None:
     snapshot = Snapshot.of(dossier(Status.PROCESSING, due_at=T0))
     (notice,) = overdue_notices(snapshot, [ALICE], T0 + timedelta(days=1))
     params = dict(notice.params)
-    assert "đã quá ngày hẹn trả 14/03/2025 nhưng chưa có kết quả" in text("overdue", params, VI)
+    vi = text("overdue", params, VI)
+    assert "đã quá ngày hẹn trả kết quả 14/03/2025" in vi
+    assert "UBND phường Bến Nghé xin lỗi ông/bà" in vi
+    assert "chưa thông báo ngày hẹn trả mới" in vi
+    assert "liên hệ Bộ phận Một cửa – UBND phường Bến Nghé" in vi
+    assert "sẽ được báo" not in vi and "will be told" not in text("overdue", params, EN)
     assert "appointment date 14/03/2025" in text("overdue", params, EN)
 
 

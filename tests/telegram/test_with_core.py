@@ -152,7 +152,7 @@ async def test_verification_by_the_users_own_contact(citizen: Citizen) -> None:
     await citizen.fake.share_contact(USER, sample.phone)
     [confirmed] = (await citizen.fake.wait_for_messages(USER, before + 1))[before:]
     assert "Đã xác minh" in confirmed.text
-    assert "Ghi chú của cơ quan:" in confirmed.text
+    assert "Nội dung cần bổ sung:" in confirmed.text
 
 
 async def test_receipt_deep_link_verifies_in_one_tap(citizen: Citizen) -> None:

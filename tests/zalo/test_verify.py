@@ -11,7 +11,7 @@ from bot.messages import Reply
 from tests.support.fake_zalo import submit_info_event, text_event
 from tests.zalo.conftest import INFO_IMAGE, TEMPLATES, ZaloWorld
 
-CONFIRMED = "Đã xác minh hồ sơ"
+CONFIRMED = "Đã xác minh: đây là hồ sơ của ông/bà"
 
 
 async def _ask_to_verify(world: ZaloWorld, user: str, code: str) -> None:

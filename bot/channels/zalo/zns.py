@@ -4,7 +4,9 @@ Only a phone number the citizen verified a dossier with (shared through Zalo's i
 request and confirmed by the case API) may receive ZNS: `OwnerPhones` asks the ownership
 repository for it. The template for a notice kind comes from MOTCUA_ZNS_TEMPLATE_<KIND>; its
 ``template_data`` are the notice's parameters (plus ``dossier_code``), dates written
-dd/mm/yyyy in local time, as ZNS date parameters want.
+dd/mm/yyyy in local time, as ZNS date parameters want. Coded values are sent as the Vietnamese
+a citizen reads: ``status`` as the national portal's status name, ``delivery`` as how the
+result is handed over (docs/zalo.md lists every template's Vietnamese text).
 """
 
 from __future__ import annotations
@@ -18,7 +20,10 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from bot.channels.base import PushDetails
+from bot.domain.status import Status
+from bot.i18n import gettext_for
 from bot.ports import UnitOfWorkFactory
+from bot.wording import status_label
 
 logger = logging.getLogger(__name__)
 
@@ -51,10 +56,27 @@ def template_data(details: PushDetails, tz: ZoneInfo) -> dict[str, Any]:
     if details.dossier_code:
         data["dossier_code"] = details.dossier_code
     for name, value in details.params.items():
-        rendered = _value(value, tz)
+        rendered = _vietnamese(str(name), value) or _value(value, tz)
         if rendered is not None:
             data[str(name)] = rendered
     return data
+
+
+def _vietnamese(name: str, value: Any) -> str | None:
+    """The Vietnamese text of a coded parameter (status, delivery, currency), else None."""
+    _ = gettext_for("vi")
+    if name == "status" and isinstance(value, str):
+        try:
+            return status_label(Status(value), _)
+        except ValueError:
+            return None
+    if name == "delivery" and value == "post":
+        return _("By the public postal service")
+    if name == "delivery" and value == "counter":
+        return _("In person at the office")
+    if name == "currency" and value == "VND":
+        return "đồng"
+    return None
 
 
 def tracking_id(details: PushDetails) -> str:
