@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 
 from bot import logcontext
 from bot.domain.codes import DossierCode, extract_codes, looks_like_code_attempt
-from bot.handlers import basics, lookup, mine, survey, verify
+from bot.handlers import basics, lookup, mine, privacy, survey, verify
 from bot.handlers.common import expired_button
 from bot.handlers.context import Context, Dependencies, load_user
 from bot.handlers.payloads import Action, parse
@@ -40,7 +40,13 @@ COMMANDS: dict[str, Handler] = {
     "xoa": basics.forget,
     "stop": mine.unsubscribe_all,
     "cancel": verify.cancel,
+    "privacy": privacy.privacy,
+    "quyenriengtu": privacy.privacy,
+    "baomat": privacy.privacy,
 }
+
+# Commands whose answer already carries the privacy notice (no extra line at first contact).
+_CARRY_PRIVACY = frozenset({"start", "privacy", "quyenriengtu", "baomat"})
 
 BUTTONS: dict[Action, Handler] = {
     Action.LOOKUP: lookup.refresh,
@@ -69,6 +75,11 @@ def clean_text(raw: str) -> str:
     return text.strip()
 
 
+def _carries_privacy(incoming: Incoming) -> bool:
+    command = _COMMAND.match(clean_text(incoming.text or ""))
+    return command is not None and command.group(1).lower() in _CARRY_PRIVACY
+
+
 class ChatCore:
     """Implements `bot.messages.MessageHandler` for every channel."""
 
@@ -89,7 +100,10 @@ class ChatCore:
             logcontext.bind(user_id=user.id)
             language = user.language
             ctx = Context(incoming=incoming, user=user, deps=self._deps, now=now)
-            return await self._route(ctx)
+            response = await self._route(ctx)
+            if _carries_privacy(incoming):
+                return response
+            return privacy.at_first_contact(ctx, response)
         except Exception:
             log.exception("failed to handle a message on %s", incoming.channel)
             _ = gettext_for(language)

@@ -98,6 +98,7 @@ class ChatUser:
     blocked: bool
     created_at: datetime
     last_seen_at: datetime
+    first_contact: bool = False  # created by the message being handled (privacy notice)
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from bot.handlers import payloads
+from bot.handlers import payloads, privacy
 from bot.handlers.common import code_shape_help, expired_button, mine_button, respond, text
 from bot.handlers.context import Context
 from bot.handlers.payloads import Action
@@ -25,6 +25,7 @@ def help_text(ctx: Context) -> str:
             _("Commands:"),
             _("/mine — the dossiers you follow"),
             _("/lang — Tiếng Việt / English"),
+            _("/privacy — what is stored about you, and why"),
             _("/forget — erase everything stored about you"),
             _("/help — this help"),
         ]
@@ -46,12 +47,8 @@ async def start(ctx: Context, _argument: str) -> Response:
         "Hello! I am the chat assistant of {office}. I can tell you how your dossier is going "
         "and let you know when the result is ready."
     ).format(office=ctx.config.office_name)
-    return respond(
-        ctx,
-        Reply(
-            greeting + "\n\n" + help_text(ctx), buttons=((mine_button(ctx),), language_buttons())
-        ),
-    )
+    body = "\n\n".join([greeting, help_text(ctx), privacy.short_notice(_)])
+    return respond(ctx, Reply(body, buttons=((mine_button(ctx),), language_buttons())))
 
 
 async def help_(ctx: Context, _argument: str) -> Response:
@@ -76,15 +73,30 @@ async def choose_language(ctx: Context, argument: str) -> Response:
     return text(ctx, ctx._("Choose your language:"), language_buttons())
 
 
+def forget_paragraphs(ctx: Context) -> list[str]:
+    """What /forget erases and what it leaves, one paragraph per subject, then the question."""
+    _ = ctx._
+    return [
+        _(
+            "This erases everything stored about you: your language, the dossiers you confirmed, "
+            "the phone number you shared to confirm them, your notices, and where you are in a "
+            "survey you have not finished."
+        ),
+        _(
+            "Survey answers you already gave stay, because they are stored without your chat "
+            "account and cannot be traced back to you. Your dossiers at the office are not "
+            "affected."
+        ),
+        _("Continue?"),
+    ]
+
+
 async def forget(ctx: Context, _argument: str) -> Response:
     """``/forget``: ask before erasing everything."""
     _ = ctx._
     return text(
         ctx,
-        _(
-            "This erases everything stored about you: your language, the dossiers you confirmed "
-            "and your notices. Your dossiers themselves are not affected. Continue?"
-        ),
+        "\n\n".join(forget_paragraphs(ctx)),
         (
             Button(_("🗑 Yes, erase"), payloads.make(Action.FORGET_YES)),
             Button(_("Keep my data"), payloads.make(Action.FORGET_NO)),

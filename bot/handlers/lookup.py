@@ -9,7 +9,7 @@ from datetime import datetime
 
 from bot.domain.codes import DossierCode, InvalidCode, parse_code
 from bot.domain.dossier import Dossier
-from bot.handlers import payloads
+from bot.handlers import payloads, privacy
 from bot.handlers.common import case_system_busy, expired_button, respond
 from bot.handlers.context import Context, Dependencies, load_user_with_ownership
 from bot.handlers.limits import Limit, minutes_text, take
@@ -148,7 +148,7 @@ async def lookup_message(
         ctx = Context(incoming=incoming, user=user, deps=deps, now=now)
         allowed, wait = await _count_and_check_in(uow, ctx, shown, {first: owned})
         await uow.commit()
-    return await _answer(ctx, codes, allowed, wait)
+    return privacy.at_first_contact(ctx, await _answer(ctx, codes, allowed, wait))
 
 
 async def lookup_codes(ctx: Context, codes: list[DossierCode]) -> Response:

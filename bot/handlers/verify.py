@@ -63,10 +63,15 @@ async def start_verification(ctx: Context, argument: str) -> Response:
         return respond(ctx, await show_dossier(ctx, found), notice=_("Already confirmed."))
     if wait is not None:
         return text(ctx, _locked_text(ctx, wait))
-    prompt = _(
-        "To confirm dossier {code} is yours, type the PIN printed on your receipt, "
-        "or share the phone number you gave when you applied."
-    ).format(code=code)
+    prompt = "\n\n".join(
+        [
+            _(
+                "To confirm dossier {code} is yours, type the PIN printed on your receipt, "
+                "or share the phone number you gave when you applied."
+            ).format(code=code),
+            phone_use(ctx),
+        ]
+    )
     return respond(
         ctx,
         Reply(
@@ -77,6 +82,16 @@ async def start_verification(ctx: Context, argument: str) -> Response:
             ),
             request_phone=True,
         ),
+    )
+
+
+def phone_use(ctx: Context) -> str:
+    """Why the phone number is asked, what is kept and for how long (Decree 13/2023/NĐ-CP)."""
+    return ctx._(
+        "🔐 Your phone number is only compared with the one on your dossier. If they match, it "
+        "is kept with this dossier so that, on Zalo, notices can reach you as template messages "
+        "when the chat has been quiet; it is erased when you send /forget. The PIN is never "
+        "kept. /privacy tells more."
     )
 
 

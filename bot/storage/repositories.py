@@ -126,7 +126,8 @@ class SqlUserRepository:
             row = (await self._conn.execute(insert, new_user)).mappings().first()
             if row is None:  # another transaction created it after our SELECT
                 row = (await self._conn.execute(_USER_BY_IDENTITY, identity)).mappings().one()
-            return _chat_user(row)
+                return _chat_user(row)
+            return dataclasses.replace(_chat_user(row), first_contact=True)
         user = _chat_user(row)
         if now - user.last_seen_at >= LAST_SEEN_RESOLUTION:
             await self._conn.execute(

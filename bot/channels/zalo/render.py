@@ -104,6 +104,9 @@ def render(
             (b.label for row in reply.buttons for b in row if is_contact_button(b)),
             _("📱 Share my phone number"),
         )
-        subtitle = _("Share the phone number you gave when you applied, to confirm the dossier.")
+        subtitle = _(
+            "Share the phone number you gave when you applied, to confirm the dossier. It is "
+            "kept only for notices about it, until you send /forget."
+        )
         messages.append(info_request(label, subtitle, info_image_url))
     return messages
