@@ -57,7 +57,7 @@ def generate(answers: int, seed: int = 5) -> tuple[list[dict[str, Any]], list[tu
         response_id += 1
         agency = rng.randrange(AGENCIES)
         month = rng.randrange(1, 13)
-        when = datetime(YEAR, month, rng.randrange(1, 28), 3, tzinfo=UTC)
+        rng.randrange(1, 28)  # was the day of a timestamp no longer stored; keeps the data
         agency_code = f"000.{agency:02d}.15.H12"
         procedure = f"1.00{rng.randrange(40):04d}"
         field = ("Hộ tịch", "Chứng thực", "Đất đai", "Xây dựng")[rng.randrange(4)]
@@ -65,7 +65,7 @@ def generate(answers: int, seed: int = 5) -> tuple[list[dict[str, Any]], list[tu
         responses.append(
             {
                 "id": response_id,
-                "dossier_code": f"{agency_code}-{response_id:08d}",
+                "dossier_key": f"{response_id:064x}",
                 "survey_id": "default",
                 "agency_code": agency_code,
                 "agency_name": f"UBND xã số {agency}",
@@ -73,10 +73,9 @@ def generate(answers: int, seed: int = 5) -> tuple[list[dict[str, Any]], list[tu
                 "procedure_name": f"Thủ tục {procedure}",
                 "field": field,
                 "period_month": period,
-                "started_at": when,
             }
         )
-        common = (agency_code, procedure, field, period, when)
+        common = (agency_code, procedure, field, period)
         bias = rng.random() * 0.4
         rows.append(
             (
@@ -109,7 +108,6 @@ COLUMNS = (
     "procedure_code",
     "field",
     "period_month",
-    "answered_at",
 )
 
 

@@ -209,6 +209,16 @@ class Definition:
         """Whether the survey applies when no other one does."""
         return not self.procedures and not self.fields
 
+    @property
+    def numbered(self) -> tuple[str, ...]:
+        """The questions shown as "question n of N": the scale and choice questions after the
+        offer to answer more (the first choice question), i.e. the ones the offer counts.
+        The one-tap rating, the offer itself and free-text comments carry no number."""
+        offer = next((i for i, q in enumerate(self.questions) if q.type == "choice"), None)
+        if offer is None:
+            return tuple(q.id for q in self.questions[1:] if q.type in ("scale5", "choice"))
+        return tuple(q.id for q in self.questions[offer + 1 :] if q.type in ("scale5", "choice"))
+
     def index_of(self, question_id: str) -> int:
         """The position of a question; KeyError if it is not in this survey."""
         for index, question in enumerate(self.questions):

@@ -6,6 +6,8 @@ Pure values shared by the survey handler, the survey repository port
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -90,3 +92,10 @@ def answer_fields(question: Question, value: AnswerValue) -> dict[str, Any]:
         "choice": value if question.type == "choice" else None,
         "comment": value if question.type == "text" else None,
     }
+
+
+def dossier_key(secret: str, code: str) -> str:
+    """The key a survey response is filed under instead of the dossier code:
+    HMAC-SHA256(server secret, code) in hex — enough to refuse a second survey of the same
+    dossier, useless to find the dossier without the secret (design §6)."""
+    return hmac.new(secret.encode(), code.encode(), hashlib.sha256).hexdigest()

@@ -15,7 +15,7 @@ import dataclasses
 from bot.handlers.common import text
 from bot.handlers.context import Context
 from bot.i18n import Gettext, gettext_for
-from bot.messages import Reply, Response
+from bot.messages import Response
 from bot.wording import days_text
 
 NOTICE_RETENTION_DAYS = 30
@@ -81,9 +81,9 @@ def at_first_contact(ctx: Context, response: Response) -> Response:
     first message (the user was created by it)."""
     if not ctx.user.first_contact:
         return response
+    if not response.replies:  # only a button's toast: the next message carries the line
+        return response
     line = short_notice(gettext_for(response.language))
-    if not response.replies:
-        return dataclasses.replace(response, replies=(Reply(line),))
     *earlier, last = response.replies
     last = dataclasses.replace(last, text=f"{last.text}\n\n{line}")
     return dataclasses.replace(response, replies=(*earlier, last))

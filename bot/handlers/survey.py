@@ -55,16 +55,30 @@ def catalog() -> Catalog:
 # --------------------------------------------------------------------------- invitation
 
 
+def anonymity(_: Gettext) -> str:
+    """Exactly how answers are stored (surveys.repository, design §6)."""
+    return _(
+        "Your answers are stored with the agency, the procedure and the month only, under a "
+        "coded fingerprint of the dossier code that lets each dossier be surveyed once — never "
+        "with your chat account or the dossier code itself."
+    )
+
+
 @register(INVITATION)
 def render_invitation(params: Mapping[str, Any], ctx: RenderContext) -> Sequence[Reply]:
     """Thanks for collecting the result, and the one-tap rating (the survey's first answer)."""
     _ = ctx._
     code = str(params["code"])
-    message = _(
-        "✅ The result of dossier {code} has been handed over. Thank you for using our "
-        "services!\n\nHow satisfied are you with how your dossier was handled? One tap is "
-        "enough; your answer is recorded anonymously."
-    ).format(code=code)
+    message = "\n\n".join(
+        [
+            _(
+                "✅ The result of dossier {code} has been handed over. Thank you for using our "
+                "services!"
+            ).format(code=code),
+            _("How satisfied are you with how your dossier was handled? One tap is enough."),
+            anonymity(_),
+        ]
+    )
     rows = tuple(
         (Button(label, _payload(code, "a", 0, str(value))),)
         for value, label in _rating3_labels(_).items()
@@ -75,20 +89,49 @@ def render_invitation(params: Mapping[str, Any], ctx: RenderContext) -> Sequence
 # --------------------------------------------------------------------------- showing questions
 
 
+def _heading(ctx: Context, definition: Definition, question: Question, code: str) -> str:
+    """The survey's heading, numbered as the offer counts the questions ("question 2 of 5")."""
+    numbered = definition.numbered
+    if question.id not in numbered:
+        return ctx._("📋 Survey on dossier {code}").format(code=code)
+    return ctx._("📋 Survey on dossier {code} — question {number} of {total}").format(
+        code=code, number=numbered.index(question.id) + 1, total=len(numbered)
+    )
+
+
+def acknowledgement(ctx: Context, question: Question, value: AnswerValue) -> str | None:
+    """What to say about the answer just given: sorry after a low rating, thanks otherwise
+    for the one-tap rating and for a comment; nothing after an ordinary step."""
+    _ = ctx._
+    low = (question.type == "rating3" and value == 1) or (
+        question.type == "scale5" and isinstance(value, int) and value <= 2
+    )
+    if low:
+        return _("We are sorry this did not satisfy you.")
+    if question.type == "rating3":
+        return _("Thank you for your rating!")
+    if question.type == "text":
+        return _("Thank you for telling us; the office will look into it.")
+    return None
+
+
 def _question_reply(
-    ctx: Context, definition: Definition, progress: flow.Progress, code: str, *, edit: bool
+    ctx: Context,
+    definition: Definition,
+    progress: flow.Progress,
+    code: str,
+    *,
+    edit: bool,
+    lead: str | None = None,
 ) -> Reply:
     _ = ctx._
     assert progress.current is not None
     question = definition.question(progress.current)
     index = definition.index_of(question.id)
-    lines = [
-        _("📋 Survey on dossier {code} — question {number}").format(
-            code=code, number=len(progress.history) + 1
-        ),
-        "",
-        question.text.get(ctx.language),
-    ]
+    lines = [_heading(ctx, definition, question, code), ""]
+    if lead:
+        lines.append(lead)
+    lines.append(question.text.get(ctx.language))
     rows: list[tuple[Button, ...]] = []
     if question.type == "rating3":
         rows += [
@@ -136,15 +179,13 @@ def _shown(ctx: Context, question: Question, value: AnswerValue) -> str:
     return str(value)
 
 
-def _thanks(ctx: Context, *, edit: bool) -> Reply:
-    return Reply(
-        ctx._(
-            "🙏 Thank you for your answers! They are recorded against the agency and the "
-            "procedure only, never against your chat account, and help the office serve "
-            "citizens better."
-        ),
-        edit=edit,
-    )
+def _thanks(ctx: Context, *, edit: bool, lead: str | None = None) -> Reply:
+    lines = [lead] if lead else []
+    lines += [
+        ctx._("🙏 Thank you for your answers! They help the office serve citizens better."),
+        anonymity(ctx._),
+    ]
+    return Reply("\n".join(lines), edit=edit)
 
 
 def _closed(ctx: Context) -> Response:
@@ -310,11 +351,14 @@ def _after(
     ctx: Context, definition: Definition, step: flow.Step, code: str, *, edit: bool
 ) -> Response:
     notice = ctx._("Answer recorded.") if step.stored is not None else None
+    lead = None
+    if step.stored is not None:
+        question_id, value = step.stored
+        lead = acknowledgement(ctx, definition.question(question_id), value)
     if step.progress.current is None:
-        return respond(ctx, _thanks(ctx, edit=edit), notice=notice)
-    return respond(
-        ctx, _question_reply(ctx, definition, step.progress, code, edit=edit), notice=notice
-    )
+        return respond(ctx, _thanks(ctx, edit=edit, lead=lead), notice=notice)
+    reply = _question_reply(ctx, definition, step.progress, code, edit=edit, lead=lead)
+    return respond(ctx, reply, notice=notice)
 
 
 # --------------------------------------------------------------------------- typed comments

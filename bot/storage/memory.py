@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import dataclasses
+import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -67,6 +68,7 @@ from surveys.model import (
     Session,
     answer_fields,
     answer_value,
+    dossier_key,
     period_month,
 )
 
@@ -132,19 +134,19 @@ class _Lease:
 
 @dataclass(slots=True)
 class _Response:
+    # As in SQL: a keyed hash of the dossier code, the grouping facts (without the code), no
+    # timestamp.
     id: int
-    dossier_code: str
+    dossier_key: str
     survey_id: str
     facts: DossierFacts
     period_month: int
-    started_at: datetime
 
 
 @dataclass(slots=True)
 class _Answer:
     fields: dict[str, Any]
     key: ResponseKey
-    answered_at: datetime
 
 
 @dataclass(slots=True)
@@ -181,6 +183,7 @@ class MemoryTables:
     next_response_id: int = 1
     answers: dict[tuple[int, str], _Answer] = field(default_factory=dict)
     survey_sessions: dict[str, _SurveySession] = field(default_factory=dict)
+    survey_secret: str = field(default_factory=lambda: secrets.token_hex(32))
     zalo_tokens: StoredTokens | None = None
     zalo_events: dict[str, datetime] = field(default_factory=dict)
 
@@ -235,7 +238,7 @@ class MemoryUserRepository:
         )
         self._t.next_user_id += 1
         self._t.users[user.id] = user
-        return user
+        return dataclasses.replace(user, first_contact=True)
 
     async def get_or_create_with_ownership(
         self,
@@ -860,7 +863,8 @@ class MemorySurveyRepository:
 
     async def response_exists(self, dossier_code: str) -> bool:
         """Whether the dossier has already been surveyed."""
-        return any(r.dossier_code == dossier_code for r in self._t.responses.values())
+        key = dossier_key(self._t.survey_secret, dossier_code)
+        return any(r.dossier_key == key for r in self._t.responses.values())
 
     async def start(
         self,
@@ -879,7 +883,11 @@ class MemorySurveyRepository:
         response_id = self._t.next_response_id
         self._t.next_response_id += 1
         self._t.responses[response_id] = _Response(
-            response_id, facts.code, survey_id, facts, month, now
+            response_id,
+            dossier_key(self._t.survey_secret, facts.code),
+            survey_id,
+            dataclasses.replace(facts, code=""),
+            month,
         )
         self._t.survey_sessions[facts.code] = _SurveySession(
             facts.code, response_id, user_id, survey_id, "", [], now, expires_at
@@ -907,7 +915,7 @@ class MemorySurveyRepository:
     ) -> None:
         """Store one answer, replacing an earlier answer to the same question."""
         self._t.answers[(key.response_id, question.id)] = _Answer(
-            answer_fields(question, value), key, now
+            answer_fields(question, value), key
         )
 
     async def remove_answers(self, response_id: int, question_ids: Iterable[str]) -> None:

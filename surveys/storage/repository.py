@@ -1,11 +1,16 @@
 """Survey storage on SQL: responses and answers (anonymous), and sessions (a survey in
 progress). Implements `bot.ports.SurveyRepository`; reached as ``uow.surveys``, so a step of
 the survey is one short transaction together with whatever else the handler writes.
+
+A response is stored under `dossier_key(secret, code)`, an HMAC-SHA256 of the dossier code
+with the server secret kept in `survey_secrets`, with the agency, procedure, field and month;
+never with the code itself, the chat user or a timestamp (design §6).
 """
 
 from __future__ import annotations
 
 import functools
+import secrets
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
@@ -25,9 +30,18 @@ from surveys.model import (
     Session,
     answer_fields,
     answer_value,
+    dossier_key,
     period_month,
 )
-from surveys.storage.tables import survey_answers, survey_responses, survey_sessions
+from surveys.storage.tables import (
+    survey_answers,
+    survey_responses,
+    survey_secrets,
+    survey_sessions,
+)
+
+SECRET_NAME = "dossier_key"  # noqa: S105 - the name of the secret's row, not a secret
+
 
 # The statements of each survey step, built once (building one costs more than running it).
 # A session is read with its answers in one query: one row per answer given so far.
@@ -73,9 +87,9 @@ _MOVE = (
 
 _ANSWER_COLUMNS = (
     "response_id", "question_id", "agency_code", "procedure_code", "field", "period_month",
-    "kind", "element", "score", "choice", "comment", "answered_at",
+    "kind", "element", "score", "choice", "comment",
 )  # fmt: skip
-_ANSWER_REPLACES = ("kind", "element", "score", "choice", "comment", "answered_at")
+_ANSWER_REPLACES = ("kind", "element", "score", "choice", "comment")
 
 
 @functools.cache
@@ -95,10 +109,27 @@ class SqlSurveyRepository:
     def __init__(self, connection: AsyncConnection) -> None:
         self._conn = connection
 
+    async def _secret(self) -> str:
+        """The server secret of the dossier keys, made on first use if no migration made it."""
+        query = select(survey_secrets.c.secret).where(survey_secrets.c.name == SECRET_NAME)
+        found = (await self._conn.execute(query)).scalar()
+        if found is not None:
+            return str(found)
+        insert = insert_for(self._conn.dialect.name, survey_secrets)
+        await self._conn.execute(
+            insert.values(name=SECRET_NAME, secret=secrets.token_hex(32)).on_conflict_do_nothing()
+        )
+        return str((await self._conn.execute(query)).scalar_one())
+
+    async def key_of(self, dossier_code: str) -> str:
+        """The key the dossier's response is (or would be) filed under."""
+        return dossier_key(await self._secret(), dossier_code)
+
     async def response_exists(self, dossier_code: str) -> bool:
         """Whether the dossier has already been surveyed (one survey per dossier)."""
+        key = await self.key_of(dossier_code)
         found = await self._conn.execute(
-            select(survey_responses.c.id).where(survey_responses.c.dossier_code == dossier_code)
+            select(survey_responses.c.id).where(survey_responses.c.dossier_key == key)
         )
         return found.first() is not None
 
@@ -118,8 +149,9 @@ class SqlSurveyRepository:
         dossier); the caller's transaction must then be rolled back.
         """
         month = period_month(now, tz)
+        key = await self.key_of(facts.code)
         try:
-            inserted = await self._insert_response(facts, survey_id, month, now)
+            inserted = await self._insert_response(facts, key, survey_id, month)
         except IntegrityError as exc:
             raise SurveyAlreadyStarted(facts.code) from exc
         response_id = int(inserted.scalar_one())
@@ -138,12 +170,12 @@ class SqlSurveyRepository:
         return ResponseKey(response_id, facts.agency_code, facts.procedure_code, facts.field, month)
 
     async def _insert_response(
-        self, facts: DossierFacts, survey_id: str, month: int, now: datetime
+        self, facts: DossierFacts, key: str, survey_id: str, month: int
     ) -> Any:
         return await self._conn.execute(
             insert(survey_responses)
             .values(
-                dossier_code=facts.code,
+                dossier_key=key,
                 survey_id=survey_id,
                 agency_code=facts.agency_code,
                 agency_name=facts.agency_name,
@@ -151,7 +183,6 @@ class SqlSurveyRepository:
                 procedure_name=facts.procedure_name,
                 field=facts.field,
                 period_month=month,
-                started_at=now,
             )
             .returning(survey_responses.c.id)
         )
@@ -169,7 +200,7 @@ class SqlSurveyRepository:
         self, key: ResponseKey, question: Question, value: AnswerValue, *, now: datetime
     ) -> None:
         """Store one answer, replacing an earlier answer to the same question (one upsert)."""
-        values = {**answer_fields(question, value), "answered_at": now}
+        values = answer_fields(question, value)
         params = {
             "response_id": key.response_id,
             "question_id": question.id,

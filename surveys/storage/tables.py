@@ -1,14 +1,19 @@
-"""The survey tables, on the shared metadata; migration ``0004_surveys`` creates them.
+"""The survey tables, on the shared metadata; migrations ``0004_surveys`` and
+``0008_anonymous_surveys`` create them.
 
 Privacy (design §6): `survey_responses` and `survey_answers` carry the dossier's agency,
-procedure, field and period, never the chat user. Only `survey_sessions` — the conversation
-state of a survey in progress — names the user, and its row is deleted when the survey ends.
+procedure, field and month, never the chat user, the dossier code or a timestamp. A response
+is filed under `dossier_key`, a keyed hash (HMAC-SHA256 with the secret in `survey_secrets`)
+of the dossier code: enough to refuse a second survey of the same dossier, useless to find
+the dossier without the secret. Only `survey_sessions` — the conversation state of a survey in
+progress — names the user and the dossier, and its row is deleted when the survey ends.
 """
 
 from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    CheckConstraint,
     Column,
     ForeignKey,
     Index,
@@ -18,16 +23,27 @@ from sqlalchemy import (
     Table,
     UniqueConstraint,
 )
+from sqlalchemy.sql.elements import conv
 
 from bot.storage.tables import UTCDateTime, metadata
 
+# The server secret of the dossier keys: one row, made by migration 0008 (or on first use).
+survey_secrets = Table(
+    "survey_secrets",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("secret", String(128), nullable=False),
+    CheckConstraint("length(secret) >= 32", name="long_enough"),
+)
+
 # One row per dossier surveyed (at most one survey per dossier), created with its first answer.
-# `period_month` is the local (Asia/Ho_Chi_Minh) month the survey started, as YYYYMM.
+# `period_month` is the local (Asia/Ho_Chi_Minh) month the survey started, as YYYYMM: no
+# finer time is kept, so a response cannot be matched to a dossier by when it was returned.
 survey_responses = Table(
     "survey_responses",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("dossier_code", String(64), nullable=False, unique=True),
+    Column("dossier_key", String(64), nullable=False),
     Column("survey_id", String(32), nullable=False),
     Column("agency_code", String(64), nullable=False),
     Column("agency_name", String(255), nullable=False),
@@ -35,7 +51,9 @@ survey_responses = Table(
     Column("procedure_name", String(500), nullable=False),
     Column("field", String(255), nullable=False),
     Column("period_month", Integer, nullable=False),
-    Column("started_at", UTCDateTime, nullable=False),
+    # Named after the column it was made on: 0008 renamed the column to dossier_key in place
+    # (SQLite cannot drop a UNIQUE column without rebuilding the table, which would cascade).
+    UniqueConstraint("dossier_key", name=conv("uq_survey_responses_dossier_code")),
 )
 
 Index("ix_survey_responses_period_month", survey_responses.c.period_month)
@@ -62,7 +80,6 @@ survey_answers = Table(
     Column("procedure_code", String(64), nullable=False),
     Column("field", String(255), nullable=False),
     Column("period_month", Integer, nullable=False),
-    Column("answered_at", UTCDateTime, nullable=False),
     UniqueConstraint("response_id", "question_id"),
 )
 

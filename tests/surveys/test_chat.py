@@ -38,17 +38,27 @@ async def test_a_full_survey_feeds_the_index(
     assert "đã được trả kết quả" in screen
     assert "Rất hài lòng" in screen
 
+    assert "không bao giờ lưu kèm tài khoản trò chuyện" in screen  # exactly what is stored
+    assert "mã băm" in screen
+
     screen = await citizen.presses_label("Không hài lòng")
+    assert "Rất tiếc" in screen and "Cảm ơn" not in screen  # a low rating is acknowledged
+    assert "điều gì chưa tốt" in screen  # and asked about at once
+    screen = await citizen.says("Phải chờ lâu ở quầy tiếp nhận")
+    assert "Cảm ơn ông/bà đã cho biết" in screen
     assert "5 câu hỏi ngắn" in screen
     screen = await citizen.presses_label("Đồng ý")
-    assert "Tiếp cận dịch vụ" in screen
+    assert "câu 1/5" in screen  # numbered as the offer counts
+    assert "hài lòng thế nào về sự thuận tiện khi nộp hồ sơ" in screen
     assert "1 = rất không hài lòng" in screen
-    for score in ("4", "2", "5", "3"):
+    screen = await citizen.presses_label("4 ")
+    assert "câu 2/5" in screen and "Rất tiếc" not in screen
+    screen = await citizen.presses_label("2 ")
+    assert "câu 3/5" in screen and "Rất tiếc" in screen
+    for score in ("5", "3"):
         await citizen.presses_label(f"{score} ")
     screen = await citizen.presses_label("Bỏ qua")  # no feedback ever given
-    assert "điều gì cần cải thiện" in screen
-    screen = await citizen.says("Phải chờ lâu ở quầy tiếp nhận")
-    assert "Cảm ơn ông/bà đã trả lời" in screen
+    assert "Cảm ơn ông/bà đã trả lời" in screen  # what went wrong was already asked
     assert "Phải chờ lâu" not in caplog.text  # comments never reach the logs
 
     report = await _index_json(survey_world, capsys, "agency")
@@ -92,9 +102,9 @@ async def test_back_changes_an_answer_and_required_questions_cannot_be_skipped(
     await citizen.presses_label("Hài lòng")
     screen = await citizen.presses_label("Đồng ý")
     screen = await citizen.presses_label("1 ")
-    assert "Thủ tục hành chính" in screen
+    assert "thủ tục hành chính mà ông/bà đã thực hiện" in screen
     screen = await citizen.presses_label("Quay lại")
-    assert "Tiếp cận dịch vụ" in screen
+    assert "thuận tiện khi nộp hồ sơ" in screen
     assert "Câu trả lời trước đó" in screen
     await citizen.presses_label("5 ")
     await citizen.presses_label("Dừng khảo sát")
@@ -127,7 +137,7 @@ async def test_stale_and_foreign_buttons_are_answered_politely(survey_world: Sur
     assert "Nút này đã hết hiệu lực" in stranger.screen.getvalue()[start:]
     # The owner's survey is untouched.
     screen = await citizen.presses_label("Đồng ý")
-    assert "Tiếp cận dịch vụ" in screen
+    assert "thuận tiện khi nộp hồ sơ" in screen
 
 
 async def test_an_unreturned_dossier_has_no_survey(survey_world: SurveyWorld) -> None:
@@ -144,7 +154,7 @@ async def test_an_unreturned_dossier_has_no_survey(survey_world: SurveyWorld) ->
 async def test_a_restart_in_the_middle_continues_the_survey(survey_world: SurveyWorld) -> None:
     citizen, code = await survey_world.owner_of_returned()
     citizen.receives_invitation(code)
-    await citizen.presses_label("Không hài lòng")
+    await citizen.presses_label("Hài lòng")
     await citizen.presses_label("Đồng ý")
     await citizen.presses_label("2 ")
     on_screen = list(citizen.chat._buttons)
@@ -154,7 +164,7 @@ async def test_a_restart_in_the_middle_continues_the_survey(survey_world: Survey
         again = survey_world.citizen()  # the same chat user, served by a new process
         again.chat._buttons = on_screen
         screen = await again.presses_label("3 ")
-        assert "Công chức" in screen
+        assert "thái độ phục vụ của công chức" in screen
         for _ in range(3):
             await again.presses_label("Bỏ qua")
         screen = await again.says("x" * 1001)
@@ -166,9 +176,8 @@ async def test_a_restart_in_the_middle_continues_the_survey(survey_world: Survey
 async def test_comment_length_is_limited(survey_world: SurveyWorld) -> None:
     citizen, code = await survey_world.owner_of_returned()
     citizen.receives_invitation(code)
-    await citizen.presses_label("Không hài lòng")
-    screen = await citizen.presses_label("Để khi khác")
-    assert "điều gì cần cải thiện" in screen
+    screen = await citizen.presses_label("Không hài lòng")
+    assert "điều gì chưa tốt" in screen
     screen = await citizen.says("ý" * 1500)
     assert "1500 ký tự" in screen
     screen = await citizen.says("Ngắn gọn thôi")

@@ -7,7 +7,13 @@ from pathlib import Path
 import pytest
 
 from surveys import flow
-from surveys.definitions import DefinitionError, default_catalog, load_catalog, load_definition
+from surveys.definitions import (
+    Definition,
+    DefinitionError,
+    default_catalog,
+    load_catalog,
+    load_definition,
+)
 
 GOOD = Path(__file__).resolve().parents[2] / "surveys" / "definitions" / "default.yaml"
 
@@ -37,15 +43,17 @@ def _write(tmp_path: Path, text: str) -> Path:
         ),
         (
             (
-                "when: {question: more, in: [accept]}\n    text:\n      vi: >-\n        Tiếp cận",
-                "when: {question: later, in: [accept]}\n    text:\n      vi: >-\n        Tiếp cận",
+                "when: {question: more, in: [accept]}\n    text:\n      vi: >-\n        Ông/Bà"
+                " hài lòng thế nào về sự thuận tiện",
+                "when: {question: later, in: [accept]}\n    text:\n      vi: >-\n        Ông/Bà"
+                " hài lòng thế nào về sự thuận tiện",
             ),
             "question 'access': field 'when.question'",
         ),
         (("      - id: decline", "      - id: no"), "question 'more': field 'options[1].id'"),
         (
             ("{question: quick, in: [1]}", "{question: quick, in: [7]}"),
-            "question 'comment': field 'when.any[0].in'",
+            "question 'what_wrong': field 'when.in'",
         ),
     ],
 )
@@ -84,8 +92,15 @@ def test_the_flow_asks_the_comment_only_after_a_low_score() -> None:
     assert happy.progress.current == "more"
     done = flow.answer(definition, happy.progress, "decline")
     assert done.progress.finished
-    unhappy = flow.answer(definition, flow.begin(definition, 1).progress, "decline")
-    assert unhappy.progress.current == "comment"
+    unhappy = flow.begin(definition, 1)
+    assert unhappy.progress.current == "what_wrong"  # asked at once after "not satisfied"
+    offered = flow.skip(definition, unhappy.progress)
+    assert offered.progress.current == "more"
+    assert flow.answer(definition, offered.progress, "decline").progress.finished  # once only
+    low = flow.answer(definition, flow.answer(definition, happy.progress, "accept").progress, 2)
+    for _ in range(4):
+        low = flow.skip(definition, low.progress)
+    assert low.progress.current == "comment"  # a low element score asks at the end
     with pytest.raises(flow.RequiredQuestion):
         flow.skip(definition, happy.progress)
     # Changing "accept" to "decline" drops the element answers no longer asked.
@@ -96,3 +111,19 @@ def test_the_flow_asks_the_comment_only_after_a_low_score() -> None:
     changed = flow.answer(definition, back.progress, "decline")
     assert changed.removed == frozenset({"access"})
     assert changed.progress.finished
+
+
+@pytest.mark.parametrize("definition", list(default_catalog()), ids=lambda d: d.id)
+def test_the_offer_counts_the_numbered_questions(definition: Definition) -> None:
+    offer = next(q for q in definition.questions if q.type == "choice")
+    count = len(definition.numbered)
+    assert f"{count} câu hỏi" in offer.text.vi
+    assert f"{count} more" in offer.text.en
+
+
+@pytest.mark.parametrize("definition", list(default_catalog()), ids=lambda d: d.id)
+def test_scale_questions_are_asked_as_their_scale(definition: Definition) -> None:
+    for question in definition.questions:
+        if question.type in ("scale5", "rating3"):
+            assert "hài lòng thế nào" in question.text.vi, question.id
+            assert "how satisfied" in question.text.en.lower(), question.id

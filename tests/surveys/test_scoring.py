@@ -43,7 +43,7 @@ async def _respond(
     result = await repo._conn.execute(
         insert(survey_responses)
         .values(
-            dossier_code=code,
+            dossier_key=code,
             survey_id="default",
             agency_code=facts.agency_code,
             agency_name=facts.agency_name,
@@ -51,7 +51,6 @@ async def _respond(
             procedure_name=facts.procedure_name,
             field=facts.field,
             period_month=when.astimezone(TZ).year * 100 + when.astimezone(TZ).month,
-            started_at=when,
         )
         .returning(survey_responses.c.id)
     )

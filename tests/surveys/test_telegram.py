@@ -119,11 +119,11 @@ async def test_a_survey_on_telegram_feeds_the_index(
         assert shown is survey
         asked = []
         for element, score in (
-            ("Tiếp cận dịch vụ", 5),
-            ("Thủ tục hành chính", 4),
-            ("Công chức", 2),
-            ("Kết quả:", 4),
-            ("Góp ý, phản ánh", 5),
+            ("thuận tiện khi nộp hồ sơ", 5),
+            ("thủ tục hành chính", 4),
+            ("thái độ phục vụ của công chức", 2),
+            ("kết quả giải quyết hồ sơ", 4),
+            ("góp ý, phản ánh", 5),
         ):
             assert element in survey.text
             assert "1 = rất không hài lòng" in survey.text
@@ -135,7 +135,7 @@ async def test_a_survey_on_telegram_feeds_the_index(
         assert len(set(asked)) == 5
 
         # A low score asks for a comment; the citizen skips it and is thanked.
-        assert "điều gì cần cải thiện" in survey.text
+        assert "điều gì chưa tốt, để cơ quan cải thiện" in survey.text
         shown, _notice = await _press(fake, survey, "Bỏ qua")
         assert shown is survey
         assert "Cảm ơn ông/bà đã trả lời" in survey.text
