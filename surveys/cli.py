@@ -70,6 +70,10 @@ async def run_index(args: argparse.Namespace, settings: Settings) -> int:
     """Print the index in the chosen format, and draw the chart if asked."""
     if args.chart is not None:
         require_charts()
+        if not args.chart.parent.is_dir():
+            raise OperatorError(f"cannot write {args.chart}: no folder {args.chart.parent}")
+                f"cannot write {args.chart}: there is no folder {args.chart.parent}"
+            )
     period = args.period or current_year(datetime.now(UTC), settings.tz)
     language = args.lang or settings.default_language
     report = await build_report(settings, args.by, period)
@@ -80,6 +84,9 @@ async def run_index(args: argparse.Namespace, settings: Settings) -> int:
     else:
         sys.stdout.write(render_table(report, language))
     if args.chart is not None:
-        render_chart(report, args.chart, language)
+        try:
+            render_chart(report, args.chart, language)
+        except OSError as error:
+            raise OperatorError(f"cannot write {args.chart}: {error.strerror}") from None
         print(f"chart written to {args.chart}", file=sys.stderr)
     return 0

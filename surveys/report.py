@@ -6,15 +6,21 @@ import csv
 import io
 import json
 import unicodedata
-from pathlib import Path
 from typing import Any
 
 from bot.i18n import gettext_for
+from surveys.chart import NATIONAL_SIPAS_2024, render_chart
 from surveys.elements import ELEMENTS, element_label
 from surveys.scoring import SMALL_SAMPLE, GroupScore, IndexReport, Share
 
-# The national SIPAS index of 2024 (design §1), drawn on the chart for comparison.
-NATIONAL_SIPAS_2024 = 83.94
+__all__ = [
+    "NATIONAL_SIPAS_2024",
+    "group_dict",
+    "render_chart",
+    "render_csv",
+    "render_json",
+    "render_table",
+]
 
 
 def _number(value: float | None, digits: int = 1) -> str:
@@ -38,6 +44,22 @@ def _share_text(share: Share | None) -> str:
     return "" if share is None else f"{share.index:.1f}"
 
 
+def _fewest_text(group: GroupScore) -> str:
+    """ "E3 12*": the thinnest element and its valid answers, starred when too few."""
+    element = group.thinnest_element
+    where = f"E{ELEMENTS.index(element) + 1} " if element is not None else ""
+    flag = "*" if group.small_sample else ""
+    return f"{where}{group.fewest_valid}{flag}"
+
+
+def _timeliness_cells(group: GroupScore) -> list[str]:
+    shares = group.timeliness_shares
+    counts = (group.timeliness.early, group.timeliness.on_time, group.timeliness.late)
+    if shares is None:
+        return ["", "", ""]
+    return [f"{share:.0f}% ({count})" for share, count in zip(shares, counts, strict=True)]
+
+
 def render_table(report: IndexReport, language: str = "vi", name_width: int = 34) -> str:
     """A table for the terminal: rank, group, n, overall, the five elements, quick, timeliness."""
     _ = gettext_for(language)
@@ -50,25 +72,24 @@ def render_table(report: IndexReport, language: str = "vi", name_width: int = 34
         *(f"E{i}" for i in range(1, len(ELEMENTS) + 1)),
         _("Quick"),
         _("Mean"),
+        _("Fewest"),
         _("Early"),
         _("On time"),
         _("Late"),
     ]
     rows: list[list[str]] = []
     for group in report.groups:
-        flag = "*" if group.small_sample and group.n > 0 else ""
         rows.append(
             [
                 str(group.rank) if group.rank is not None else "–",
                 group.name,
-                f"{group.n}{flag}",
+                str(group.n),
                 _number(group.overall),
                 *(_share_text(group.elements.get(e)) for e in ELEMENTS),
                 _share_text(group.quick),
                 _number(group.mean_score, 2),
-                str(group.timeliness.early),
-                str(group.timeliness.on_time),
-                str(group.timeliness.late),
+                _fewest_text(group),
+                *_timeliness_cells(group),
             ]
         )
     widths = [
@@ -87,7 +108,16 @@ def render_table(report: IndexReport, language: str = "vi", name_width: int = 34
         by=by_label[report.by].lower(), period=report.period.label
     )
     out = [title, "", line(headers), "  ".join("─" * w for w in widths)]
-    out += [line(row) for row in rows]
+    ranked = len(report.ranked)
+    out += [line(row) for row in rows[:ranked]]
+    if report.unranked:
+        out += [
+            "",
+            _(
+                "Not ranked (fewer than {n} valid answers in some element, or no element answered):"
+            ).format(n=SMALL_SAMPLE),
+        ]
+        out += [line(row) for row in rows[ranked:]]
     if not rows:
         out.append(_("No survey answers or returned dossiers in this period."))
     legend = ", ".join(
@@ -98,7 +128,9 @@ def render_table(report: IndexReport, language: str = "vi", name_width: int = 34
         legend,
         _(
             "Index = mean of the element indices (share of answers 4–5 out of 5, in %); Quick = "
-            "share satisfied in the one-tap rating; * = fewer than {n} responses."
+            "share satisfied in the one-tap rating; Fewest = the element with the fewest valid "
+            "answers and their number (* below {n}: not ranked); Early / On time / Late = "
+            "returned dossiers against the appointment date, in % (count)."
         ).format(n=SMALL_SAMPLE),
     ]
     return "\n".join(out) + "\n"
@@ -124,6 +156,8 @@ def group_dict(group: GroupScore) -> dict[str, Any]:
         "name": group.name,
         "n": group.n,
         "small_sample": group.small_sample,
+        "fewest_valid": group.fewest_valid,
+        "thinnest_element": group.thinnest_element,
         "overall_index": None if group.overall is None else round(group.overall, 4),
         "mean_score": None if group.mean_score is None else round(group.mean_score, 4),
         "elements": {e: _share_dict(group.elements.get(e)) for e in ELEMENTS},
@@ -159,6 +193,8 @@ def render_csv(report: IndexReport) -> str:
         "name",
         "n",
         "small_sample",
+        "fewest_valid",
+        "thinnest_element",
         "overall_index",
         "mean_score",
     ]
@@ -181,6 +217,8 @@ def render_csv(report: IndexReport) -> str:
             group.name,
             group.n,
             int(group.small_sample),
+            group.fewest_valid,
+            group.thinnest_element or "",
             _number(group.overall, 4),
             _number(group.mean_score, 4),
         ]
@@ -198,65 +236,3 @@ def render_csv(report: IndexReport) -> str:
         row += [group.timeliness.early, group.timeliness.on_time, group.timeliness.late]
         writer.writerow(row)
     return buffer.getvalue()
-
-
-def render_chart(report: IndexReport, path: Path, language: str = "vi") -> None:
-    """A PNG bar chart of the ranking: overall index per group, best on top."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib import pyplot
-
-    _ = gettext_for(language)
-    ranked = [g for g in report.groups if g.overall is not None]
-    height = max(2.5, 0.42 * len(ranked) + 1.6)
-    figure, axes = pyplot.subplots(figsize=(10, height), dpi=120)
-    try:
-        names = [g.name if len(g.name) <= 45 else g.name[:44] + "…" for g in ranked]
-        values = [g.overall or 0.0 for g in ranked]
-        colours = ["#9aa5b1" if g.small_sample else "#1f6f8b" for g in ranked]
-        positions = list(range(len(ranked)))[::-1]
-        bars = axes.barh(positions, values, color=colours)
-        for bar, group in zip(bars, ranked, strict=True):
-            axes.text(
-                bar.get_width() + 0.8,
-                bar.get_y() + bar.get_height() / 2,
-                f"{group.overall:.1f}  (n={group.n})",
-                va="center",
-                fontsize=8,
-            )
-        axes.set_yticks(positions, names, fontsize=8)
-        axes.set_xlim(0, 112)
-        axes.axvline(NATIONAL_SIPAS_2024, color="#c0392b", linestyle="--", linewidth=1)
-        axes.text(
-            NATIONAL_SIPAS_2024,
-            len(ranked) - 0.4 if ranked else 0.5,
-            _("national SIPAS 2024: {value}").format(value=NATIONAL_SIPAS_2024),
-            color="#c0392b",
-            fontsize=7,
-            ha="right",
-        )
-        axes.set_xlabel(_("Satisfaction index (%)"))
-        axes.set_title(
-            _("Satisfaction index by {by}, period {period}").format(
-                by={"agency": _("Agency"), "procedure": _("Procedure"), "field": _("Field")}[
-                    report.by
-                ].lower(),
-                period=report.period.label,
-            ),
-            fontsize=10,
-        )
-        if not ranked:
-            axes.text(50, 0.5, _("No survey answers in this period."), ha="center")
-        else:
-            axes.text(
-                0,
-                -1.2,
-                _("grey: fewer than {n} responses").format(n=SMALL_SAMPLE),
-                fontsize=7,
-                color="#555555",
-            )
-        figure.tight_layout()
-        figure.savefig(path, format="png")
-    finally:
-        pyplot.close(figure)

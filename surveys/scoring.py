@@ -6,12 +6,19 @@ For one grouping (agency, procedure or field) and one period:
 - overall index = mean of the element indices present; groups are ranked by it;
 - n = responses (surveyed dossiers with at least one answer), mean score of the 5-point
   answers, the quick 3-level rating's satisfied share ("very satisfied" and "satisfied");
-- a 95 % Wilson interval beside each share, and a flag when n < 30.
+- a 95 % Wilson interval beside each share;
+- the small-sample flag: an index rests on its thinnest element, so a group is flagged when
+  any element present has fewer than 30 valid answers (`fewest_valid` says how many, and
+  `thinnest_element` which element) — not by counting responses, many of which carry only
+  the one-tap rating;
+- the ranking: only groups with an index and no small-sample flag are ranked (1, 2, 2, 4 …
+  by overall index); the others are listed after them, unranked. A group with one answer of
+  100 % never ranks first.
 
 One statement aggregates the answers in a single pass (the counts, the element and overall
-indices and the ranking, all in double precision, so SQLite and PostgreSQL agree); a second
-counts responses; a third counts timeliness from `dossier_snapshots`. The Wilson bounds are
-derived from the integer counts SQL returns.
+indices, all in double precision, so SQLite and PostgreSQL agree); a second counts responses;
+a third counts timeliness from `dossier_snapshots`. The Wilson bounds are derived from the
+integer counts SQL returns, the flag and the ranking from the element counts.
 
 Timeliness: a dossier returned on a local calendar day before its appointment day is early,
 on that day on time, after it late. The appointment is the *original* one when the agency
@@ -23,6 +30,7 @@ had no daylight saving time since 1975), the same arithmetic on both databases.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Literal
@@ -109,18 +117,60 @@ class GroupScore:
     timeliness: Timeliness = field(default_factory=Timeliness)
 
     @property
+    def thinnest_element(self) -> str | None:
+        """The element with the fewest valid answers (SIPAS order breaks ties), if any."""
+        present = [e for e in ELEMENTS if e in self.elements]
+        if not present:
+            return None
+        return min(present, key=lambda e: self.elements[e].valid)
+
+    @property
+    def fewest_valid(self) -> int:
+        """The fewest valid answers in any element present (the one-tap rating's count when
+        no element was answered): what the index rests on."""
+        thinnest = self.thinnest_element
+        if thinnest is not None:
+            return self.elements[thinnest].valid
+        return self.quick.valid if self.quick is not None else 0
+
+    @property
     def small_sample(self) -> bool:
-        """Fewer than 30 responses: read the indices with care."""
-        return self.n < SMALL_SAMPLE
+        """Some element rests on fewer than 30 valid answers: read the indices with care."""
+        return self.fewest_valid < SMALL_SAMPLE
+
+    @property
+    def rankable(self) -> bool:
+        """Whether the group has an index resting on enough answers to be ranked."""
+        return self.overall is not None and not self.small_sample
+
+    @property
+    def timeliness_shares(self) -> tuple[float, float, float] | None:
+        """Early, on time and late as percentages of the dossiers counted, or None."""
+        total = self.timeliness.total
+        if total == 0:
+            return None
+        t = self.timeliness
+        return (100.0 * t.early / total, 100.0 * t.on_time / total, 100.0 * t.late / total)
 
 
 @dataclass(frozen=True, slots=True)
 class IndexReport:
-    """The index for every group of one grouping over one period, best first."""
+    """The index for every group of one grouping over one period: the ranked groups best
+    first, then the unranked ones (too few answers, or no element answered) by name."""
 
     by: Grouping
     period: Period
     groups: tuple[GroupScore, ...]
+
+    @property
+    def ranked(self) -> tuple[GroupScore, ...]:
+        """The groups with a rank, best first."""
+        return tuple(g for g in self.groups if g.rank is not None)
+
+    @property
+    def unranked(self) -> tuple[GroupScore, ...]:
+        """The groups listed apart: too few answers for a rank, or no index."""
+        return tuple(g for g in self.groups if g.rank is None)
 
 
 class local_day(FunctionElement[str]):  # noqa: N801 - SQL function naming
@@ -206,7 +256,6 @@ async def compute_index(
         if row.overall is not None:
             score.overall = float(row.overall)
             score.mean_score = float(row.mean)
-            score.rank = int(row.rank)
 
     key, name = _response_group(by)
     responses = (
@@ -222,11 +271,29 @@ async def compute_index(
             int(row.early or 0), int(row.on_time or 0), int(row.late or 0)
         )
 
-    ordered = sorted(
-        groups.values(),
-        key=lambda g: (g.rank is None, g.rank or 0, g.name.casefold(), g.key),
+    return IndexReport(by=by, period=period, groups=rank_groups(groups.values()))
+
+
+def rank_groups(groups: Iterable[GroupScore]) -> tuple[GroupScore, ...]:
+    """Rank the rankable groups by overall index (ties share a rank: 1, 2, 2, 4) and list the
+    others after them by name; sets each group's `rank` (None when unranked)."""
+
+    def by_name(group: GroupScore) -> tuple[str, str]:
+        return group.name.casefold(), group.key
+
+    groups = list(groups)
+    rankable = sorted(
+        (g for g in groups if g.rankable),
+        key=lambda g: (-(g.overall or 0.0), *by_name(g)),
     )
-    return IndexReport(by=by, period=period, groups=tuple(ordered))
+    for position, group in enumerate(rankable, start=1):
+        previous = rankable[position - 2] if position > 1 else None
+        same = previous is not None and previous.overall == group.overall
+        group.rank = previous.rank if same and previous is not None else position
+    others = sorted((g for g in groups if not g.rankable), key=by_name)
+    for group in others:
+        group.rank = None
+    return (*rankable, *others)
 
 
 def _scores_statement(by: Grouping, period: Period) -> Any:
@@ -270,12 +337,6 @@ def _scores_statement(by: Grouping, period: Period) -> Any:
         .group_by(e.g)
         .cte("per_group")
     )
-    ranked = select(
-        per_group.c.g,
-        per_group.c.overall,
-        per_group.c.mean,
-        func.rank().over(order_by=per_group.c.overall.desc()).label("rank"),
-    ).cte("ranked")
     return select(
         e.g,
         e.kind,
@@ -283,10 +344,9 @@ def _scores_statement(by: Grouping, period: Period) -> Any:
         e.valid,
         e.satisfied,
         e.idx,
-        ranked.c.overall,
-        ranked.c.mean,
-        ranked.c.rank,
-    ).select_from(per_element.outerjoin(ranked, ranked.c.g == e.g))
+        per_group.c.overall,
+        per_group.c.mean,
+    ).select_from(per_element.outerjoin(per_group, per_group.c.g == e.g))
 
 
 def _timeliness_statement(by: Grouping, period: Period, tz: ZoneInfo) -> Any:

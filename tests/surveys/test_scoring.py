@@ -20,7 +20,7 @@ from surveys.definitions import default_catalog
 from surveys.model import DossierFacts, ResponseKey
 from surveys.periods import parse_period
 from surveys.report import render_chart, render_csv, render_json, render_table
-from surveys.scoring import Share, compute_index, wilson_interval
+from surveys.scoring import SMALL_SAMPLE, Share, compute_index, wilson_interval
 from surveys.storage.repository import SqlSurveyRepository as SurveyRepository
 from surveys.storage.tables import survey_answers, survey_responses
 
@@ -80,11 +80,14 @@ async def test_hand_computed_fixture(engine: AsyncEngine) -> None:
     async with engine.connect() as conn:
         report = await compute_index(conn, "agency", parse_period("2026-10"), tz=TZ)
         quarter = await compute_index(conn, "agency", parse_period("2026-Q4"), tz=TZ)
-    b, a = report.groups
-    assert (b.key, b.rank, b.n, b.overall, b.mean_score) == ("B", 1, 1, 100.0, 4.0)
+    # Both rest on a handful of answers: listed (by name), flagged, not ranked.
+    a, b = report.groups
+    assert (b.key, b.rank, b.n, b.overall, b.mean_score) == ("B", None, 1, 100.0, 4.0)
+    assert b.small_sample and b.fewest_valid == 1
     # A: access 1 of 2 satisfied = 50; procedure 2 of 2 = 100; staff 0 of 1 = 0 → mean 50.
     assert a.key == "A"
-    assert a.rank == 2
+    assert a.rank is None
+    assert (a.thinnest_element, a.fewest_valid) == ("staff", 1)
     assert a.n == 3
     assert a.name == "UBND A"
     assert a.elements["access"].index == 50.0
@@ -217,22 +220,72 @@ async def test_sql_indices_stay_within_0_and_100_and_match_python(
 async def test_the_three_formats_and_the_chart(engine: AsyncEngine, tmp_path: Path) -> None:
     async with engine.begin() as conn:
         repo = SurveyRepository(conn)
-        await _respond(repo, "A-1", "A", 3, dict.fromkeys(ELEMENT_QUESTIONS, 5), NOW)
-        await _respond(repo, "B-1", "B", 1, dict.fromkeys(ELEMENT_QUESTIONS, 2), NOW)
+        for number in range(SMALL_SAMPLE):
+            await _respond(repo, f"A-{number}", "A", 3, dict.fromkeys(ELEMENT_QUESTIONS, 5), NOW)
+            await _respond(repo, f"B-{number}", "B", 1, dict.fromkeys(ELEMENT_QUESTIONS, 2), NOW)
+        await _respond(repo, "C-1", "C", 3, dict.fromkeys(ELEMENT_QUESTIONS, 5), NOW)
     async with engine.connect() as conn:
         report = await compute_index(conn, "agency", parse_period("2026-Q4"), tz=TZ)
     table = render_table(report, "vi")
     assert "Chỉ số hài lòng theo cơ quan, kỳ 2026-Q4" in table
-    first, second = (line for line in table.splitlines() if line.startswith(("1 ", "2 ")))
+    lines = table.splitlines()
+    first, second = (line for line in lines if line.startswith(("1 ", "2 ")))
     assert "UBND A" in first
     assert "100.0" in first
     assert "UBND B" in second
+    apart = lines.index(next(line for line in lines if line.startswith("Không xếp hạng")))
+    assert "UBND C" in lines[apart + 1] and "E1 1*" in lines[apart + 1]
     rows = list(csv.DictReader(io.StringIO(render_csv(report))))
-    assert [r["key"] for r in rows] == ["A", "B"]
+    assert [r["key"] for r in rows] == ["A", "B", "C"]
     assert rows[1]["overall_index"] == "0.0000"
-    assert rows[0]["small_sample"] == "1"
+    assert [r["small_sample"] for r in rows] == ["0", "0", "1"]
+    assert (rows[2]["fewest_valid"], rows[2]["thinnest_element"]) == ("1", "access")
     document = json.loads(render_json(report))
-    assert document["groups"][0]["rank"] == 1
+    assert [g["rank"] for g in document["groups"]] == [1, 2, None]
     chart = tmp_path / "index.png"
     render_chart(report, chart, "vi")
     assert chart.read_bytes().startswith(b"\x89PNG")
+
+
+async def test_the_flag_counts_the_thinnest_element_not_the_responses(
+    engine: AsyncEngine,
+) -> None:
+    async with engine.begin() as conn:
+        repo = SurveyRepository(conn)
+        # Q: 40 one-tap ratings, but only 2 answers in each element, all perfect.
+        for number in range(40):
+            scores = dict.fromkeys(ELEMENT_QUESTIONS, 5) if number < 2 else {}
+            await _respond(repo, f"Q-{number}", "Q", 3, scores, NOW)
+        # R: 30 full answers, lower but solid.
+        for number in range(SMALL_SAMPLE):
+            scores = dict.fromkeys(ELEMENT_QUESTIONS, 4 if number % 3 else 3)
+            await _respond(repo, f"R-{number}", "R", 2, scores, NOW)
+        # S: 30 responses, but one skipped the staff question.
+        for number in range(SMALL_SAMPLE):
+            scores = dict.fromkeys(ELEMENT_QUESTIONS, 5)
+            if number == 0:
+                del scores["staff"]
+            await _respond(repo, f"S-{number}", "S", 3, scores, NOW)
+    async with engine.connect() as conn:
+        report = await compute_index(conn, "agency", parse_period("2026-10"), tz=TZ)
+    by_key = {g.key: g for g in report.groups}
+    q, r, s = by_key["Q"], by_key["R"], by_key["S"]
+    assert (q.n, q.overall, q.fewest_valid, q.small_sample) == (40, 100.0, 2, True)
+    assert (r.fewest_valid, r.small_sample, r.rank) == (30, False, 1)
+    assert (s.thinnest_element, s.fewest_valid, s.small_sample) == ("staff", 29, True)
+    # Q's 100 on two answers and S's 100 do not outrank R: they are listed apart.
+    assert [g.key for g in report.ranked] == ["R"]
+    assert [g.key for g in report.unranked] == ["Q", "S"]
+    assert q.rank is None and s.rank is None
+
+
+async def test_ties_share_a_rank(engine: AsyncEngine) -> None:
+    async with engine.begin() as conn:
+        repo = SurveyRepository(conn)
+        for agency, high in (("T", 30), ("U", 30), ("V", 15), ("W", 0)):
+            for number in range(SMALL_SAMPLE):
+                scores = dict.fromkeys(ELEMENT_QUESTIONS, 5 if number < high else 2)
+                await _respond(repo, f"{agency}-{number}", agency, 3, scores, NOW)
+    async with engine.connect() as conn:
+        report = await compute_index(conn, "agency", parse_period("2026-10"), tz=TZ)
+    assert [(g.key, g.rank) for g in report.groups] == [("T", 1), ("U", 1), ("V", 3), ("W", 4)]
