@@ -14,7 +14,7 @@ def test_vietnamese_is_the_default_and_has_diacritics() -> None:
     assert normalize_language(None) == "vi"
     assert normalize_language("en-US") == "en"
     assert normalize_language("fr") == "vi"
-    assert gettext_for("vi")("Result ready for pickup") == "Đã có kết quả, chờ trả"
+    assert gettext_for("vi")("Result ready, waiting to be handed over") == "Đã có kết quả, chờ trả"
 
 
 def test_money_uses_the_languages_grouping() -> None:
