@@ -72,8 +72,6 @@ async def run_index(args: argparse.Namespace, settings: Settings) -> int:
         require_charts()
         if not args.chart.parent.is_dir():
             raise OperatorError(f"cannot write {args.chart}: no folder {args.chart.parent}")
-                f"cannot write {args.chart}: there is no folder {args.chart.parent}"
-            )
     period = args.period or current_year(datetime.now(UTC), settings.tz)
     language = args.lang or settings.default_language
     report = await build_report(settings, args.by, period)
