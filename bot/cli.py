@@ -23,6 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
     from bot.channels.telegram import receipt
     from bot.channels.zalo import cli as zalo_cli
     from bot.notify import cli as outbox_cli
+    from bot.notify import quarantine_cli
     from bot.ops import probe
     from surveys import cli as index_cli
 
@@ -44,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     simulator_cli.add_parser(commands)
     outbox_cli.add_parser(commands)
+    quarantine_cli.add_parser(commands)
     receipt.add_parser(commands)
     housekeeping.add_parser(commands)
     zalo_cli.add_parser(commands)

@@ -14,6 +14,7 @@ from typing import Any, Protocol, Self
 from zoneinfo import ZoneInfo
 
 from bot.domain.dossier import Dossier
+from bot.domain.intake import RejectedItem
 from bot.domain.outbox import FINISHED_STATES as FINISHED_STATES
 from bot.domain.outbox import PENDING_STATES as PENDING_STATES
 from bot.domain.outbox import OutboxState as OutboxState
@@ -43,10 +44,12 @@ class MalformedAnswer(CaseApiUnavailable):
 
 @dataclass(frozen=True, slots=True)
 class ChangesPage:
-    """One page of `GET /v1/changes`."""
+    """One page of `GET /v1/changes`: the dossiers in the contract's shape, the cursor, and
+    the items that were not (`rejected`, each with its place in the page)."""
 
     items: Sequence[Dossier]
     cursor: str
+    rejected: Sequence[RejectedItem] = ()
 
 
 class CaseApi(Protocol):
@@ -616,6 +619,60 @@ class SeenEventRepository(Protocol):
         ...
 
 
+# --------------------------------------------------------------------------- the quarantine
+
+
+@dataclass(frozen=True, slots=True)
+class QuarantinedItem:
+    """A dossier change set aside because it broke the contract or could not be stored.
+
+    `source` is "feed" (the changes feed) or "event" (a pushed case event). It stays open
+    until a later valid version of the same dossier supersedes it (`resolved_at`).
+    """
+
+    id: int
+    source: str
+    dossier_code: str | None
+    event_id: str | None
+    reason: str
+    payload: str
+    first_seen_at: datetime
+    last_seen_at: datetime
+    times_seen: int
+    resolved_at: datetime | None
+
+
+class QuarantineRepository(Protocol):
+    """Dossier changes set aside, so that one bad record never blocks the others."""
+
+    async def hold(self, items: Sequence[RejectedItem], *, source: str, now: datetime) -> int:
+        """Keep `items` with their reasons; an open item of the same dossier is refreshed
+        (seen once more) rather than added again. Returns how many were kept."""
+        ...
+
+    async def release(self, dossier_codes: Sequence[str], *, now: datetime) -> int:
+        """Mark the open items of `dossier_codes` resolved: a valid version superseded them."""
+        ...
+
+    async def open_count(self) -> int:
+        """How many items are set aside and not yet superseded."""
+        ...
+
+    async def list(
+        self, *, include_resolved: bool = False, limit: int = 100
+    ) -> list[QuarantinedItem]:
+        """The items set aside, the most recently seen first."""
+        ...
+
+    async def get(self, item_id: int) -> QuarantinedItem | None:
+        """One item by its id."""
+        ...
+
+    async def purge_resolved(self, before: datetime) -> int:
+        """Forget items resolved before `before`; how many."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One database transaction with the repositories bound to it.
 
@@ -630,6 +687,7 @@ class UnitOfWork(Protocol):
     conversations: ConversationRepository
     outbox: OutboxRepository
     watch: WatchRepository
+    quarantine: QuarantineRepository
     surveys: SurveyRepository
     zalo_tokens: ZaloTokenRepository
     zalo_events: SeenEventRepository

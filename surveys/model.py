@@ -14,6 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.domain.dossier import Dossier
+from bot.domain.intake import CODE_CHARS, NAME_CHARS, PROCEDURE_NAME_CHARS, stored_text
 from surveys.definitions import AnswerValue, Question
 from surveys.flow import Progress
 
@@ -31,14 +32,15 @@ class DossierFacts:
 
     @classmethod
     def of(cls, dossier: Dossier) -> DossierFacts:
-        """The facts of a dossier from the case API."""
+        """The facts of a dossier from the case API, texts cut to what is kept of them (the
+        same on every database: `bot.domain.intake.stored_text`)."""
         return cls(
             code=dossier.code,
-            agency_code=dossier.agency.code,
-            agency_name=dossier.agency.name,
-            procedure_code=dossier.procedure.code,
-            procedure_name=dossier.procedure.name,
-            field=dossier.procedure.field,
+            agency_code=stored_text(dossier.agency.code, CODE_CHARS),
+            agency_name=stored_text(dossier.agency.name, NAME_CHARS),
+            procedure_code=stored_text(dossier.procedure.code, CODE_CHARS),
+            procedure_name=stored_text(dossier.procedure.name, PROCEDURE_NAME_CHARS),
+            field=stored_text(dossier.procedure.field, NAME_CHARS),
         )
 
 

@@ -30,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, StrictBool, ValidationError
 from bot import httptransport
 from bot.caseapi.breaker import CircuitBreaker, CircuitOpen
 from bot.domain.dossier import Dossier
+from bot.domain.intake import RejectedItem, parse_item
 from bot.ports import CaseApiUnavailable, ChangesPage, DossierNotFound, MalformedAnswer
 
 log = logging.getLogger(__name__)
@@ -48,7 +49,9 @@ class _VerifyAnswer(BaseModel):
 
 class _ChangesAnswer(BaseModel):
     model_config = ConfigDict(extra="ignore")
-    items: list[Dossier]
+    # Each item is checked on its own (`bot.domain.intake.parse_item`): one off the contract
+    # is set aside, it does not make the page (and every other citizen's change) unreadable.
+    items: list[Any]
     cursor: str
 
 
@@ -153,8 +156,9 @@ class HttpCaseApi:
     async def changes(self, cursor: str | None = None, limit: int = 500) -> ChangesPage:
         """Dossiers changed after `cursor`, oldest first; no cursor means "from now".
 
-        `limit` must be 1..1000. A page with any item not in the contract's shape is
-        rejected as a whole (MalformedAnswer), so the cursor never skips a change.
+        `limit` must be 1..1000. A page whose envelope is not in the contract's shape is
+        rejected as a whole (MalformedAnswer); an item that is not a contract Dossier comes
+        back in `ChangesPage.rejected`, with its reason and place, and the others in `items`.
         """
         if not 1 <= limit <= MAX_CHANGES_LIMIT:
             raise ValueError(f"limit must be 1..{MAX_CHANGES_LIMIT}, not {limit}")
@@ -164,7 +168,22 @@ class HttpCaseApi:
         answer = await self._call(
             "changes", "GET", "/v1/changes", _validator(_ChangesAnswer), params=params
         )
-        return ChangesPage(items=tuple(answer.items), cursor=answer.cursor)
+        items: list[Dossier] = []
+        rejected: list[RejectedItem] = []
+        for raw in answer.items:
+            parsed = parse_item(raw, position=len(items))
+            if isinstance(parsed, RejectedItem):
+                rejected.append(parsed)
+            else:
+                items.append(parsed)
+        if rejected:
+            log.warning(
+                "case API changes: %d of %d items not in the contract's shape, set aside: %s",
+                len(rejected),
+                len(answer.items),
+                rejected[0].reason,
+            )
+        return ChangesPage(items=tuple(items), cursor=answer.cursor, rejected=tuple(rejected))
 
     # ------------------------------------------------------------------ plumbing
 

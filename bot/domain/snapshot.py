@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from bot.domain.dossier import Dossier
+from bot.domain.intake import CODE_CHARS, NAME_CHARS, PROCEDURE_NAME_CHARS, stored_text
 from bot.domain.status import Status
 
 
@@ -34,16 +35,17 @@ class Snapshot:
 
     @classmethod
     def of(cls, dossier: Dossier, *, overdue_notified_at: datetime | None = None) -> Snapshot:
-        """The snapshot of `dossier` as the case API describes it."""
+        """The snapshot of `dossier` as the case API describes it, its texts cut to what is
+        kept of them (`bot.domain.intake.stored_text`)."""
         return cls(
             code=dossier.code,
             status=dossier.status,
             status_changed_at=dossier.status_changed_at,
-            agency_code=dossier.agency.code,
-            agency_name=dossier.agency.name,
-            procedure_code=dossier.procedure.code,
-            procedure_name=dossier.procedure.name,
-            field=dossier.procedure.field,
+            agency_code=stored_text(dossier.agency.code, CODE_CHARS),
+            agency_name=stored_text(dossier.agency.name, NAME_CHARS),
+            procedure_code=stored_text(dossier.procedure.code, CODE_CHARS),
+            procedure_name=stored_text(dossier.procedure.name, PROCEDURE_NAME_CHARS),
+            field=stored_text(dossier.procedure.field, NAME_CHARS),
             received_at=dossier.received_at,
             due_at=dossier.due_at,
             original_due_at=dossier.original_due_at,

@@ -1,5 +1,6 @@
-"""``motcua outbox``: how many pushes are queued, retrying, held, sending, sent or dead; and
-putting dead ones back in the queue."""
+"""``motcua outbox``: how many pushes are queued, retrying, held, sending, sent or dead, and
+how many dossier changes are set aside in the quarantine (`motcua quarantine` lists them);
+and putting dead pushes back in the queue."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ SHOWN_STATES = (
     OutboxState.CANCELLED,
     OutboxState.EXPIRED,
 )
+_WIDTH = len("quarantined")
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -57,13 +59,20 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
             requeued = await uow.outbox.requeue_dead(now=datetime.now(UTC), kind=args.kind)
             print(f"requeued {requeued} dead push{'es' if requeued != 1 else ''}")
         counts = await uow.outbox.counts()
+        quarantined = await uow.quarantine.open_count()
         await uow.commit()
     print(format_counts(counts))
+    print(format_quarantined(quarantined))
     return 0
 
 
 def format_counts(counts: Mapping[OutboxState, int]) -> str:
     """The counts as an aligned two-column table."""
-    width = max(len(state.value) for state in SHOWN_STATES)
-    lines = [f"{state.value:<{width}}  {counts.get(state, 0):>9,}" for state in SHOWN_STATES]
+    lines = [f"{state.value:<{_WIDTH}}  {counts.get(state, 0):>9,}" for state in SHOWN_STATES]
     return "\n".join(lines)
+
+
+def format_quarantined(count: int) -> str:
+    """The line about dossier changes set aside, aligned with the counts."""
+    line = f"{'quarantined':<{_WIDTH}}  {count:>9,}"
+    return line + ("  (dossier changes set aside: motcua quarantine)" if count else "")

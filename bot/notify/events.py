@@ -2,11 +2,14 @@
 
 The body is ``{"events": [{"id": str, "dossier": Dossier}, …]}``, signed with
 ``X-Motcua-Signature: sha256=<hex HMAC-SHA256(shared secret, raw body)>``. A bad or missing
-signature is answered 401 and nothing is processed; a malformed body 400. The body is read
-with a hard limit (`MAX_BODY_BYTES`, 413 beyond it, chunked uploads included) and its
-signature checked on the raw bytes before anything parses it. Event ids already
-processed are acknowledged and ignored. Accepted events go through the watcher's rule path
-(`Watcher.ingest_events`) in one transaction, so a 200 means they are safely stored.
+signature is answered 401 and nothing is processed; a body not of that shape 400. The body is
+read with a hard limit (`MAX_BODY_BYTES`, 413 beyond it, chunked uploads included) and its
+signature checked on the raw bytes before anything parses it. Each event's dossier is checked
+on its own: one off the contract (or one the database refuses) is set aside in the quarantine
+and the others are applied, so one bad record never makes the whole batch fail. Event ids
+already processed are acknowledged and ignored. Accepted events go through the watcher's rule
+path (`Watcher.ingest_events`), so a 200 means they are safely stored (applied or set aside);
+503 means the database could not be reached.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import hashlib
 import hmac
 import logging
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.requests import Request
@@ -23,6 +26,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bot.domain.dossier import Dossier
+from bot.domain.intake import RejectedItem, parse_item
 from bot.notify.watcher import IngestReport
 from bot.storage.errors import StorageError
 from bot.web.body import BodyRefused, read_limited
@@ -38,14 +42,17 @@ log = logging.getLogger(__name__)
 class EventSink(Protocol):
     """Where verified events go (`bot.notify.watcher.Watcher`)."""
 
-    async def ingest_events(self, events: Sequence[tuple[str, Dossier]]) -> IngestReport: ...
+    async def ingest_events(
+        self, events: Sequence[tuple[str, Dossier | RejectedItem]]
+    ) -> IngestReport: ...
 
 
 class _Event(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     id: str = Field(min_length=1, max_length=128)
-    dossier: Dossier
+    # Checked on its own (`parse_item`), so that one bad dossier does not refuse the batch.
+    dossier: Any
 
 
 class _Body(BaseModel):
@@ -91,17 +98,21 @@ def routes(sink: EventSink, secret: str, *, path: str = PATH) -> list[BaseRoute]
             log.warning("case events: malformed body (%d problems)", error.error_count())
             return JSONResponse({"error": "malformed"}, status_code=400)
         try:
-            report = await sink.ingest_events([(e.id, e.dossier) for e in parsed.events])
+            report = await sink.ingest_events(
+                [(e.id, parse_item(e.dossier, event_id=e.id)) for e in parsed.events]
+            )
         except (StorageError, OSError):
             # The sender retries the same batch; the event ids make that harmless.
             log.exception("case events: could not store %d events", len(parsed.events))
             return JSONResponse({"error": "unavailable"}, status_code=503)
         if report.accepted:
             log.info(
-                "case events: %d accepted, %d repeats ignored, %d notices queued",
+                "case events: %d accepted, %d repeats ignored, %d notices queued, "
+                "%d set aside in the quarantine",
                 report.accepted,
                 report.duplicates,
                 report.queued,
+                report.quarantined,
             )
         return JSONResponse({"accepted": report.accepted, "duplicates": report.duplicates})
 

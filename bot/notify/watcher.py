@@ -9,11 +9,17 @@ crash in the middle re-processes the page, which the notices' dedup keys make ha
 work of a cycle grows with the number of changes, never with the number of subscriptions.
 
 Pushed case events (`bot.notify.events`) go through the same path (`ingest_events`).
+
+One bad record never blocks the others: an item that is not a contract Dossier
+(`bot.domain.intake.parse_item`), or that the database refuses, is set aside in the
+quarantine (`uow.quarantine`) with its reason while the rest of its page is applied and the
+cursor moves on; a later valid version of the same dossier supersedes it. Times stamped in
+the future beyond a small skew are taken as "now" (`bot.domain.intake.settle`).
 A periodic sweep tells subscribers, once per appointment date, that it has passed without a
 result. Leadership (`bot.notify.leader`): a lease renewed by the leader, or on PostgreSQL an
 advisory lock chosen by the composition root; stand-bys retry every cycle and take over.
 Every statement goes through the unit of work's repositories (`uow.watch`,
-`uow.subscriptions`, `uow.outbox`).
+`uow.subscriptions`, `uow.outbox`, `uow.quarantine`).
 """
 
 from __future__ import annotations
@@ -22,13 +28,15 @@ import asyncio
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.domain import intake
 from bot.domain.dossier import Dossier
+from bot.domain.intake import RejectedItem
 from bot.domain.snapshot import Snapshot
 from bot.notify.leader import LeaseLeaderLock, lease_for
 from bot.notify.rules import ChangeOutcome, RuleConfig, apply_change, overdue_notices
@@ -42,6 +50,7 @@ from bot.ports import (
     UnitOfWork,
     UnitOfWorkFactory,
 )
+from bot.storage.errors import refused_record
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +77,8 @@ class ApplyReport:
     notices: int = 0
     queued: int = 0
     ended: int = 0
+    quarantined: int = 0
+    superseded: int = 0
 
     def add(self, other: ApplyReport) -> None:
         """Accumulate `other` into this report."""
@@ -76,6 +87,8 @@ class ApplyReport:
         self.notices += other.notices
         self.queued += other.queued
         self.ended += other.ended
+        self.quarantined += other.quarantined
+        self.superseded += other.superseded
 
 
 @dataclass(slots=True)
@@ -125,6 +138,7 @@ class Watcher:
         event_retention: timedelta = timedelta(days=7),
         page_size: int = PAGE_SIZE,
         leader_lock: LeaderLock | None = None,
+        clock_skew: timedelta = intake.FUTURE_SKEW,
     ) -> None:
         if not 1 <= page_size <= PAGE_SIZE:
             raise ValueError(f"page_size must be between 1 and {PAGE_SIZE}")
@@ -135,6 +149,7 @@ class Watcher:
         self.sweep_interval = sweep_interval
         self._event_retention = event_retention
         self._page_size = page_size
+        self._clock_skew = clock_skew
         self.config = RuleConfig(
             reminder_days=tuple(sorted(set(reminder_days))),
             survey_delay=survey_delay,
@@ -164,25 +179,28 @@ class Watcher:
                 log.warning("watcher: case API unavailable (%s); retrying next cycle", error)
                 break
             report.requests += 1
-            if not page.items:
+            size = len(page.items) + len(page.rejected)
+            if not size:
                 if page.cursor != cursor:
                     await self._advance_only(cursor, page.cursor)
                 break
             report.pages += 1
-            moved = await self._process_page(page.items, cursor, page.cursor, report)
+            moved = await self._process_page(page.items, page.rejected, cursor, page.cursor, report)
             if not moved:
                 log.warning("watcher: another process moved the cursor; stopping this cycle")
                 break
             cursor = page.cursor
-            if len(page.items) < self._page_size or not await self._lock.acquire():
+            if size < self._page_size or not await self._lock.acquire():
                 break
-        if report.dossiers:
+        if report.dossiers or report.quarantined:
             log.info(
-                "watcher: %d changes in %d pages, %d notices queued, %d subscriptions ended",
+                "watcher: %d changes in %d pages, %d notices queued, %d subscriptions ended, "
+                "%d set aside in the quarantine",
                 report.dossiers,
                 report.pages,
                 report.queued,
                 report.ended,
+                report.quarantined,
             )
         return report
 
@@ -192,50 +210,180 @@ class Watcher:
                 await uow.commit()
 
     async def _process_page(
-        self, items: Sequence[Dossier], expected: str | None, new: str, report: PollReport
+        self,
+        items: Sequence[Dossier],
+        rejected: Sequence[RejectedItem],
+        expected: str | None,
+        new: str,
+        report: PollReport,
     ) -> bool:
+        """Apply one page and move the cursor past it, in one transaction.
+
+        Items the database refuses make that transaction fail; then each item is applied in
+        its own transaction, the refused ones join `rejected` in the quarantine, and the
+        cursor moves on in a last one. An unreachable database stops the cycle instead.
+        """
         now = self._clock.now()
-        async with self._uow_factory() as uow:
-            applied = await self._apply(uow, items, now)
-            if not await uow.watch.advance_cursor(expected, new, now=now):
-                return False
-            await uow.commit()
+        try:
+            async with self._uow_factory() as uow:
+                applied = await self._apply(uow, items, now, rejected=rejected, source="feed")
+                if not await uow.watch.advance_cursor(expected, new, now=now):
+                    return False
+                await uow.commit()
+        except Exception as error:
+            if not refused_record(error):
+                raise
+            log.warning(
+                "watcher: the database refused an item of a page (%s); applying one by one",
+                type(error).__name__,
+            )
+            applied, refused = await self._apply_one_by_one(items, now)
+            async with self._uow_factory() as uow:
+                held = await self._hold(uow, [*rejected, *refused], items, "feed", now)
+                if not await uow.watch.advance_cursor(expected, new, now=now):
+                    return False
+                await uow.commit()
+            applied.quarantined += held
         report.add(applied)
         return True
 
+    async def _apply_one_by_one(
+        self, dossiers: Sequence[Dossier], now: datetime
+    ) -> tuple[ApplyReport, list[RejectedItem]]:
+        """Each dossier in its own transaction; the ones the database refused."""
+        report = ApplyReport()
+        refused: list[RejectedItem] = []
+        for index, dossier in enumerate(dossiers):
+            try:
+                async with self._uow_factory() as uow:
+                    report.add(await self._apply(uow, [dossier], now))
+                    await uow.commit()
+            except Exception as error:
+                if not refused_record(error):
+                    raise
+                refused.append(intake.unstorable(dossier, error, index=index))
+        return report, refused
+
+    async def _hold(
+        self,
+        uow: UnitOfWork,
+        rejected: Sequence[RejectedItem],
+        accepted: Sequence[Dossier],
+        source: str,
+        now: datetime,
+    ) -> int:
+        """Put `rejected` in the quarantine, except those a later valid version of the same
+        dossier in `accepted` (same page or batch) already superseded; how many were kept."""
+        last_valid = {dossier.code: index for index, dossier in enumerate(accepted)}
+        kept = [
+            item
+            for item in rejected
+            if item.code is None or last_valid.get(item.code, -1) < item.position
+        ]
+        if kept:
+            await uow.quarantine.hold(kept, source=source, now=now)
+            log.warning(
+                "watcher: %d dossier changes set aside in the quarantine (see `motcua "
+                "quarantine`); first reason: %s",
+                len(kept),
+                kept[0].reason,
+            )
+        return len(kept)
+
     # ------------------------------------------------------------------ pushed events
 
-    async def ingest_events(self, events: Sequence[tuple[str, Dossier]]) -> IngestReport:
-        """Handle pushed case events in one transaction; repeated ids are ignored."""
+    async def ingest_events(
+        self, events: Sequence[tuple[str, Dossier | RejectedItem]]
+    ) -> IngestReport:
+        """Handle pushed case events in one transaction; repeated ids are ignored.
+
+        An event whose dossier is off the contract (a `RejectedItem`) or that the database
+        refuses is set aside in the quarantine; the others are applied all the same.
+        """
         now = self._clock.now()
         report = IngestReport()
-        async with self._uow_factory() as uow:
-            new_ids = await uow.watch.record_events([eid for eid, _ in events], now=now)
-            fresh: list[Dossier] = []
-            for event_id, dossier in events:
-                if event_id in new_ids:
-                    new_ids.discard(event_id)  # a repeat inside the same batch counts once
-                    fresh.append(dossier)
-            report.add(await self._apply(uow, fresh, now))
-            await uow.commit()
-        report.accepted = len(fresh)
-        report.duplicates = len(events) - len(fresh)
+        try:
+            async with self._uow_factory() as uow:
+                fresh, _, rejected = await self._fresh_events(uow, events, now)
+                report.add(await self._apply(uow, fresh, now, rejected=rejected, source="event"))
+                await uow.commit()
+        except Exception as error:
+            if not refused_record(error):
+                raise
+            log.warning(
+                "case events: the database refused an event (%s); applying one by one",
+                type(error).__name__,
+            )
+            async with self._uow_factory() as uow:
+                # Only to learn which ids are new: rolled back, recorded below once applied.
+                fresh, ids, rejected = await self._fresh_events(uow, events, now)
+            applied, refused = await self._apply_one_by_one(fresh, now)
+            # `position` of a refused item is its index among `fresh` plus one.
+            refused = [replace(r, event_id=ids[r.position - 1]) for r in refused]
+            async with self._uow_factory() as uow:
+                await self._fresh_events(uow, events, now)
+                applied.quarantined += await self._hold(
+                    uow, [*rejected, *refused], fresh, "event", now
+                )
+                await uow.commit()
+            report.add(applied)
+        report.accepted = len(fresh) + len(rejected)
+        report.duplicates = len(events) - report.accepted
         return report
+
+    async def _fresh_events(
+        self,
+        uow: UnitOfWork,
+        events: Sequence[tuple[str, Dossier | RejectedItem]],
+        now: datetime,
+    ) -> tuple[list[Dossier], list[str], list[RejectedItem]]:
+        """Record the events' ids; of the new ones, the valid dossiers, their event ids and
+        the rejected items."""
+        new_ids = await uow.watch.record_events([eid for eid, _ in events], now=now)
+        fresh: list[Dossier] = []
+        fresh_ids: list[str] = []
+        rejected: list[RejectedItem] = []
+        for event_id, item in events:
+            if event_id not in new_ids:
+                continue
+            new_ids.discard(event_id)  # a repeat inside the same batch counts once
+            if isinstance(item, RejectedItem):
+                rejected.append(replace(item, position=len(fresh), event_id=event_id))
+            else:
+                fresh.append(item)
+                fresh_ids.append(event_id)
+        return fresh, fresh_ids, rejected
 
     # ------------------------------------------------------------------ the shared path
 
     async def _apply(
-        self, uow: UnitOfWork, dossiers: Sequence[Dossier], now: datetime
+        self,
+        uow: UnitOfWork,
+        dossiers: Sequence[Dossier],
+        now: datetime,
+        *,
+        rejected: Sequence[RejectedItem] = (),
+        source: str = "feed",
     ) -> ApplyReport:
-        """Apply the rules to `dossiers` (in order) inside `uow`'s transaction."""
+        """Apply the rules to `dossiers` (in order) inside `uow`'s transaction; put `rejected`
+        (the same page's or batch's items off the contract) in the quarantine."""
         report = ApplyReport(dossiers=len(dossiers))
-        if not dossiers:
-            return report
+        if dossiers:
+            await self._apply_changes(uow, dossiers, now, report)
+        if rejected:
+            # After the valid ones: those release what an earlier page or batch set aside.
+            report.quarantined = await self._hold(uow, rejected, dossiers, source, now)
+        return report
+
+    async def _apply_changes(
+        self, uow: UnitOfWork, dossiers: Sequence[Dossier], now: datetime, report: ApplyReport
+    ) -> None:
         codes = list(dict.fromkeys(d.code for d in dossiers))
         current = await uow.watch.snapshots(codes)
         recipients = await uow.subscriptions.recipients_of(codes)
         batch = _Batch()
         for dossier in dossiers:
+            dossier = self._settle(dossier, current.get(dossier.code), now)
             outcome: ChangeOutcome = apply_change(
                 current.get(dossier.code),
                 dossier,
@@ -262,7 +410,23 @@ class Watcher:
             report.ended += await uow.subscriptions.end_for_dossiers(ended, reason=reason, now=now)
         for kinds, cancelled in batch.cancels.items():
             await uow.outbox.cancel(cancelled, kinds, now=now)
-        return report
+        # A valid version supersedes what was set aside of the same dossier before it.
+        report.superseded = await uow.quarantine.release(list(batch.snapshots), now=now)
+
+    def _settle(self, dossier: Dossier, held: Snapshot | None, now: datetime) -> Dossier:
+        """`dossier` with times from the future taken as now (logged: the case system's
+        clock or data is wrong, and an operator should know)."""
+        late = intake.future_times(dossier, now, skew=self._clock_skew)
+        if not late:
+            return dossier
+        log.warning(
+            "watcher: dossier %s has %s more than %s ahead of our clock; taken as now",
+            dossier.code,
+            ", ".join(late),
+            self._clock_skew,
+        )
+        previous = None if held is None else (held.status, held.status_changed_at)
+        return intake.settle(dossier, now, previous=previous, skew=self._clock_skew)
 
     # ------------------------------------------------------------------ overdue sweep
 
@@ -320,9 +484,12 @@ class Watcher:
         return len(found)
 
     async def purge_events(self) -> int:
-        """Forget pushed event ids older than the retention; how many."""
+        """Forget pushed event ids, and quarantined items resolved, longer ago than the
+        retention; how many event ids."""
+        before = self._clock.now() - self._event_retention
         async with self._uow_factory() as uow:
-            purged = await uow.watch.purge_events(self._clock.now() - self._event_retention)
+            purged = await uow.watch.purge_events(before)
+            await uow.quarantine.purge_resolved(before)
             await uow.commit()
         return purged
 

@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import IntegrityError
 
+from bot.domain.intake import RejectedItem, bounded
 from bot.domain.pacing import ChannelLimit, ClaimCandidate, SlotCursor, plan_claim
 from bot.domain.snapshot import Recipient, Snapshot
 from bot.domain.status import Status
@@ -43,6 +44,8 @@ from bot.ports import (
     OutboxState,
     OwnedDossier,
     OwnershipRepository,
+    QuarantinedItem,
+    QuarantineRepository,
     RateLimitRepository,
     SeenEventRepository,
     StoredTokens,
@@ -57,6 +60,7 @@ from bot.ports import (
     WatchRepository,
     ZaloTokenRepository,
 )
+from bot.storage.quarantine import QUARANTINE_SOURCES
 from bot.storage.repositories import LAST_SEEN_RESOLUTION, USER_KEY_MARKER, window_start
 from bot.storage.tables import OWNERSHIP_METHODS
 from bot.storage.uow import WRITER_QUEUE_TIMEOUT_S
@@ -179,6 +183,8 @@ class MemoryTables:
     cursor: str | None = None
     lease: _Lease = field(default_factory=_Lease)
     case_events: dict[str, datetime] = field(default_factory=dict)
+    quarantine: dict[int, QuarantinedItem] = field(default_factory=dict)
+    next_quarantine_id: int = 1
     responses: dict[int, _Response] = field(default_factory=dict)
     next_response_id: int = 1
     answers: dict[tuple[int, str], _Answer] = field(default_factory=dict)
@@ -852,6 +858,99 @@ class MemoryWatchRepository:
         return len(old)
 
 
+# --------------------------------------------------------------------------- the quarantine
+
+
+class MemoryQuarantineRepository:
+    """`bot.ports.QuarantineRepository` in memory."""
+
+    def __init__(self, tables: MemoryTables) -> None:
+        self._t = tables
+
+    async def hold(self, items: Sequence[RejectedItem], *, source: str, now: datetime) -> int:
+        """Keep `items`; an open item of the same dossier is refreshed instead of duplicated."""
+        if source not in QUARANTINE_SOURCES:
+            raise ValueError(f"unknown quarantine source {source!r}")
+        for item in map(bounded, items):
+            open_item = next(
+                (
+                    q
+                    for q in self._t.quarantine.values()
+                    if item.code is not None
+                    and q.dossier_code == item.code
+                    and q.resolved_at is None
+                ),
+                None,
+            )
+            if open_item is not None:
+                self._t.quarantine[open_item.id] = dataclasses.replace(
+                    open_item,
+                    source=source,
+                    event_id=item.event_id,
+                    reason=item.reason,
+                    payload=item.raw,
+                    last_seen_at=now,
+                    times_seen=open_item.times_seen + 1,
+                )
+                continue
+            item_id = self._t.next_quarantine_id
+            self._t.next_quarantine_id += 1
+            self._t.quarantine[item_id] = QuarantinedItem(
+                id=item_id,
+                source=source,
+                dossier_code=item.code,
+                event_id=item.event_id,
+                reason=item.reason,
+                payload=item.raw,
+                first_seen_at=now,
+                last_seen_at=now,
+                times_seen=1,
+                resolved_at=None,
+            )
+        return len(items)
+
+    async def release(self, dossier_codes: Sequence[str], *, now: datetime) -> int:
+        """Resolve the open items of `dossier_codes`."""
+        codes = set(dossier_codes)
+        released = [
+            q
+            for q in self._t.quarantine.values()
+            if q.dossier_code in codes and q.resolved_at is None
+        ]
+        for item in released:
+            self._t.quarantine[item.id] = dataclasses.replace(item, resolved_at=now)
+        return len(released)
+
+    async def open_count(self) -> int:
+        """How many items are open."""
+        return sum(1 for q in self._t.quarantine.values() if q.resolved_at is None)
+
+    async def list(
+        self, *, include_resolved: bool = False, limit: int = 100
+    ) -> list[QuarantinedItem]:
+        """Items, the most recently seen first (open ones only unless `include_resolved`)."""
+        found = [
+            q for q in self._t.quarantine.values() if include_resolved or q.resolved_at is None
+        ]
+        found.sort(key=lambda q: (q.last_seen_at, q.id), reverse=True)
+        return found[:limit]
+
+    async def get(self, item_id: int) -> QuarantinedItem | None:
+        """The item with `item_id`, if any."""
+        return self._t.quarantine.get(item_id)
+
+    async def purge_resolved(self, before: datetime) -> int:
+        """Forget items resolved before `before`."""
+        old = [
+            i
+            for i, q in self._t.quarantine.items()
+            if q.resolved_at is not None and q.resolved_at < before
+        ]
+        for item_id in old:
+            del self._t.quarantine[item_id]
+        return len(old)
+
+
 # --------------------------------------------------------------------------- surveys
 
 
@@ -1023,6 +1122,7 @@ class MemoryUnitOfWork:
     conversations: ConversationRepository
     outbox: OutboxRepository
     watch: WatchRepository
+    quarantine: QuarantineRepository
     surveys: SurveyRepository
     zalo_tokens: ZaloTokenRepository
     zalo_events: SeenEventRepository
@@ -1075,6 +1175,7 @@ class MemoryUnitOfWork:
         self.conversations = MemoryConversationRepository(tables)
         self.outbox = MemoryOutboxRepository(tables)
         self.watch = MemoryWatchRepository(tables)
+        self.quarantine = MemoryQuarantineRepository(tables)
         self.surveys = MemorySurveyRepository(tables)
         self.zalo_tokens = MemoryZaloTokenRepository(tables)
         self.zalo_events = MemorySeenEventRepository(tables)

@@ -15,6 +15,7 @@ from bot.ports import (
     ConversationRepository,
     OutboxRepository,
     OwnershipRepository,
+    QuarantineRepository,
     RateLimitRepository,
     SeenEventRepository,
     SubscriptionRepository,
@@ -26,6 +27,7 @@ from bot.ports import (
 )
 from bot.storage.engine import SQLITE_BEGIN_OPTION, SQLITE_INLINE_OPTION, is_sqlite
 from bot.storage.outbox import SqlOutboxRepository
+from bot.storage.quarantine import SqlQuarantineRepository
 from bot.storage.repositories import (
     SqlConversationRepository,
     SqlOwnershipRepository,
@@ -63,6 +65,7 @@ class SqlUnitOfWork:
     conversations: ConversationRepository
     outbox: OutboxRepository
     watch: WatchRepository
+    quarantine: QuarantineRepository
     surveys: SurveyRepository
     zalo_tokens: ZaloTokenRepository
     zalo_events: SeenEventRepository
@@ -107,6 +110,7 @@ class SqlUnitOfWork:
         self.conversations = SqlConversationRepository(conn)
         self.outbox = SqlOutboxRepository(conn)
         self.watch = SqlWatchRepository(conn)
+        self.quarantine = SqlQuarantineRepository(conn)
         self.surveys = SqlSurveyRepository(conn)
         self.zalo_tokens = SqlZaloTokenRepository(conn)
         self.zalo_events = SqlSeenEventRepository(conn)

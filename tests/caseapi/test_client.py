@@ -460,7 +460,6 @@ async def test_changes_refuses_a_limit_outside_1_to_1000(
     [
         {"items": []},
         {"cursor": "c-1"},
-        {"items": [dossier_json(), {"code": CODE}], "cursor": "c-2"},
         {"items": None, "cursor": "c-2"},
     ],
 )
@@ -473,6 +472,27 @@ async def test_a_changes_page_of_the_wrong_shape_is_refused_whole(
     async with client(url) as case_api:
         with pytest.raises(MalformedAnswer):
             await case_api.changes("c-1")
+
+
+async def test_an_item_off_the_contract_is_set_aside_and_the_rest_of_the_page_kept(
+    fake: tuple[FakeCaseApi, str],
+) -> None:
+    api, url = fake
+    other = "000.00.15.H12-230101-0001"
+    poison = dossier_json(code=other) | {"fee": {"amount": -5, "currency": "VND"}}
+    api.handler = answer(
+        200, {"items": [dossier_json(), poison, {"code": CODE}, 42], "cursor": "c-2"}
+    )
+
+    async with client(url) as case_api:
+        page = await case_api.changes("c-1")
+
+    assert [d.code for d in page.items] == [CODE]
+    assert page.cursor == "c-2"
+    assert [(r.code, r.position) for r in page.rejected] == [(other, 1), (CODE, 1), (None, 1)]
+    assert "fee.amount" in page.rejected[0].reason
+    assert '"amount": -5' in page.rejected[0].raw
+    assert page.rejected[2].raw == "42"
 
 
 async def test_a_404_from_changes_is_not_a_missing_dossier_when_the_body_is_wrong(

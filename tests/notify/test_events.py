@@ -130,11 +130,14 @@ async def test_a_repeated_event_id_is_acknowledged_and_ignored(
     assert len(await outbox_rows(engine)) == queued
 
 
+@pytest.mark.parametrize(
+    "body",
+    [b'{"events": [{"id": "e-1"}]}', b'{"events": {"id": "e-1"}}', b'{"events": [', b"[]"],
+)
 async def test_a_signed_but_malformed_body_is_refused(
-    hook: tuple[str, SqlUnitOfWorkFactory], engine: AsyncEngine
+    hook: tuple[str, SqlUnitOfWorkFactory], engine: AsyncEngine, body: bytes
 ) -> None:
     url, _ = hook
-    body = b'{"events": [{"id": "e-1", "dossier": {"code": "x"}}]}'
     async with httpx.AsyncClient() as client:
         answer = await client.post(
             url, content=body, headers={SIGNATURE_HEADER: sign(SECRET, body)}

@@ -51,6 +51,7 @@ async def test_counts_and_requeue_dead(
         "dead": "1",
         "cancelled": "0",
         "expired": "0",
+        "quarantined": "0",
     }
 
     assert await cli.run(parse("--requeue-dead"), settings) == 0

@@ -1,8 +1,9 @@
 """The conformance suite of the storage ports: every check runs on the in-memory twin
 (`bot.storage.memory`), on SQLite and on PostgreSQL (the `any_uow_factory` fixture).
 
-It covers the ports the other storage tests do not (the watcher's memory, the outbox and the
-delivery queue, surveys, Zalo, the housekeeping purges, transactions); the port-level tests in
+It covers the ports the other storage tests do not (the watcher's memory, the quarantine, the
+outbox and the delivery queue, surveys, Zalo, the housekeeping purges, transactions); the
+port-level tests in
 `test_users.py`, `test_ownership.py`, `test_rate_limits.py`, `test_conversations.py` and
 `test_subscriptions.py` run on all three as well. A new repository port gets its checks here.
 """
@@ -14,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.domain.intake import MAX_RAW_CHARS, RejectedItem
 from bot.domain.pacing import ChannelLimit
 from bot.domain.snapshot import Snapshot
 from bot.domain.status import Status
@@ -29,6 +31,7 @@ from bot.ports import (
 from bot.storage.delivery import OutboxDeliveryQueue
 from surveys.definitions import default_catalog
 from surveys.model import DossierFacts
+from tests.notify.watch_support import dossier
 from tests.storage.helpers import T0, FakeClock
 
 CODE = "000.00.15.H12-250310-0042"
@@ -188,6 +191,62 @@ async def test_pushed_event_ids_count_once_until_purged(
         assert await uow.watch.record_events(["e2", "e3"], now=T0 + timedelta(days=2)) == {"e3"}
         assert await uow.watch.purge_events(T0 + timedelta(days=1)) == 2
         assert await uow.watch.record_events(["e1", "e3"], now=T0 + timedelta(days=3)) == {"e1"}
+
+
+# --------------------------------------------------------------------------- the quarantine
+
+
+async def test_quarantined_items_are_kept_refreshed_and_superseded(
+    any_uow_factory: UnitOfWorkFactory,
+) -> None:
+    poison = RejectedItem("fee.amount: greater_than_equal", '{"fee": -1}', CODE, 0, None)
+    unreadable = RejectedItem("(item): model_type", "42", None)
+    async with any_uow_factory() as uow:
+        assert await uow.quarantine.hold([poison, unreadable], source="feed", now=T0) == 2
+        await uow.commit()
+    later = T0 + timedelta(minutes=1)
+    async with any_uow_factory() as uow:
+        again = RejectedItem("note: string_type", "x" * 20_000 + "\x00", CODE, 0, "e-1")
+        await uow.quarantine.hold([again], source="event", now=later)
+        await uow.commit()
+    async with any_uow_factory() as uow:
+        assert await uow.quarantine.open_count() == 2
+        newest, oldest = await uow.quarantine.list()
+        assert (newest.dossier_code, newest.times_seen, newest.source) == (CODE, 2, "event")
+        assert (newest.first_seen_at, newest.last_seen_at) == (T0, later)
+        assert newest.reason == "note: string_type" and newest.event_id == "e-1"
+        assert len(newest.payload) == MAX_RAW_CHARS and newest.payload.endswith("…")
+        assert oldest.dossier_code is None and oldest.payload == "42"
+        assert await uow.quarantine.get(newest.id) == newest
+        assert await uow.quarantine.get(newest.id + 1000) is None
+
+        assert await uow.quarantine.release([CODE, OTHER], now=later) == 1
+        assert await uow.quarantine.open_count() == 1
+        assert [i.dossier_code for i in await uow.quarantine.list()] == [None]
+        resolved = await uow.quarantine.get(newest.id)
+        assert resolved is not None and resolved.resolved_at == later
+        assert len(await uow.quarantine.list(include_resolved=True)) == 2
+        assert await uow.quarantine.purge_resolved(later) == 0
+        assert await uow.quarantine.purge_resolved(later + timedelta(seconds=1)) == 1
+        assert len(await uow.quarantine.list(include_resolved=True)) == 1
+        with pytest.raises(ValueError):
+            await uow.quarantine.hold([poison], source="elsewhere", now=T0)
+
+
+async def test_long_texts_are_kept_cut_alike_everywhere(any_uow_factory: UnitOfWorkFactory) -> None:
+    long = dossier(
+        agency={"code": "A" * 100, "name": "Ủy ban " * 100},
+        procedure={"code": "P" * 100, "name": "Thủ tục " * 100, "field": "Lĩnh\x00 vực " * 50},
+    )
+    async with any_uow_factory() as uow:
+        await uow.watch.save_snapshots([Snapshot.of(long)], now=T0)
+        await uow.commit()
+    async with any_uow_factory() as uow:
+        stored = (await uow.watch.snapshots([CODE]))[CODE]
+    assert stored == Snapshot.of(long)
+    assert (len(stored.agency_code), len(stored.agency_name)) == (64, 255)
+    assert (len(stored.procedure_code), len(stored.procedure_name)) == (64, 500)
+    assert stored.agency_name.endswith("…") and "\x00" not in stored.field
 
 
 # --------------------------------------------------------------------------- subscriptions
