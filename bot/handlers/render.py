@@ -12,6 +12,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot import wording
+from bot.domain.brief import for_chat
 from bot.domain.dossier import Dossier
 from bot.domain.status import Status
 from bot.i18n import Gettext, format_date, format_money, gettext_for, ngettext_for
@@ -183,6 +184,7 @@ def _stranger_footer(dossier: Dossier, _: Gettext) -> str:
 
 def render_dossier(dossier: Dossier, *, owner: bool, now: datetime, texts: CardTexts) -> str:
     """The full lookup answer. Details only for the verified owner (design §6)."""
+    dossier = for_chat(dossier)  # long texts cut: one lookup stays one message
     _ = texts._
     icon = STATUS_ICONS[dossier.status]
     lines = [
@@ -209,6 +211,7 @@ def render_dossier(dossier: Dossier, *, owner: bool, now: datetime, texts: CardT
 
 def render_short(dossier: Dossier, *, now: datetime, texts: CardTexts) -> str:
     """One or two lines for the "my dossiers" list."""
+    dossier = for_chat(dossier)
     head = f"{STATUS_ICONS[dossier.status]} {dossier.code} — {dossier.procedure.name}"
     parts = [status_label(dossier.status, texts._)]
     # No countdown while the clock is stopped; the full card explains why.

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.domain.brief import notice_params_for_chat
 from bot.i18n import Gettext, gettext_for, ngettext_for
 from bot.messages import Reply
 from bot.wording import DEFAULT_OFFICE_NAME, Ngettext
@@ -69,7 +70,8 @@ def render(kind: str, params: Mapping[str, Any], ctx: RenderContext) -> Sequence
         renderer = _RENDERERS[kind]
     except KeyError:
         raise UnknownNotice(kind) from None
-    return renderer(params, ctx)
+    # One notice stays one message or two, however long the case system's texts are.
+    return renderer(notice_params_for_chat(params), ctx)
 
 
 def registered_kinds() -> frozenset[str]:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import pytest
 from pydantic import SecretStr
 
-from bot.caseapi.simulator import run_simulator
+from bot.caseapi.simulator import RunningSimulator, run_simulator
 from bot.channel_events import StoredChannelEvents
 from bot.composition import Runtime, open_runtime
 from bot.deeplink import make_payload
@@ -38,6 +38,7 @@ class Citizen:
     bot: Harness
     runtime: Runtime
     samples: dict[str, Sample]
+    simulator: RunningSimulator
     user_id: int = USER
 
     @property
@@ -91,7 +92,7 @@ async def citizen_in(mode: str, database_url: str) -> AsyncIterator[Citizen]:
                 StoredChannelEvents(runtime.uow_factory, runtime.clock),  # type: ignore[arg-type]
             ) as harness,
         ):
-            yield Citizen(harness, runtime, samples)
+            yield Citizen(harness, runtime, samples, sim)
 
 
 @pytest.fixture(params=["polling", "webhook"])
@@ -225,3 +226,22 @@ async def test_a_user_who_blocked_the_bot_is_marked_in_storage(citizen: Citizen)
             await asyncio.sleep(0.02)
     await citizen.says("/help")  # writing again unblocks
     assert not await blocked()
+
+
+async def test_a_huge_name_and_note_stay_one_message(citizen: Citizen) -> None:
+    sample = citizen.samples["supplement_required"]
+    record = citizen.simulator.state.get(sample.code)  # what the case API serves
+    assert record is not None
+    record.applicant = "Nguyễn Văn " * 10_000  # 100,000 characters
+    record.note = "Bổ sung giấy tờ. " * 6_000
+
+    before = len(citizen.fake.messages(USER))
+    [confirmed] = await citizen.says(f"/start {make_payload(sample.code, SECRET)}")
+    [_help] = await citizen.says("/help")  # answered after the lookup's last piece
+
+    assert len(citizen.fake.messages(USER)) == before + 2
+    # Name and note both in the one message, each cut with "…".
+    assert "Người nộp: Nguyễn Văn" in confirmed.text
+    assert "Ghi chú của cơ quan: Bổ sung giấy tờ." in confirmed.text
+    assert confirmed.text.count("…") == 2
+    assert len(confirmed.text) < 2000
