@@ -7,7 +7,9 @@ transaction (see `bot.notify.throttle` for the scheme across processes).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import math
+from collections import deque
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -147,3 +149,53 @@ def plan_claim(
         plan.claimed.append((candidate, slot))
         plan.user_next[candidate.user_id] = slot + cursor.limit.chat_interval
     return plan
+
+
+@dataclass(slots=True)
+class SendWindow:
+    """At most `limit` send starts in any window of `window` seconds (one process, one
+    channel). `reserve` hands out start times atomically: there is no await between the check
+    and the record, so concurrent sends of one event loop cannot both take the last place."""
+
+    limit: int
+    window: float
+    _starts: deque[float] = field(default_factory=deque)
+
+    def __post_init__(self) -> None:
+        if self.limit < 1 or self.window <= 0:
+            raise ValueError("a send window needs a positive limit and length")
+
+    @classmethod
+    def of(cls, limit: ChannelLimit) -> SendWindow:
+        """The window for `limit`: its rate (whole messages) per second, widened by its
+        safety margin — exactly the spacing of its slots, so on-time sends pass freely."""
+        count = max(1, math.floor(limit.per_second))
+        return cls(count, count * (1.0 + limit.safety) / limit.per_second)
+
+    def reserve(self, now: float) -> float:
+        """The earliest start at or after `now` that keeps the limit; it is recorded as taken.
+
+        Starts are handed out in order, so a caller sleeps until its start and then sends.
+        """
+        start = now
+        if self._starts:
+            start = max(start, self._starts[-1])
+        if len(self._starts) >= self.limit:
+            start = max(start, self._starts[-self.limit] + self.window)
+        self._starts.append(start)
+        while len(self._starts) > self.limit:
+            self._starts.popleft()
+        return start
+
+
+def max_in_window(times: Sequence[float], window: float = 1.0) -> int:
+    """The most of `times` (seconds, in any order) inside any half-open window ``[t, t +
+    window)``: what a platform counting messages per second would see at worst."""
+    ordered = sorted(times)
+    most = 0
+    first = 0
+    for last, moment in enumerate(ordered):
+        while ordered[first] <= moment - window:
+            first += 1
+        most = max(most, last - first + 1)
+    return most

@@ -51,7 +51,7 @@ from bot.channels.errors import (
 )
 from bot.notify.quiet import VIETNAM, QuietHours
 from bot.notify.rendering import RenderContext, UnknownNotice, render
-from bot.notify.throttle import ChannelLimit, limit_for
+from bot.notify.throttle import ChannelLimit, SendWindow, limit_for
 from bot.ports import (
     ClaimedNotice,
     Clock,
@@ -137,6 +137,9 @@ class Dispatcher:
         )
         overrides = limits or {}
         self._limits = {channel: limit_for(overrides, channel) for channel in self._senders}
+        # The last guard of the rate: no more than it in any one-second window, even when
+        # sends due on their slots start bunched (see `bot.notify.throttle.SendWindow`).
+        self._windows = {channel: SendWindow.of(limit) for channel, limit in self._limits.items()}
         self._batch_size = batch_size
         self._lease = timedelta(seconds=lease_seconds)
         self.worker_id = (worker_id or default_worker_id())[:48]
@@ -159,6 +162,7 @@ class Dispatcher:
         self._stopping = False
         self.settled = 0  # outcomes recorded since start
         self.late = 0  # rows put back because their send could not start on time
+        self.paced = 0  # sends held back a moment to keep the rate in every window
 
     # ------------------------------------------------------------------ running
 
@@ -327,6 +331,7 @@ class Dispatcher:
             return DeliveryOutcome(
                 notice, OutboxState.DEAD, error=f"rendering failed: {type(exc).__name__}"
             )
+        await self._pace(notice.channel)
         try:
             async with asyncio.timeout(self._send_timeout):
                 await sender.send(notice.channel_user_id, replies)
@@ -335,6 +340,15 @@ class Dispatcher:
         except Exception as exc:
             return self._failed(notice, exc)
         return DeliveryOutcome(notice, OutboxState.SENT)
+
+    async def _pace(self, channel: str) -> None:
+        """Wait, if need be, until a send on `channel` keeps its rate in every window."""
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        start = self._windows[channel].reserve(now)
+        if start > now:
+            self.paced += 1
+            await asyncio.sleep(start - now)
 
     async def _send_template(self, notice: ClaimedNotice, sender: Sender) -> DeliveryOutcome:
         send_template = getattr(sender, "send_template", None)

@@ -30,15 +30,29 @@ the moment the platform counts it. The chat's is wider (`chat_safety`): one mess
 in transit and the next one on time land less than the interval apart, and since a chat
 gets a message a second at most, a tenth of a second more costs nothing; the channel's
 (`safety`) is its throughput, so it stays small.
+
+Last, each dispatcher keeps a `SendWindow` per channel: right before a message leaves, it
+reserves its start so that no more than the configured rate start in any window of one second
+widened by `safety`. Sends on their slots are never held by it (the slots are spaced just so);
+sends bunched after a late wake-up (a busy loop, a slow render) are spread out again, so the
+rate holds in every one-second window, not only on average.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from bot.domain.pacing import ChannelLimit, SlotCursor
+from bot.domain.pacing import ChannelLimit, SendWindow, SlotCursor, max_in_window
 
-__all__ = ["DEFAULT_LIMITS", "FALLBACK_LIMIT", "ChannelLimit", "SlotCursor", "limit_for"]
+__all__ = [
+    "DEFAULT_LIMITS",
+    "FALLBACK_LIMIT",
+    "ChannelLimit",
+    "SendWindow",
+    "SlotCursor",
+    "limit_for",
+    "max_in_window",
+]
 
 # Telegram: https://core.telegram.org/bots/faq#my-bot-is-hitting-limits-how-do-i-avoid-this
 # Zalo OA publishes no firm figure; these are conservative.
