@@ -166,7 +166,7 @@ async def time_index(url: str, rounds: int = 5) -> list[float]:
 async def write_path(url: str, answers: int, concurrency: int) -> float:
     """Answers per second stored one transaction each, as the chat handler does."""
     engine = create_engine(url)
-    factory = SqlUnitOfWorkFactory(engine, inline=True)  # as the chat's (bot.composition)
+    factory = SqlUnitOfWorkFactory.for_chat(engine)  # as the chat's (bot.composition)
     definition = default_catalog().default
     question = definition.question("access")
     now = datetime.now(UTC)

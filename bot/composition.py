@@ -97,9 +97,8 @@ async def open_runtime(
         metrics.watch_breaker("chat", lambda: breaker.state.value)
     api = MeteredCaseApi(raw_api, metrics, "chat")
     clock = clock or SystemClock()
-    uow_factory = SqlUnitOfWorkFactory(engine, clock)
-    # The chat's units of work are one short transaction per message: inline on SQLite.
-    chat_uow_factory = SqlUnitOfWorkFactory(engine, clock, inline=True)
+    uow_factory = SqlUnitOfWorkFactory.for_batches(engine, clock)
+    chat_uow_factory = SqlUnitOfWorkFactory.for_chat(engine, clock)
     deps = Dependencies(
         case_api=api, clock=clock, config=core_config(settings), uow_factory=chat_uow_factory
     )

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from bot.storage import sqlite_driver
+from bot.storage.sqlite_driver import TransactionMode
 
 DatabaseEngine = AsyncEngine
 """The engine type, for the composition root (which passes it to storage adapters only)."""
@@ -34,13 +35,6 @@ POSTGRES_DRIVER = "postgresql+asyncpg"
 
 # How long SQLite waits for another connection's write lock before giving up (ms).
 SQLITE_BUSY_TIMEOUT_MS = 5000
-
-# Execution option read by the SQLite "begin" hook: "DEFERRED" (default) or "IMMEDIATE".
-SQLITE_BEGIN_OPTION = "motcua_sqlite_begin"
-# Execution option: True lets an IMMEDIATE transaction run its statements on the event loop's
-# thread once it holds the write lock (see `bot.storage.sqlite_driver`). For short
-# transactions only: a long one would hold up every other task of the loop meanwhile.
-SQLITE_INLINE_OPTION = "motcua_sqlite_inline"
 
 _DRIVERS = {
     "sqlite": SQLITE_DRIVER,
@@ -75,7 +69,7 @@ def create_engine(url: str) -> AsyncEngine:
     SQLite connections make one trip to aiosqlite's thread per statement (see
     `bot.storage.sqlite_driver`) and get WAL, synchronous=NORMAL, foreign keys and a busy
     timeout; the parent directory of the database file is created. Transactions on SQLite
-    are begun explicitly (see `SQLITE_BEGIN_OPTION`) instead of by the sqlite3 module's heuristics.
+    are begun explicitly (see `use_transactions`), never by the sqlite3 module's heuristics.
     """
     parsed = normalize_url(url)
     json_serializer = functools.partial(json.dumps, ensure_ascii=False, separators=(",", ":"))
@@ -98,6 +92,15 @@ def is_sqlite(engine: AsyncEngine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
+async def use_transactions(conn: AsyncConnection, mode: TransactionMode) -> None:
+    """Have `conn`'s transactions begin in `mode` on SQLite until it goes back to the pool
+    (PostgreSQL needs nothing: its transactions lock rows, not the database)."""
+    if conn.dialect.name != "sqlite":
+        return
+    raw = await conn.get_raw_connection()
+    _driver(raw.driver_connection).transaction_mode = mode
+
+
 @asynccontextmanager
 async def write_transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
     """A connection in a transaction that intends to write, committed if the block succeeds.
@@ -107,8 +110,7 @@ async def write_transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnectio
     another connection wrote in between. Keep such transactions short.
     """
     async with engine.connect() as conn:
-        if is_sqlite(engine):
-            await conn.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
+        await use_transactions(conn, TransactionMode.IMMEDIATE)
         async with conn.begin():
             yield conn
 
@@ -129,9 +131,9 @@ def _create_parent_directory(url: URL) -> None:
 def _install_sqlite_hooks(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        # Take transaction control away from the sqlite3 module, which would otherwise
-        # begin transactions lazily and commit before DDL; the "begin" hook below does it.
-        dbapi_connection.isolation_level = None
+        # The driver opens connections with isolation_level=None: the sqlite3 module begins
+        # no transaction of its own (it would begin lazily and commit before DDL); the
+        # "begin" hook below does it.
         cursor = dbapi_connection.cursor()
         try:
             cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
@@ -146,25 +148,29 @@ def _install_sqlite_hooks(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "reset")
     def _on_reset(dbapi_connection: Any, record: ConnectionPoolEntry, _state: Any) -> None:
         # Returned to the pool: end a transaction left open (normally there is none, because
-        # SQLAlchemy ends its own); asking costs no round trip to aiosqlite's thread.
-        if record.driver_connection is None or record.driver_connection.in_transaction:
+        # SQLAlchemy ends its own); asking costs no round trip to the driver's thread. The
+        # next checkout begins its transactions the default way unless it says otherwise.
+        driver = record.driver_connection
+        if driver is None or driver.in_transaction:
             dbapi_connection.rollback()
+        if driver is not None:
+            _driver(driver).transaction_mode = TransactionMode.DEFERRED
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        options = conn.get_execution_options()
-        mode = options.get(SQLITE_BEGIN_OPTION, "DEFERRED")
-        if mode not in ("DEFERRED", "IMMEDIATE"):
-            raise ValueError(f"{SQLITE_BEGIN_OPTION} must be DEFERRED or IMMEDIATE")
         # No trip of its own: the BEGIN runs with the transaction's first statement.
         adapted = conn.connection.dbapi_connection
         if not isinstance(adapted, AdaptedConnection):
-            raise TypeError("expected an asyncio driver connection (aiosqlite)")
-        driver = adapted.driver_connection
-        if not isinstance(driver, sqlite_driver.OneTripConnection):
-            raise TypeError("expected motcua's one-trip aiosqlite connection")
-        inline = bool(options.get(SQLITE_INLINE_OPTION)) and mode == "IMMEDIATE"
-        driver.begin_with_next_statement(f"BEGIN {mode}", inline_after=inline)
+            raise TypeError("expected an asyncio driver connection")
+        _driver(adapted.driver_connection).begin()
+
+
+def _driver(connection: Any) -> sqlite_driver.Connection:
+    if not isinstance(connection, sqlite_driver.Connection):
+        raise TypeError(
+            "expected a connection of motcua's SQLite driver (bot.storage.sqlite_driver)"
+        )
+    return connection
 
 
 def _enable_wal(dbapi_connection: Any, cursor: Any) -> None:

@@ -25,7 +25,7 @@ from bot.ports import (
     WatchRepository,
     ZaloTokenRepository,
 )
-from bot.storage.engine import SQLITE_BEGIN_OPTION, SQLITE_INLINE_OPTION, is_sqlite
+from bot.storage.engine import is_sqlite, use_transactions
 from bot.storage.outbox import SqlOutboxRepository
 from bot.storage.quarantine import SqlQuarantineRepository
 from bot.storage.repositories import (
@@ -38,6 +38,7 @@ from bot.storage.repositories import (
 from bot.storage.watch import SqlWatchRepository
 from bot.storage.zalo import SqlSeenEventRepository, SqlZaloTokenRepository
 from surveys.storage.repository import SqlSurveyRepository
+from bot.storage.sqlite_driver import TransactionMode
 
 # How long a unit of work waits for its turn on SQLite (SQLAlchemy's default pool_timeout).
 WRITER_QUEUE_TIMEOUT_S = 30.0
@@ -70,10 +71,15 @@ class SqlUnitOfWork:
     zalo_tokens: ZaloTokenRepository
     zalo_events: SeenEventRepository
 
-    def __init__(self, engine: AsyncEngine, clock: Clock, *, inline: bool = False) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        clock: Clock,
+        transactions: TransactionMode = TransactionMode.IMMEDIATE,
+    ) -> None:
         self._engine = engine
         self._clock = clock
-        self._inline = inline
+        self._transactions = transactions
         self._conn: AsyncConnection | None = None
         self._lock = _writer_lock(engine) if is_sqlite(engine) else None
         self._holds_lock = False
@@ -90,10 +96,7 @@ class SqlUnitOfWork:
         try:
             conn = await self._engine.connect()
             try:
-                if self._lock is not None:
-                    await conn.execution_options(
-                        **{SQLITE_BEGIN_OPTION: "IMMEDIATE", SQLITE_INLINE_OPTION: self._inline}
-                    )
+                await use_transactions(conn, self._transactions)
             except BaseException:
                 await conn.close()
                 raise
@@ -156,22 +159,38 @@ class SqlUnitOfWork:
 class SqlUnitOfWorkFactory:
     """Makes `SqlUnitOfWork`s on one engine; satisfies `bot.ports.UnitOfWorkFactory`.
 
-    With `inline`, on SQLite, a unit of work runs its statements on the event loop's thread
-    once it holds the write lock (`bot.storage.sqlite_driver`): several times faster, but
-    nothing else on the loop runs meanwhile, so only for units of work that stay short — the
-    chat's, one message each — not for the watcher's or housekeeping's batches.
+    Two kinds, chosen where the graph is built (`bot.composition`): `for_chat` for the chat's
+    units of work, one short transaction per message, which on SQLite run their statements on
+    the event loop's thread once they hold the write lock (`bot.storage.sqlite_driver`):
+    several times faster, but nothing else on the loop runs meanwhile; and `for_batches` (also
+    the plain constructor) for everything else — the watcher, the outbox, housekeeping — whose
+    longer transactions must not stall the loop.
     """
 
     def __init__(
-        self, engine: AsyncEngine, clock: Clock | None = None, *, inline: bool = False
+        self,
+        engine: AsyncEngine,
+        clock: Clock | None = None,
+        *,
+        _transactions: TransactionMode = TransactionMode.IMMEDIATE,
     ) -> None:
         self.engine = engine
         self.clock: Clock = clock or SystemClock()
-        self.inline = inline
+        self._transactions = _transactions
+
+    @classmethod
+    def for_chat(cls, engine: AsyncEngine, clock: Clock | None = None) -> SqlUnitOfWorkFactory:
+        """Units of work for the chat: short, inline on SQLite once they hold the lock."""
+        return cls(engine, clock, _transactions=TransactionMode.IMMEDIATE_INLINE)
+
+    @classmethod
+    def for_batches(cls, engine: AsyncEngine, clock: Clock | None = None) -> SqlUnitOfWorkFactory:
+        """Units of work for background batches: every statement on the driver's thread."""
+        return cls(engine, clock)
 
     def __call__(self) -> SqlUnitOfWork:
         """A fresh, not yet opened, unit of work."""
-        return SqlUnitOfWork(self.engine, self.clock, inline=self.inline)
+        return SqlUnitOfWork(self.engine, self.clock, self._transactions)
 
 
 def _writer_lock(engine: AsyncEngine) -> asyncio.Lock:

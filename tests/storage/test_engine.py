@@ -12,12 +12,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import StatementError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.storage.engine import (
-    SQLITE_BEGIN_OPTION,
-    create_engine,
-    normalize_url,
-    write_transaction,
-)
+from bot.storage.engine import create_engine, normalize_url, use_transactions, write_transaction
+from bot.storage.sqlite_driver import TransactionMode
 from bot.storage.tables import chat_users
 
 HANOI = timezone(timedelta(hours=7))
@@ -104,7 +100,7 @@ async def test_sqlite_transaction_that_ran_nothing_takes_no_lock(tmp_path: Path)
     engine = await engine_with_table(path)
     try:
         async with engine.connect() as conn:
-            await conn.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
+            await use_transactions(conn, TransactionMode.IMMEDIATE)
             transaction = await conn.begin()
             other = sqlite3.connect(path, timeout=0, isolation_level=None)
             try:
@@ -186,8 +182,8 @@ async def test_sqlite_connection_returned_mid_transaction_is_rolled_back(tmp_pat
             driver = (await conn.get_raw_connection()).driver_connection
             assert driver is not None
             # A transaction SQLAlchemy knows nothing about, holding the write lock.
-            await driver.execute("BEGIN IMMEDIATE")
-            await driver.execute("INSERT INTO t VALUES (1)")
+            await driver.cursor().execute("BEGIN IMMEDIATE")
+            await driver.cursor().execute("INSERT INTO t VALUES (1)")
         async with other_process.connect() as conn:
             await conn.exec_driver_sql("PRAGMA busy_timeout=0")
             await conn.exec_driver_sql("INSERT INTO t VALUES (2)")  # the lock is free

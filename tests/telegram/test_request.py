@@ -31,7 +31,7 @@ def _bot(handler: Callable[[httpx.Request], httpx.Response]) -> Bot:
             return httpx.Response(200, json={"ok": True, "result": ME})
         return handler(request)
 
-    request = BotApiRequest(httpx_kwargs={"transport": httpx.MockTransport(answer)})
+    request = BotApiRequest(transport=httpx.MockTransport(answer))
     return Bot(TOKEN, base_url="http://bot.api.test/bot", request=request)
 
 

@@ -58,10 +58,6 @@ from bot.web.body import BodyRefused, decode_json, read_limited
 
 logger = logging.getLogger(__name__)
 
-# Opt in to python-telegram-bot's coming time periods as `timedelta`: without it, 22.x warns
-# (PTBDeprecationWarning) every time it builds a RetryAfter, i.e. on every flood-control answer.
-os.environ.setdefault("PTB_TIMEDELTA", "true")
-
 WEBHOOK_PATH = "/hooks/telegram"
 # An update is a few KiB at most (a 4096-character text with its entities); far more is not
 # Telegram.
@@ -131,6 +127,7 @@ class TelegramChannel:
             raise ValueError("the webhook secret must be 1-256 characters of A-Z a-z 0-9 _ -")
         if max_concurrency < 1:
             raise ValueError("max_concurrency must be at least 1")
+        _opt_in_to_timedelta_periods()
         self._token = token
         self._api_url = api_url.rstrip("/")
         self._handler = handler
@@ -458,6 +455,15 @@ def _with_keyboard_removal(steps: list[tuple[bool, Outgoing]]) -> list[tuple[boo
             ]
             return [*steps[:index], *split, *steps[index + 1 :]]
     return steps
+
+
+def _opt_in_to_timedelta_periods() -> None:
+    """Take python-telegram-bot's coming time periods as `timedelta` now (its documented
+    ``PTB_TIMEDELTA`` switch, read whenever it builds a period): without it, 22.x warns
+    (PTBDeprecationWarning) each time it builds a `RetryAfter`, i.e. on every flood-control
+    answer. Done when a channel is built, not when this module is imported, and an operator's
+    own setting of the variable is kept."""
+    os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 
 def retry_seconds(exc: RetryAfter) -> float:

@@ -6,7 +6,8 @@ inline keyboard comes to about 1.1 kB that way and 85 µs of CPU to build; the B
 the same call as one JSON document (``application/json``, UTF-8) in 0.7 kB and 45 µs. Calls
 that upload files keep python-telegram-bot's multipart form. Errors are mapped as
 python-telegram-bot maps them (`TimedOut`, `NetworkError`), so its retry and error handling
-see no difference.
+see no difference. Only python-telegram-bot's public request interface is used: `BaseRequest`,
+which it documents for custom networking backends, and `RequestData`'s public properties.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import json
 
 import httpx
 from telegram.error import NetworkError, TimedOut
-from telegram.request import BaseRequest, HTTPXRequest, RequestData
+from telegram.request import BaseRequest, RequestData
 
 from bot import httptransport
 
@@ -32,19 +33,52 @@ def bot_api_request(
     """A request object for python-telegram-bot over motcua's aiohttp-backed httpx transport
     (`bot.httptransport`), with at most `pool_size` connections to the Bot API."""
     return BotApiRequest(
-        connection_pool_size=pool_size,
+        transport=httptransport.transport(max_connections=pool_size),
         pool_timeout=pool_timeout,
         read_timeout=read_timeout,
-        httpx_kwargs={"transport": httptransport.transport(max_connections=pool_size)},
     )
 
 
-class BotApiRequest(HTTPXRequest):
-    """`HTTPXRequest` whose client is a `bot.httptransport.DirectAsyncClient` (the Bot API
-    sets no cookies and redirects nowhere) and whose calls without files go as JSON."""
+class BotApiRequest(BaseRequest):
+    """python-telegram-bot's request interface (`telegram.request.BaseRequest`, public and
+    meant for this) over a `bot.httptransport.DirectAsyncClient`: the Bot API sets no cookies
+    and redirects nowhere. Calls without files go as one JSON document; uploads as a
+    multipart form, as python-telegram-bot's own `HTTPXRequest` sends them."""
 
-    def _build_client(self) -> httpx.AsyncClient:
-        return httptransport.DirectAsyncClient(**self._client_kwargs)
+    def __init__(
+        self,
+        *,
+        transport: httpx.AsyncBaseTransport,
+        read_timeout: float | None = 5.0,
+        write_timeout: float | None = 5.0,
+        connect_timeout: float | None = 5.0,
+        pool_timeout: float | None = 1.0,
+        media_write_timeout: float | None = 20.0,
+    ) -> None:
+        self._transport = transport
+        self._timeout = httpx.Timeout(
+            connect=connect_timeout, read=read_timeout, write=write_timeout, pool=pool_timeout
+        )
+        self._media_write_timeout = media_write_timeout
+        self._client = self._new_client()
+
+    def _new_client(self) -> httpx.AsyncClient:
+        return httptransport.DirectAsyncClient(transport=self._transport, timeout=self._timeout)
+
+    @property
+    def read_timeout(self) -> float | None:
+        """The read timeout of calls that name none (`BaseRequest.read_timeout`)."""
+        return self._timeout.read
+
+    async def initialize(self) -> None:
+        """Open the client again if it was shut down (`BaseRequest.initialize`)."""
+        if self._client.is_closed:
+            self._client = self._new_client()
+
+    async def shutdown(self) -> None:
+        """Close the client and its connections (`BaseRequest.shutdown`)."""
+        if not self._client.is_closed:
+            await self._client.aclose()
 
     async def do_request(
         self,
@@ -57,31 +91,37 @@ class BotApiRequest(HTTPXRequest):
         pool_timeout: object = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
         """Send one Bot API call; see `telegram.request.BaseRequest.do_request`."""
-        if method != "POST" or request_data is None or request_data.contains_files:
-            return await super().do_request(
-                url,
-                method,
-                request_data,
-                read_timeout,  # type: ignore[arg-type]
-                write_timeout,  # type: ignore[arg-type]
-                connect_timeout,  # type: ignore[arg-type]
-                pool_timeout,  # type: ignore[arg-type]
-            )
         if self._client.is_closed:
-            raise RuntimeError("This HTTPXRequest is not initialized!")
-        defaults = self._client.timeout
+            raise RuntimeError("This BotApiRequest is not initialized!")
+        uploads = request_data is not None and request_data.contains_files
+        defaults = self._timeout
         timeout = httpx.Timeout(
             connect=_given(connect_timeout, defaults.connect),
             read=_given(read_timeout, defaults.read),
-            write=_given(write_timeout, defaults.write),
+            write=_given(write_timeout, self._media_write_timeout if uploads else defaults.write),
             pool=_given(pool_timeout, defaults.pool),
         )
-        body = json.dumps(request_data.parameters, ensure_ascii=False, separators=(",", ":"))
-        headers = {"User-Agent": self.USER_AGENT, "Content-Type": _JSON_CONTENT}
+        headers = {"User-Agent": self.USER_AGENT}
         try:
-            response = await self._client.post(
-                url, content=body.encode(), headers=headers, timeout=timeout
-            )
+            if request_data is None:
+                response = await self._client.request(method, url, headers=headers, timeout=timeout)
+            elif uploads:
+                response = await self._client.request(
+                    method,
+                    url,
+                    headers=headers,
+                    timeout=timeout,
+                    files=request_data.multipart_data,
+                    data=request_data.json_parameters,
+                )
+            else:
+                body = json.dumps(
+                    request_data.parameters, ensure_ascii=False, separators=(",", ":")
+                )
+                headers["Content-Type"] = _JSON_CONTENT
+                response = await self._client.request(
+                    method, url, content=body.encode(), headers=headers, timeout=timeout
+                )
         except httpx.TimeoutException as exc:
             if isinstance(exc, httpx.PoolTimeout):
                 raise TimedOut(
