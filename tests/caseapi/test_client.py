@@ -526,7 +526,10 @@ async def test_a_hanging_server_costs_at_most_the_request_timeout(
         elapsed = time.perf_counter() - started
 
     assert not isinstance(caught.value, MalformedAnswer)
-    assert 0.3 <= elapsed < 2.0
+    # It waited for the server (more than half the deadline: timers may fire a little early),
+    # and gave up long before the server answered (never, here). No bound sits near 0.3 s.
+    assert 0.15 < elapsed < 2.0
+    assert not api.release.is_set()
     assert len(api.seen) == 1  # a timeout is not retried
 
 
@@ -551,7 +554,10 @@ async def test_a_server_trickling_bytes_is_cut_off_at_the_overall_deadline(
             await case_api.get_dossier(CODE)
         elapsed = time.perf_counter() - started
 
-    assert 0.4 <= elapsed < 2.0
+    # Cut off (long before the trickle would end: never) after waiting a while; no bound sits
+    # near the 0.4 s deadline, whose timer may fire a little early.
+    assert 0.2 < elapsed < 2.0
+    assert not api.release.is_set()
 
 
 async def test_connection_refused_is_retried_once_for_a_get() -> None:
@@ -636,8 +642,8 @@ async def test_an_open_circuit_fails_fast_without_calling_the_server(
 
     print(f"open-circuit call returned in {elapsed * 1000:.3f} ms (request timeout 500 ms)")
     assert isinstance(caught.value, CaseApiUnavailable)
-    assert len(api.seen) == 2
-    assert elapsed < 0.1  # a tenth of the 0.5 s a call to the hanging server costs
+    assert len(api.seen) == 2  # the third call never reached the server
+    assert elapsed < 0.4  # it did not wait for a request's 0.5 s deadline
     assert "circuit open" in caplog.records[-1].getMessage()
 
 
