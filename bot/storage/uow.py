@@ -35,10 +35,10 @@ from bot.storage.repositories import (
     SqlSubscriptionRepository,
     SqlUserRepository,
 )
+from bot.storage.sqlite_driver import TransactionMode
 from bot.storage.watch import SqlWatchRepository
 from bot.storage.zalo import SqlSeenEventRepository, SqlZaloTokenRepository
 from surveys.storage.repository import SqlSurveyRepository
-from bot.storage.sqlite_driver import TransactionMode
 
 # How long a unit of work waits for its turn on SQLite (SQLAlchemy's default pool_timeout).
 WRITER_QUEUE_TIMEOUT_S = 30.0
