@@ -1,28 +1,45 @@
-"""``motcua demo``: everything embedded — the case API simulator, SQLite, a chat in the terminal.
+"""``motcua demo``: the whole product in a terminal — the case API simulator, SQLite, a chat,
+and the watcher and dispatcher with the terminal as a channel.
 
-``--script`` plays a short tour without input and exits 0, or 1 if the bot ever answered with
-its "something went wrong" apology.
+A citizen who confirms a dossier there is told, in the same terminal (🔔), when it changes:
+``/simulate ready`` (or any status, in words or as the portal's number) moves the dossier
+last mentioned in the simulated case system, and the simulator also moves dossiers by
+itself every 20 seconds. ``--script`` plays a short tour without input — including a
+followed dossier becoming ready and its pickup notice arriving — and exits 0, or 1 if the
+bot ever answered with its "something went wrong" apology or the notice did not come.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import secrets
 import sys
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, TextIO
 
 import httpx
 from pydantic import SecretStr
 
-from bot.channels.console import ConsoleChat, Writer
+from bot.channels.console import CHANNEL, ConsoleChat, ConsoleSender, Writer
 from bot.composition import open_runtime
 from bot.core import APOLOGY
+from bot.domain.codes import extract_codes
+from bot.domain.status import Status
 from bot.handlers.payloads import Action
+from bot.handlers.render import status_label
 from bot.i18n import gettext_for
 from bot.logs import configure_logging
+from bot.runner import build_dispatcher, build_watcher
 from bot.settings import Settings
+
+# How long the scripted tour waits for the pickup notice (the watcher polls every second).
+NOTICE_WAIT_S = 30.0
+DEMO_POLL_INTERVAL = 1.0
+DEMO_SURVEY_DELAY = 15
 
 
 @dataclass(frozen=True)
@@ -64,21 +81,108 @@ async def fetch_samples(url: str, token: str) -> dict[str, Sample]:
 
 
 def hint(samples: dict[str, Sample], language: str) -> str:
-    """A short hint of real codes to try."""
+    """A short hint of real codes to try, their status in words, PIN and phone number."""
     _ = gettext_for(language)
-    lines = [_("Codes you can try (the PIN is what a receipt would show):")]
+    lines = [_("Codes you can try (the PIN and phone number are what a receipt would show):")]
     for sample in samples.values():
-        lines.append(f"  {sample.code}  ({sample.status}, PIN {sample.pin})")
-    lines.append(_("Type /help for help, Ctrl-D to leave."))
+        status = status_label(Status(sample.status), _)
+        lines.append(
+            "  "
+            + _("{code}  {status}, PIN {pin}, phone {phone}").format(
+                code=sample.code, status=status, pin=sample.pin, phone=sample.phone
+            )
+        )
+    lines.append(
+        _(
+            "Confirm a dossier (PIN or phone), then type /simulate ready to see the "
+            "pickup notice arrive. Type /help for help, Ctrl-D to leave."
+        )
+    )
     return "\n".join(lines)
 
 
-async def tour(chat: ConsoleChat, samples: dict[str, Sample], out: Writer) -> None:
-    """The scripted tour: a real code, an invalid one, verification, my dossiers."""
+class Simulate:
+    """The demo's own ``/simulate <status> [code]``: move a dossier in the simulated case
+    system, as an official would in the real one (not a bot command: the bot never sees it)."""
+
+    def __init__(self, move: Callable[[str, Status], object], out: Writer) -> None:
+        self._move = move
+        self._out = out
+        self.last_code: str | None = None
+
+    def noticed(self, line: str) -> None:
+        """Remember the last dossier code the citizen typed."""
+        codes = extract_codes(line)
+        if codes:
+            self.last_code = str(codes[-1])
+
+    def handles(self, line: str) -> bool:
+        """Whether `line` is a ``/simulate`` command."""
+        return line.strip().lower().split(" ", 1)[0] in ("/simulate", "/mophong")
+
+    def run(self, line: str, language: str) -> bool:
+        """Execute ``/simulate``; True when the dossier moved."""
+        _ = gettext_for(language)
+        words = line.split()[1:]
+        codes = [str(code) for word in words for code in extract_codes(word)]
+        rest = [w for w in words if not extract_codes(w)]
+        status = _parse_status(rest[0]) if len(rest) == 1 else None
+        code = codes[0] if codes else self.last_code
+        if status is None or code is None:
+            choices = ", ".join(s.value for s in Status)
+            self._say(
+                _("Usage: /simulate <status> [code], status one of: {choices}").format(
+                    choices=choices
+                )
+            )
+            return False
+        try:
+            self._move(code, status)
+        except Exception as error:  # unknown dossier, or a move the rules forbid
+            self._say(_("The simulated case system refused: {reason}").format(reason=error))
+            return False
+        self._say(
+            _("Simulated case system: dossier {code} is now “{status}”.").format(
+                code=code, status=status_label(status, _)
+            )
+        )
+        return True
+
+    def _say(self, text: str) -> None:
+        self._out.write(f"   ⚙ {text}\n")
+        self._out.flush()
+
+
+def _parse_status(word: str) -> Status | None:
+    text = word.strip().lower()
+    if text.isdigit():
+        try:
+            return Status.from_code(int(text))
+        except ValueError:
+            return None
+    try:
+        return Status(text)
+    except ValueError:
+        return None
+
+
+async def tour(
+    chat: ConsoleChat,
+    samples: dict[str, Sample],
+    out: Writer,
+    simulate: Simulate,
+    pushes: ConsoleSender,
+) -> bool:
+    """The scripted tour: a real code, an invalid one, verification, the pickup notice
+    arriving for the followed dossier, my dossiers; False if the notice never came."""
     processing, ready = samples["processing"], samples["ready"]
 
     async def say(text: str) -> None:
         out.write(f"\n👤 {text}\n")
+        if simulate.handles(text):
+            simulate.run(text, chat.language)
+            return
+        simulate.noticed(text)
         await chat.type(text)
 
     async def press(action: Action) -> None:
@@ -91,6 +195,8 @@ async def tour(chat: ConsoleChat, samples: dict[str, Sample], out: Writer) -> No
     await press(Action.VERIFY)
     await say("000000")
     await say(processing.pin)
+    await say("/simulate ready")
+    arrived = await pushes.wait_for(1, within=NOTICE_WAIT_S)
     await say(ready.code.lower() + ".")
     await press(Action.VERIFY)
     await press(Action.CONTACT)
@@ -99,6 +205,7 @@ async def tour(chat: ConsoleChat, samples: dict[str, Sample], out: Writer) -> No
     await say("/lang en")
     await say(processing.code)
     await say("/lang vi")
+    return arrived
 
 
 async def run_demo(args: argparse.Namespace, settings: Settings) -> int:
@@ -113,7 +220,10 @@ async def run_demo(args: argparse.Namespace, settings: Settings) -> int:
             database.with_name(database.name + suffix).unlink(missing_ok=True)
     configure_logging(settings.log_level, file=data_dir / "motcua.log", fmt=settings.log_format)
     out = sys.stdout
-    out.write("Đang khởi động hệ thống mô phỏng… / Starting the simulated case system…\n")
+    out.write(
+        f"Dữ liệu / data: {data_dir}\n"
+        "Đang khởi động hệ thống mô phỏng… / Starting the simulated case system…\n"
+    )
     out.flush()
     token = secrets.token_urlsafe(16)
     async with run_simulator(
@@ -129,33 +239,91 @@ async def run_demo(args: argparse.Namespace, settings: Settings) -> int:
                 "database_url": f"sqlite+aiosqlite:///{database}",
                 "deep_link_secret": settings.deep_link_secret
                 or SecretStr(secrets.token_urlsafe(24)),
+                "poll_interval": DEMO_POLL_INTERVAL,
+                "quiet_hours": "off",  # a demo at night still shows the notice
+                "survey_delay": DEMO_SURVEY_DELAY,
             }
         )
         samples = await fetch_samples(sim.url, token)
-        async with open_runtime(demo_settings) as runtime:
+        async with open_runtime(demo_settings) as runtime, contextlib.AsyncExitStack() as stack:
             transcript = _Tee(out)
             chat = ConsoleChat(runtime.handler, transcript)
+            pushes = ConsoleSender(chat)
+            watcher = await build_watcher(runtime, stack)
+            dispatcher = build_dispatcher(runtime, {CHANNEL: pushes})
+            # The first poll reads the changes feed's "now" before anything can be moved.
+            await watcher.poll_once()
+            await watcher.start()
+            stack.push_async_callback(watcher.stop)
+            await dispatcher.start()
+            stack.push_async_callback(dispatcher.stop)
+            simulate = Simulate(
+                lambda code, status: sim.state.move(code, status, datetime.now(UTC)), transcript
+            )
             out.write(hint(samples, chat.language) + "\n")
             if args.script:
-                await tour(chat, samples, transcript)
+                arrived = await tour(chat, samples, transcript, simulate, pushes)
                 apologies = {gettext_for(lang)(APOLOGY) for lang in ("vi", "en")}
+                if not arrived:
+                    print("motcua demo: the pickup notice did not arrive", file=sys.stderr)
+                    return 1
                 return 1 if any(a in transcript.seen for a in apologies) else 0
-            await _interactive(chat, out)
+            await _interactive(chat, out, simulate, pushes)
     return 0
 
 
-async def _interactive(chat: ConsoleChat, out: TextIO) -> None:
+async def _interactive(
+    chat: ConsoleChat, out: TextIO, simulate: Simulate, pushes: ConsoleSender
+) -> None:
+    """Read lines with line editing (readline) until Ctrl-D; pushes appear as they come."""
+    prompt = "\n👤 "
+    read = _line_reader(prompt)
+    pushes.after_push = _redraw(prompt, out)
     while True:
-        out.write("\n👤 ")
-        out.flush()
         try:
-            line = await asyncio.to_thread(sys.stdin.readline)
-        except (KeyboardInterrupt, EOFError):
-            return
-        if line == "":
+            line = await asyncio.to_thread(read)
+        except EOFError:
             out.write("\n")
             return
-        await chat.type(line.rstrip("\n"))
+        if simulate.handles(line):
+            simulate.run(line, chat.language)
+            continue
+        simulate.noticed(line)
+        await chat.type(line)
+
+
+def _line_reader(prompt: str) -> Callable[[], str]:
+    """`input` with readline's line editing and history on a terminal, else plain lines."""
+    if sys.stdin.isatty():
+        with contextlib.suppress(ImportError):  # not on Windows
+            import readline  # noqa: F401 - importing it gives input() line editing
+
+        return lambda: input(prompt)
+
+    def plain() -> str:
+        sys.stdout.write(prompt)
+        sys.stdout.flush()
+        line = sys.stdin.readline()
+        if line == "":
+            raise EOFError
+        return line.rstrip("\n")
+
+    return plain
+
+
+def _redraw(prompt: str, out: TextIO) -> Callable[[], None]:
+    """After a push: the prompt again, with what the citizen had typed so far."""
+
+    def redraw() -> None:
+        typed = ""
+        with contextlib.suppress(ImportError):
+            import readline
+
+            typed = readline.get_line_buffer()
+        out.write(prompt + typed)
+        out.flush()
+
+    return redraw
 
 
 class _Tee:
@@ -171,3 +339,6 @@ class _Tee:
 
     def flush(self) -> None:
         self._out.flush()
+
+
+__all__: Sequence[str] = ("Sample", "fetch_samples", "hint", "run_demo", "tour")

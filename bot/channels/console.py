@@ -6,11 +6,13 @@ conversation itself is the core's.
 
 from __future__ import annotations
 
+import asyncio
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from bot.channels.errors import ChannelPermanentError
 from bot.handlers.payloads import Action
 from bot.i18n import gettext_for
 from bot.messages import Button, Incoming, MessageHandler, Reply, Response
@@ -98,3 +100,36 @@ class ConsoleChat:
     def _print(self, line: str) -> None:
         self.out.write(f"   {line}\n")
         self.out.flush()
+
+
+class ConsoleSender:
+    """The terminal as a push channel (a `bot.channels.base.Sender`): the dispatcher's
+    notices appear in the citizen's chat, marked 🔔, while they type."""
+
+    def __init__(self, chat: ConsoleChat) -> None:
+        self._chat = chat
+        self._arrived = asyncio.Event()
+        self.delivered = 0
+        # Called after each push (the demo redraws its prompt there).
+        self.after_push: Callable[[], None] | None = None
+
+    async def send(self, channel_user_id: str, replies: Sequence[Reply]) -> None:
+        """Show `replies` in the chat of `channel_user_id` (the one citizen at this terminal)."""
+        if channel_user_id != self._chat.user_id:
+            raise ChannelPermanentError(f"no console chat for user {channel_user_id!r}")
+        self._chat.show_push(replies)
+        self.delivered += 1
+        self._arrived.set()
+        if self.after_push is not None:
+            self.after_push()
+
+    async def wait_for(self, count: int, *, within: float) -> bool:
+        """Wait until `count` pushes have been shown in all; False if `within` seconds pass."""
+        try:
+            async with asyncio.timeout(within):
+                while self.delivered < count:
+                    self._arrived.clear()
+                    await self._arrived.wait()
+        except TimeoutError:
+            return False
+        return True
