@@ -14,13 +14,17 @@ the ratio. Two configurations: the Telegram adapter around a stub core that only
 as a lookup does (the adapter's own capacity), and the full stack (real core, SQLite storage,
 the simulator). Target (issue 3): ≥ 300 lookups/s in one process.
 
+Both configurations run with the inbound journal (`bot.inbound`: every update stored before
+it is acknowledged, marked done after its answer) on the benchmark's database, as `motcua
+run` has it; ``--without-journal`` leaves it out, to see what it costs.
+
 The bot runs in this process; the fake Bot API (which also injects the updates and times the
 answers) and the simulator run in their own processes, as Telegram and the case system would.
 The fake applies no flood control: real Telegram allows about 30 messages/s per bot, so the
 figures are the bot's capacity, not what Telegram would let it send.
 
     python -m bench.bench_telegram [--updates 2000] [--rate 300] [--core both|stub|real]
-                                   [--bursts 3]
+                                   [--bursts 3] [--database-url URL] [--without-journal]
 """
 
 from __future__ import annotations
@@ -53,6 +57,7 @@ from bot import aio
 from bot.channel_events import StoredChannelEvents
 from bot.channels.telegram import TelegramChannel
 from bot.composition import open_runtime
+from bot.inbound import InboundJournal
 from bot.messages import Button, ChannelEvents, Incoming, MessageHandler, Reply, Response
 from bot.settings import load_settings
 from bot.web.serve import free_port, serve_in_loop
@@ -203,11 +208,21 @@ class NoEvents:
 
 @contextlib.asynccontextmanager
 async def telegram_bot(
-    api_url: str, token: str, core: MessageHandler, events: ChannelEvents, mode: str, slots: int
+    api_url: str,
+    token: str,
+    core: MessageHandler,
+    events: ChannelEvents,
+    mode: str,
+    slots: int,
+    journal: InboundJournal | None,
 ) -> AsyncIterator[TelegramChannel]:
-    """The Telegram channel around `core`, started in `mode`."""
+    """The Telegram channel around `core`, started in `mode`, with the inbound journal
+    (`bot.inbound`) as `motcua run` has it, unless `journal` is None."""
+    channel_journal = journal.for_channel("telegram") if journal is not None else None
     if mode == "polling":
-        channel = TelegramChannel(token, api_url, core, events, max_concurrency=slots)
+        channel = TelegramChannel(
+            token, api_url, core, events, max_concurrency=slots, journal=channel_journal
+        )
         await channel.start()
         try:
             yield channel
@@ -223,6 +238,7 @@ async def telegram_bot(
         webhook_url=f"http://127.0.0.1:{port}/hooks/telegram",
         webhook_secret="bench-webhook-secret",
         max_concurrency=slots,
+        journal=channel_journal,
     )
     async with serve_in_loop(Starlette(routes=channel.routes()), port=port):
         await channel.start()
@@ -254,6 +270,7 @@ async def run_mode(
     rate: float,
     first_user: int,
     slots: int,
+    journal: InboundJournal | None,
     bursts: int = 1,
 ) -> list[Result]:
     """Warm-up, `bursts` bursts and (with concurrency) a steady run in one mode; their
@@ -263,7 +280,7 @@ async def run_mode(
     api_url, token = fake
     async with (
         httpx.AsyncClient(base_url=api_url, timeout=600) as client,
-        telegram_bot(api_url, token, core, events, mode, slots),
+        telegram_bot(api_url, token, core, events, mode, slots, journal),
     ):
         user = first_user
         warm_up = min(50, updates)
@@ -293,6 +310,7 @@ async def run_all(
     rate: float,
     serial: int,
     bursts: int,
+    journal: InboundJournal | None,
 ) -> tuple[dict[str, Result], Result]:
     """Both modes processing concurrently, then one at a time; per mode, the burst with the
     median rate."""
@@ -305,14 +323,15 @@ async def run_all(
     for mode in ("webhook", "polling"):
         results = await run_mode(
             fake, core, events, codes, mode, updates=updates, rate=rate, first_user=user,
-            slots=256, bursts=bursts,
+            slots=256, bursts=bursts, journal=journal,
         )  # fmt: skip
         ranked = sorted(results[:bursts], key=lambda result: result.rate)
         medians[mode] = ranked[len(ranked) // 2]
         user += (bursts + 9) * updates
     [one_at_a_time] = await run_mode(
-        fake, core, events, codes, "webhook", updates=serial, rate=0, first_user=user, slots=1
-    )
+        fake, core, events, codes, "webhook", updates=serial, rate=0, first_user=user, slots=1,
+        journal=journal,
+    )  # fmt: skip
     return medians, one_at_a_time
 
 
@@ -340,6 +359,7 @@ async def run(
     serial: int,
     cores: str,
     bursts: int,
+    journaled: bool,
 ) -> int:
     """Measure; 0 when every measured configuration reaches the target."""
     ok = True
@@ -348,31 +368,35 @@ async def run(
         fake_process() as fake,
     ):
         codes = await sample_codes(url, 200)
-        if cores in ("stub", "both"):
-            print(f"== the Telegram adapter alone: a stub core waiting {latency_ms} ms")
-            stub = StubCore(latency_ms / 1000)
-            medians, single = await run_all(
-                fake, stub, NoEvents(), codes, updates=updates, rate=rate, serial=serial,
-                bursts=bursts,
-            )  # fmt: skip
-            ok = summary("adapter alone", medians, single, bursts) and ok
-        if cores in ("real", "both"):
-            print(f"== full stack: the real core, {database_url.split(':')[0]}, case API simulator"
-                  f" at {latency_ms} ms")  # fmt: skip
-            settings = load_settings(
-                database_url=database_url,
-                case_api_url=url,
-                case_api_token=SecretStr(TOKEN),
-                lookup_limit_per_minute=1_000_000,
-                lookup_limit_per_hour=1_000_000,
-            )
-            async with open_runtime(settings) as runtime:
+        settings = load_settings(
+            database_url=database_url,
+            case_api_url=url,
+            case_api_token=SecretStr(TOKEN),
+            lookup_limit_per_minute=1_000_000,
+            lookup_limit_per_hour=1_000_000,
+        )
+        store = database_url.split(":")[0]
+        journal_note = f"inbound journal on {store}" if journaled else "no inbound journal"
+        async with open_runtime(settings) as runtime:
+            journal = runtime.inbound if journaled else None
+            if cores in ("stub", "both"):
+                print(f"== the Telegram adapter alone: a stub core waiting {latency_ms} ms,"
+                      f" {journal_note}")  # fmt: skip
+                stub = StubCore(latency_ms / 1000)
+                medians, single = await run_all(
+                    fake, stub, NoEvents(), codes, updates=updates, rate=rate, serial=serial,
+                    bursts=bursts, journal=journal,
+                )  # fmt: skip
+                ok = summary("adapter alone", medians, single, bursts) and ok
+            if cores in ("real", "both"):
+                print(f"== full stack: the real core, {store}, case API simulator"
+                      f" at {latency_ms} ms, {journal_note}")  # fmt: skip
                 events = StoredChannelEvents(runtime.uow_factory, runtime.clock)
                 medians, single = await run_all(
                     fake, runtime.core, events, codes, updates=updates, rate=rate, serial=serial,
-                    bursts=bursts,
+                    bursts=bursts, journal=journal,
                 )  # fmt: skip
-            ok = summary("full stack", medians, single, bursts) and ok
+                ok = summary("full stack", medians, single, bursts) and ok
     return 0 if ok else 1
 
 
@@ -393,6 +417,11 @@ def main() -> int:
         default="both",
         help="measure the adapter alone (stub core), the full stack (real core), or both",
     )
+    parser.add_argument(
+        "--without-journal",
+        action="store_true",
+        help="leave out the inbound journal (to see what it costs)",
+    )
     parser.add_argument("--serve-fake", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
@@ -404,7 +433,16 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         url = args.database_url or f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
         return aio.run(
-            run(url, args.updates, args.rate, args.latency_ms, args.serial, args.core, args.bursts)
+            run(
+                url,
+                args.updates,
+                args.rate,
+                args.latency_ms,
+                args.serial,
+                args.core,
+                args.bursts,
+                not args.without_journal,
+            )
         )
 
 

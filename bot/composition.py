@@ -9,11 +9,13 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import timedelta
 
 from bot.caseapi.client import HttpCaseApi
 from bot.core import APOLOGY, ChatCore
 from bot.handlers.context import CoreConfig, Dependencies
 from bot.i18n import gettext_for
+from bot.inbound import InboundJournal
 from bot.messages import MessageHandler
 from bot.ops.metered import MeteredCaseApi, MeteredHandler
 from bot.ops.metrics import Metrics
@@ -75,6 +77,7 @@ class Runtime:
     metrics: Metrics
     # The core as the channels call it: counted, each message with a fresh log context.
     handler: MessageHandler
+    inbound: InboundJournal
 
 
 @contextlib.asynccontextmanager
@@ -114,6 +117,10 @@ async def open_runtime(
             core=core,
             metrics=metrics,
             handler=MeteredHandler(core, metrics, apologies),
+            # Short transactions, grouped: the chat's kind of unit of work.
+            inbound=InboundJournal(
+                chat_uow_factory, clock, lease=timedelta(seconds=settings.inbound_lease)
+            ),
         )
     finally:
         if own_client and isinstance(raw_api, HttpCaseApi):

@@ -670,6 +670,65 @@ class QuarantineRepository(Protocol):
 
     async def purge_resolved(self, before: datetime) -> int:
         """Forget items resolved before `before`; how many."""
+
+
+@dataclass(frozen=True, slots=True)
+class JournaledUpdate:
+    """A chat update kept in the inbound journal until it is answered."""
+
+    channel: str
+    key: str  # the platform's id of the delivery (Telegram's update_id, Zalo's message id)
+    payload: str  # the update as the platform sent it (JSON text)
+    attempts: int  # how many times processing it has started, this one included
+    received_at: datetime
+
+
+class InboundJournalRepository(Protocol):
+    """Chat updates stored before they are acknowledged, until they are answered.
+
+    A channel records an update before it tells the platform it has it (a webhook's 200, the
+    next polling offset) and finishes it after its answer; pending updates whose owner died
+    (their lease ran out) are claimed and processed again. Keys are unique per channel, so a
+    repeated delivery is recognised.
+    """
+
+    async def record(
+        self,
+        channel: str,
+        updates: Sequence[tuple[str, str]],
+        *,
+        now: datetime,
+        lease_until: datetime,
+    ) -> set[str]:
+        """Store the (key, payload) updates not stored before, leased to the caller until
+        `lease_until`; the keys that were new (the others are repeats)."""
+        ...
+
+    async def finish(
+        self, channel: str, keys: Sequence[str], *, now: datetime, state: str = "done"
+    ) -> None:
+        """Mark updates answered ("done") or set aside ("failed"); their content is erased."""
+        ...
+
+    async def extend(self, channel: str, keys: Sequence[str], *, lease_until: datetime) -> None:
+        """Renew the lease of pending updates the caller is still working on."""
+        ...
+
+    async def claim_unfinished(
+        self,
+        channel: str,
+        *,
+        now: datetime,
+        lease_until: datetime,
+        limit: int,
+        expired_only: bool = True,
+    ) -> list[JournaledUpdate]:
+        """Pending updates whose lease ran out (all pending ones without `expired_only`),
+        oldest first, leased to the caller until `lease_until`, each attempt counted."""
+        ...
+
+    async def purge(self, *, finished_before: datetime) -> int:
+        """Forget finished updates older than `finished_before`; how many were forgotten."""
         ...
 
 
@@ -691,6 +750,7 @@ class UnitOfWork(Protocol):
     surveys: SurveyRepository
     zalo_tokens: ZaloTokenRepository
     zalo_events: SeenEventRepository
+    inbound: InboundJournalRepository
 
     async def __aenter__(self) -> Self: ...
 

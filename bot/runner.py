@@ -216,6 +216,7 @@ async def _telegram(runtime: Runtime, events: StoredChannelEvents, parts: _Parts
         events,
         webhook_url=settings.telegram_webhook_url,
         webhook_secret=secret.get_secret_value() if secret else None,
+        journal=runtime.inbound.for_channel("telegram"),
     )
     await channel.start()
     parts.stack.push_async_callback(channel.stop)
@@ -234,6 +235,7 @@ async def _zalo(runtime: Runtime, events: StoredChannelEvents, parts: _Parts) ->
         clock=runtime.clock,
         handler=runtime.handler,
         events=events,
+        journal=runtime.inbound.for_channel("zalo"),
     )
     await channel.start()
     parts.stack.push_async_callback(channel.stop)

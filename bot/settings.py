@@ -148,6 +148,10 @@ class Settings(BaseSettings):
     # an older one is a replay, not a citizen waiting.
     zalo_event_max_age: float = Field(600.0, gt=0)
 
+    # Seconds an unfinished chat update stays with the process that received it (renewed
+    # while it works on it) before another process, or the restarted one, takes it up.
+    inbound_lease: float = Field(60.0, gt=0)
+
     poll_interval: float = Field(30.0, gt=0)
     quiet_hours: str = "21:00-07:00"
     timezone: str = "Asia/Ho_Chi_Minh"

@@ -39,6 +39,8 @@ from bot.ports import (
     ConversationRepository,
     ConversationState,
     DeliveryOutcome,
+    InboundJournalRepository,
+    JournaledUpdate,
     Notice,
     OutboxRepository,
     OutboxState,
@@ -165,6 +167,16 @@ class _SurveySession:
     expires_at: datetime
 
 
+@dataclass(slots=True)
+class _InboundRow:
+    state: str
+    payload: str | None
+    received_at: datetime
+    lease_until: datetime | None
+    attempts: int
+    finished_at: datetime | None = None
+
+
 @dataclass
 class MemoryTables:
     """Everything stored, as plain Python values (one attribute per SQL table, roughly)."""
@@ -192,6 +204,7 @@ class MemoryTables:
     survey_secret: str = field(default_factory=lambda: secrets.token_hex(32))
     zalo_tokens: StoredTokens | None = None
     zalo_events: dict[str, datetime] = field(default_factory=dict)
+    inbound: dict[tuple[str, str], _InboundRow] = field(default_factory=dict)
 
     def delete_user(self, user_id: int) -> None:
         """Delete a user and what refers to them (the SQL schema's ON DELETE CASCADE)."""
@@ -1109,6 +1122,90 @@ class MemorySeenEventRepository:
         return len(old)
 
 
+class MemoryInboundJournalRepository:
+    """`bot.ports.InboundJournalRepository` in memory."""
+
+    def __init__(self, tables: MemoryTables) -> None:
+        self._t = tables
+
+    async def record(
+        self,
+        channel: str,
+        updates: Sequence[tuple[str, str]],
+        *,
+        now: datetime,
+        lease_until: datetime,
+    ) -> set[str]:
+        """Store the updates not stored before; the keys that were new."""
+        fresh: set[str] = set()
+        for key, payload in updates:
+            if (channel, key) not in self._t.inbound:
+                self._t.inbound[(channel, key)] = _InboundRow(
+                    "pending", payload, now, lease_until, attempts=1
+                )
+                fresh.add(key)
+        return fresh
+
+    async def finish(
+        self, channel: str, keys: Sequence[str], *, now: datetime, state: str = "done"
+    ) -> None:
+        """Mark updates answered or set aside; their content is erased."""
+        if state not in ("done", "failed"):
+            raise ValueError(f"not a finished state: {state}")
+        for key in keys:
+            row = self._t.inbound.get((channel, key))
+            if row is not None:
+                row.state, row.payload, row.lease_until, row.finished_at = state, None, None, now
+
+    async def extend(self, channel: str, keys: Sequence[str], *, lease_until: datetime) -> None:
+        """Renew the lease of pending updates."""
+        for key in keys:
+            row = self._t.inbound.get((channel, key))
+            if row is not None and row.state == "pending":
+                row.lease_until = lease_until
+
+    async def claim_unfinished(
+        self,
+        channel: str,
+        *,
+        now: datetime,
+        lease_until: datetime,
+        limit: int,
+        expired_only: bool = True,
+    ) -> list[JournaledUpdate]:
+        """Pending updates whose lease ran out (or all), oldest first, now leased."""
+        pending = sorted(
+            (
+                (row.received_at, key, row)
+                for (row_channel, key), row in self._t.inbound.items()
+                if row_channel == channel
+                and row.state == "pending"
+                and not (expired_only and (row.lease_until is None or row.lease_until >= now))
+            ),
+            key=lambda item: (item[0], item[1]),
+        )[:limit]
+        claimed = []
+        for received_at, key, row in pending:
+            row.lease_until, row.attempts = lease_until, row.attempts + 1
+            claimed.append(
+                JournaledUpdate(channel, key, row.payload or "", row.attempts, received_at)
+            )
+        return claimed
+
+    async def purge(self, *, finished_before: datetime) -> int:
+        """Forget finished updates older than `finished_before`."""
+        old = [
+            key
+            for key, row in self._t.inbound.items()
+            if row.state != "pending"
+            and row.finished_at is not None
+            and row.finished_at < finished_before
+        ]
+        for key in old:
+            del self._t.inbound[key]
+        return len(old)
+
+
 # --------------------------------------------------------------------------- the unit of work
 
 
@@ -1126,6 +1223,7 @@ class MemoryUnitOfWork:
     surveys: SurveyRepository
     zalo_tokens: ZaloTokenRepository
     zalo_events: SeenEventRepository
+    inbound: InboundJournalRepository
 
     def __init__(self, database: MemoryDatabase, clock: Clock) -> None:
         self._database = database
@@ -1179,6 +1277,7 @@ class MemoryUnitOfWork:
         self.surveys = MemorySurveyRepository(tables)
         self.zalo_tokens = MemoryZaloTokenRepository(tables)
         self.zalo_events = MemorySeenEventRepository(tables)
+        self.inbound = MemoryInboundJournalRepository(tables)
 
 
 class MemoryUnitOfWorkFactory:

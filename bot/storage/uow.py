@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from bot.ports import (
     Clock,
     ConversationRepository,
+    InboundJournalRepository,
     OutboxRepository,
     OwnershipRepository,
     QuarantineRepository,
@@ -26,6 +27,7 @@ from bot.ports import (
     ZaloTokenRepository,
 )
 from bot.storage.engine import is_sqlite, use_transactions
+from bot.storage.inbound import SqlInboundJournalRepository
 from bot.storage.outbox import SqlOutboxRepository
 from bot.storage.quarantine import SqlQuarantineRepository
 from bot.storage.repositories import (
@@ -70,6 +72,7 @@ class SqlUnitOfWork:
     surveys: SurveyRepository
     zalo_tokens: ZaloTokenRepository
     zalo_events: SeenEventRepository
+    inbound: InboundJournalRepository
 
     def __init__(
         self,
@@ -117,6 +120,7 @@ class SqlUnitOfWork:
         self.surveys = SqlSurveyRepository(conn)
         self.zalo_tokens = SqlZaloTokenRepository(conn)
         self.zalo_events = SqlSeenEventRepository(conn)
+        self.inbound = SqlInboundJournalRepository(conn)
         return self
 
     async def __aexit__(

@@ -536,3 +536,44 @@ async def test_unsubscribe_uses_the_factorys_clock(any_uow_factory: UnitOfWorkFa
         await uow.subscriptions.subscribe(user, CODE, now=T0)
         assert await uow.subscriptions.unsubscribe(user, CODE)
         assert not await uow.subscriptions.is_subscribed(user, CODE)
+
+
+# --------------------------------------------------------------------------- inbound journal
+
+
+async def test_the_inbound_journal_admits_once_and_hands_out_what_was_left_unfinished(
+    any_uow_factory: UnitOfWorkFactory,
+) -> None:
+    later = T0 + LEASE + timedelta(seconds=1)
+    async with any_uow_factory() as uow:
+        fresh = await uow.inbound.record(
+            "telegram", [("1", "a"), ("2", "b"), ("3", "c")], now=T0, lease_until=T0 + LEASE
+        )
+        assert fresh == {"1", "2", "3"}
+        assert await uow.inbound.record("telegram", [("1", "x")], now=T0, lease_until=T0) == set()
+        assert await uow.inbound.record("zalo", [("1", "z")], now=T0, lease_until=T0) == {"1"}
+        await uow.inbound.finish("telegram", ["2"], now=T0)
+        await uow.inbound.extend("telegram", ["3"], lease_until=later + LEASE)
+        await uow.commit()
+    async with any_uow_factory() as uow:
+        none_yet = await uow.inbound.claim_unfinished(
+            "telegram", now=T0, lease_until=later, limit=10
+        )
+        expired = await uow.inbound.claim_unfinished(
+            "telegram", now=later, lease_until=later + LEASE, limit=10
+        )
+        everything = await uow.inbound.claim_unfinished(
+            "telegram", now=later, lease_until=later + LEASE, limit=10, expired_only=False
+        )
+        await uow.commit()
+    assert none_yet == []
+    assert [(u.key, u.payload, u.attempts) for u in expired] == [("1", "a", 2)]
+    assert [(u.key, u.attempts) for u in everything] == [("1", 3), ("3", 2)]
+    async with any_uow_factory() as uow:
+        await uow.inbound.finish("telegram", ["1"], now=later, state="failed")
+        assert await uow.inbound.purge(finished_before=later) == 1  # "2", done at T0
+        assert await uow.inbound.purge(finished_before=later + LEASE) == 1  # "1", failed
+        assert await uow.inbound.record(
+            "telegram", [("2", "again")], now=later, lease_until=later
+        ) == {"2"}
+        await uow.commit()

@@ -226,6 +226,11 @@ class FakeTelegram:
         self._observers.append(observer)
         return lambda: self._observers.remove(observer)
 
+    @property
+    def unconfirmed(self) -> int:
+        """Updates queued for getUpdates that the bot has not confirmed with its offset."""
+        return len(self._pending)
+
     def messages(self, chat_id: int) -> list[SentMessage]:
         """What the bot has sent to `chat_id`, oldest first."""
         return list(self._chats.get(chat_id, []))

@@ -8,11 +8,7 @@ may grow by less than 64 MB over all of them, four at a time.
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
-import sys
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -20,6 +16,7 @@ import pytest
 
 from bot.channels.zalo.signature import SIGNATURE_HEADER as ZALO_SIGNATURE
 from bot.notify.events import SIGNATURE_HEADER as CASE_SIGNATURE
+from tests.support.bot_process import bot_process
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.servers import free_port
 
@@ -28,14 +25,6 @@ CHUNK = 1024 * 1024
 MAX_GROWTH = 64 * 1024 * 1024
 HOOK_SECRET = "hook-secret"
 RESET = 0
-
-
-@dataclass
-class Server:
-    """The `motcua run` subprocess and where it listens."""
-
-    process: asyncio.subprocess.Process
-    port: int
 
 
 def peak_rss(pid: int) -> int:
@@ -47,13 +36,13 @@ def peak_rss(pid: int) -> int:
 
 
 @pytest.fixture
-async def server(tmp_path: Path) -> AsyncIterator[Server]:
-    """`python -m bot run` with the case-events, Zalo and Telegram webhooks configured."""
+async def server(tmp_path: Path) -> AsyncIterator[tuple[int, int]]:
+    """`motcua run` with the case-events, Zalo and Telegram webhooks configured: its port
+    and process id."""
     fake = FakeTelegram()
     port = free_port()
     async with fake.serve():
         env = {
-            **os.environ,
             "MOTCUA_DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}",
             "MOTCUA_DATA_DIR": str(tmp_path),
             "MOTCUA_CASE_API_URL": f"http://127.0.0.1:{free_port()}",
@@ -69,34 +58,9 @@ async def server(tmp_path: Path) -> AsyncIterator[Server]:
             "MOTCUA_HTTP_PORT": str(port),
             "MOTCUA_LOG_LEVEL": "WARNING",
         }
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "run", env=env, stdin=subprocess.DEVNULL
-        )
-        try:
-            await _wait_healthy(port, process)
-            yield Server(process, port)
-        finally:
-            if process.returncode is None:
-                process.terminate()
-                try:
-                    await asyncio.wait_for(process.wait(), 30)
-                except TimeoutError:
-                    process.kill()
-                    await process.wait()
-
-
-async def _wait_healthy(port: int, process: asyncio.subprocess.Process) -> None:
-    async with httpx.AsyncClient() as client:
-        for _ in range(600):
-            if process.returncode is not None:
-                raise AssertionError(f"motcua run exited with {process.returncode}")
-            try:
-                if (await client.get(f"http://127.0.0.1:{port}/healthz")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.1)
-    raise AssertionError("motcua run did not start")
+        async with bot_process(env, port) as process:
+            yield port, process.pid
+            assert process.returncode is None, "the server survived"
 
 
 async def offer_chunked(port: int, path: str, headers: dict[str, str]) -> tuple[int, int]:
@@ -133,9 +97,9 @@ async def offer_chunked(port: int, path: str, headers: dict[str, str]) -> tuple[
 
 
 async def test_huge_unsigned_chunked_bodies_are_refused_without_growing_memory(
-    server: Server,
+    server: tuple[int, int],
 ) -> None:
-    port, pid = server.port, server.process.pid
+    port, pid = server
     # Warm up: one small refused request per route, so lazily built code is in memory.
     async with httpx.AsyncClient() as client:
         for path in ("/hooks/case-events", "/hooks/zalo", "/hooks/telegram"):
@@ -166,4 +130,3 @@ async def test_huge_unsigned_chunked_bodies_are_refused_without_growing_memory(
         assert status in (expected, RESET), (path, status)
         assert sent < OFFERED, f"{path}: the server read the whole body"
     assert growth < MAX_GROWTH
-    assert server.process.returncode is None

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
+from bot.channel_events import StoredChannelEvents
+from bot.channels.zalo import ZaloChannel, build_zalo_channel
 from bot.channels.zalo.channel import MAX_BODY_BYTES
 from bot.channels.zalo.signature import SIGNATURE_HEADER, sign, timestamp_candidates
+from bot.inbound import InboundJournal
+from bot.messages import Incoming, MessageHandler, Response
 from bot.storage.tables import chat_users
+from bot.web.app import build_web_app
 from tests.support.fake_zalo import (
     APP_ID,
     OA_SECRET,
@@ -21,6 +27,7 @@ from tests.support.fake_zalo import (
     text_event,
 )
 from tests.support.raw_http import post_and_wait
+from tests.support.servers import serve_in_loop
 from tests.zalo.conftest import ZaloWorld
 
 
@@ -170,3 +177,57 @@ async def test_a_body_above_the_limit_is_refused_413_without_reading_further(
     declared = await post_and_wait(url, forged, declared_length=MAX_BODY_BYTES + 1)
     chunked = await post_and_wait(url, forged, chunks=(b" " * MAX_BODY_BYTES, b" "))
     assert (declared, chunked) == (413, 413)
+
+
+class _Stuck:
+    """A core that never answers: the process dies before it does."""
+
+    async def __call__(self, incoming: Incoming) -> Response:
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable")
+
+
+async def test_deliveries_acknowledged_before_a_crash_are_answered_after_it(
+    zalo_world: ZaloWorld,
+) -> None:
+    runtime = zalo_world.runtime
+    lease = timedelta(seconds=0.5)
+
+    def channel(core: MessageHandler) -> ZaloChannel:
+        return build_zalo_channel(
+            runtime.settings,
+            engine=runtime.engine,
+            uow_factory=runtime.uow_factory,
+            clock=runtime.clock,
+            handler=core,
+            events=StoredChannelEvents(runtime.uow_factory, runtime.clock),
+            journal=InboundJournal(runtime.uow_factory, runtime.clock, lease=lease).for_channel(
+                "zalo"
+            ),
+        )
+
+    users = [f"crash-{i}" for i in range(3)]
+    code = zalo_world.samples["processing"].code
+    dying = channel(_Stuck())
+    await dying.start()
+    async with serve_in_loop(build_web_app(runtime.engine, dying.routes())) as server:
+        for user in users:
+            body, headers = signed_delivery(text_event(user, code))
+            answer = await zalo_world.client.post(
+                f"{server.url}/hooks/zalo", content=body, headers=headers
+            )
+            assert answer.status_code == 200
+    await dying.stop(grace=0.1)  # the work in hand is cut off, as by a crash
+
+    restarted = channel(runtime.core)
+    await restarted.start()
+    try:
+        async with asyncio.timeout(30):
+            while not all(zalo_world.zalo.texts_to(user) for user in users):  # noqa: ASYNC110
+                await asyncio.sleep(0.05)
+        await restarted.drain()
+    finally:
+        await restarted.stop()
+    for user in users:
+        [text] = zalo_world.zalo.texts_to(user)
+        assert code in text

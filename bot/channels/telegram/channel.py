@@ -9,7 +9,9 @@ editing the message whose button was pressed, answering every callback query.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
+import json
 import logging
 import os
 import re
@@ -34,7 +36,9 @@ from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import (
     BadRequest,
     ChatMigrated,
+    Conflict,
     Forbidden,
+    InvalidToken,
     NetworkError,
     RetryAfter,
     TelegramError,
@@ -52,8 +56,10 @@ from bot.channels.telegram.inbound import CHANNEL, Inbound, to_inbound
 from bot.channels.telegram.processor import PerUserUpdateProcessor
 from bot.channels.telegram.render import Markup, Outgoing, render
 from bot.channels.telegram.request import bot_api_request
+from bot.inbound import ChannelJournal
 from bot.messages import ChannelEvents, MessageHandler, Reply
 from bot.messages import Response as BotResponse
+from bot.ports import JournaledUpdate
 from bot.web.body import BodyRefused, decode_json, read_limited
 
 logger = logging.getLogger(__name__)
@@ -64,6 +70,8 @@ WEBHOOK_PATH = "/hooks/telegram"
 MAX_BODY_BYTES = 1024 * 1024
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
 ALLOWED_UPDATES = ("message", "callback_query", "my_chat_member")
+_POLL_PAUSE = 1.0  # seconds before polling again after a failure, doubling up to the max
+_POLL_PAUSE_MAX = 30.0
 _SECRET_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")
 _T = TypeVar("_T")
 CommandSource = Callable[[str], Sequence[tuple[str, str]]]
@@ -120,6 +128,7 @@ class TelegramChannel:
         connection_pool_size: int = 8,
         retry: RetryPolicy | None = None,
         commands: CommandSource | None = default_commands,
+        journal: ChannelJournal | None = None,
     ) -> None:
         if webhook_url is not None and webhook_secret is None:
             raise ValueError("a Telegram webhook needs a secret token")
@@ -140,6 +149,9 @@ class TelegramChannel:
         self._api_slots = asyncio.Semaphore(connection_pool_size)
         self._retry = retry or RetryPolicy()
         self._commands = commands
+        self._journal = journal
+        self._poller: asyncio.Task[None] | None = None
+        self._offset: int | None = None  # the next getUpdates offset (polling)
         self._app: Application[Any, Any, Any, Any, Any, Any] | None = None
         self._keyboard_open: set[int] = set()  # chats showing our contact keyboard
 
@@ -169,9 +181,10 @@ class TelegramChannel:
             .request(bot_api_request(self._connection_pool_size, pool_timeout=30.0))
             .get_updates_request(bot_api_request(1, read_timeout=5.0))
             .job_queue(None)
+            # Updates are fetched here (`_poll`), so that each is journaled before the offset
+            # moves past it; python-telegram-bot's Updater would confirm them first.
+            .updater(None)
         )
-        if self._webhook_url is not None:
-            builder = builder.updater(None)
         app = builder.build()
         app.add_handler(TypeHandler(Update, self._on_update))
         app.add_error_handler(self._on_error)
@@ -180,6 +193,10 @@ class TelegramChannel:
         try:
             await self._set_commands(app)
             await app.start()
+            if self._journal is not None:
+                # The one poller owns every pending update; webhook processes wait for leases.
+                await self._replay(await self._journal.recover(everything=self.mode == "polling"))
+                self._journal.start_upkeep(self._replay)
             if self._webhook_url is not None:
                 await self._call(
                     lambda: app.bot.set_webhook(
@@ -191,13 +208,9 @@ class TelegramChannel:
                 )
                 logger.info("telegram: webhook set, waiting for updates")
             else:
-                assert app.updater is not None
-                # start_polling deletes any webhook first (Telegram refuses getUpdates otherwise).
-                await app.updater.start_polling(
-                    poll_interval=0.0,
-                    timeout=timedelta(seconds=self._poll_timeout),
-                    allowed_updates=list(ALLOWED_UPDATES),
-                )
+                # Telegram refuses getUpdates while a webhook is set.
+                await self._call(lambda: app.bot.delete_webhook(drop_pending_updates=False))
+                self._poller = asyncio.create_task(self._poll(app), name="telegram-poll")
                 logger.info("telegram: long polling")
         except BaseException:
             self._app = None
@@ -210,14 +223,30 @@ class TelegramChannel:
         if app is None:
             return
         try:
+            await self._stop_polling(app)
+            if self._journal is not None:
+                await self._journal.stop()
             await self._shutdown(app)
         finally:
             self._app = None
 
+    async def _stop_polling(self, app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+        poller, self._poller = self._poller, None
+        if poller is None:
+            return
+        poller.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await poller
+        if self._offset is not None:
+            # Confirm what was fetched, so that Telegram does not send it again.
+            offset = self._offset
+            try:
+                await app.bot.get_updates(offset=offset, timeout=0)
+            except TelegramError as exc:
+                logger.info("telegram: could not confirm the last updates (%s)", exc)
+
     @staticmethod
     async def _shutdown(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
-        if app.updater is not None and app.updater.running:
-            await app.updater.stop()
         if app.running:
             await app.stop()
         await app.shutdown()
@@ -263,12 +292,94 @@ class TelegramChannel:
         except Exception as exc:  # any malformed body; Telegram itself never sends one
             logger.warning("telegram: malformed webhook body refused (%s)", type(exc).__name__)
             return PlainTextResponse("bad update", status_code=400)
+        if self._journal is not None:
+            try:
+                fresh = await self._journal.admit(
+                    [(str(update.update_id), body.decode("utf-8", "replace"))]
+                )
+            except Exception:
+                logger.exception("telegram: could not store update %s", update.update_id)
+                return PlainTextResponse("unavailable", status_code=503)  # Telegram retries
+            if not fresh:
+                logger.info("telegram: repeated update %s ignored", update.update_id)
+                return Response(status_code=200)
         await app.update_queue.put(update)
         return Response(status_code=200)
+
+    # ----------------------------------------------------------------- polling
+
+    async def _poll(self, app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+        """Long-poll getUpdates; the offset moves past updates only once they are journaled.
+
+        Telegram forgets updates up to the offset of the next call, so an update is stored
+        (`ChannelJournal.admit`) before that call; if storing fails, the same updates are
+        fetched again.
+        """
+        pause = _POLL_PAUSE
+        while True:
+            try:
+                updates = await app.bot.get_updates(
+                    offset=self._offset,
+                    timeout=int(self._poll_timeout),
+                    allowed_updates=list(ALLOWED_UPDATES),
+                )
+                fresh = await self._admit(updates)
+            except RetryAfter as exc:
+                await asyncio.sleep(retry_seconds(exc))
+                continue
+            except InvalidToken:
+                logger.error("telegram: the bot token is refused; polling stopped")
+                return
+            except Conflict:
+                logger.error("telegram: another process polls or a webhook is set; retrying")
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, _POLL_PAUSE_MAX)
+                continue
+            except Exception as exc:  # network trouble, or the database: fetch them again
+                logger.warning("telegram: polling failed (%s), retrying", _describe(exc))
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, _POLL_PAUSE_MAX)
+                continue
+            pause = _POLL_PAUSE
+            for update in updates:
+                if fresh is None or update.update_id in fresh:
+                    await app.update_queue.put(update)
+            if updates:
+                self._offset = updates[-1].update_id + 1
+
+    async def _admit(self, updates: Sequence[Update]) -> set[int] | None:
+        """Journal `updates`; the ids to process (None: no journal, all of them)."""
+        if self._journal is None or not updates:
+            return None
+        keys = await self._journal.admit([(str(u.update_id), u.to_json()) for u in updates])
+        return {int(key) for key in keys}
+
+    async def _replay(self, pending: Sequence[JournaledUpdate]) -> None:
+        """Process again updates that were journaled but never finished."""
+        app = self._require_app()
+        for stored in pending:
+            try:
+                update = Update.de_json(json.loads(stored.payload), app.bot)
+            except Exception as exc:
+                logger.error("telegram: journaled update %s unreadable (%s)", stored.key, exc)
+                if self._journal is not None:
+                    await self._journal.done(stored.key)
+                continue
+            await app.update_queue.put(update)
 
     # ----------------------------------------------------------------- updates
 
     async def _on_update(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        # Done also after an error (it is logged; trying again would fail again), but not
+        # when cancelled: then it stays pending in the journal and is taken up again.
+        try:
+            await self._process(update)
+        except Exception:
+            logger.exception("telegram: update %s could not be processed", update.update_id)
+        if self._journal is not None:
+            await self._journal.done(str(update.update_id))
+
+    async def _process(self, update: Update) -> None:
         if update.my_chat_member is not None:
             await self._on_member_change(update.my_chat_member)
             return
@@ -472,3 +583,8 @@ def retry_seconds(exc: RetryAfter) -> float:
         warnings.simplefilter("ignore")
         value = exc.retry_after
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+def _describe(exc: BaseException) -> str:
+    """A short description of a failure for a log line (no traceback: it is expected)."""
+    return f"{type(exc).__name__}: {exc}"[:200]

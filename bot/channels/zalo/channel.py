@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -41,10 +42,11 @@ from bot.channels.zalo.api import ZaloApi
 from bot.channels.zalo.errors import ZaloApiError, channel_error, is_token_error
 from bot.channels.zalo.inbound import CHANNEL, MalformedEvent, parse_event, zns_phone
 from bot.channels.zalo.render import Message, render
-from bot.channels.zalo.store import SeenEvents, TokenStore
+from bot.channels.zalo.store import TokenStore
 from bot.channels.zalo.zns import VerifiedPhones, template_data, tracking_id
+from bot.inbound import ChannelJournal
 from bot.messages import ChannelEvents, Incoming, MessageHandler, Reply
-from bot.ports import Clock, UnitOfWorkFactory
+from bot.ports import Clock, JournaledUpdate, UnitOfWorkFactory
 from bot.web.body import BodyRefused, MalformedJson, decode_json, read_limited
 
 logger = logging.getLogger(__name__)
@@ -52,7 +54,6 @@ logger = logging.getLogger(__name__)
 WEBHOOK_PATH = "/hooks/zalo"
 MAX_BODY_BYTES = 64 * 1024
 DEFAULT_MAX_EVENT_AGE = timedelta(minutes=10)
-PURGE_EVERY_SECONDS = 3600.0
 _T = TypeVar("_T")
 
 
@@ -66,7 +67,7 @@ class ZaloChannel:
         oa_secret: str,
         api: ZaloApi,
         tokens: TokenStore,
-        seen: SeenEvents,
+        journal: ChannelJournal,
         handler: MessageHandler,
         events: ChannelEvents,
         uow_factory: UnitOfWorkFactory,
@@ -86,7 +87,7 @@ class ZaloChannel:
         self._oa_secret = oa_secret
         self._api = api
         self._tokens = tokens
-        self._seen = seen
+        self._journal = journal
         self._handler = handler
         self._events = events
         self._uow_factory = uow_factory
@@ -99,30 +100,29 @@ class ZaloChannel:
         self._slots = asyncio.Semaphore(max_concurrency)
         self._reply_attempts = max(1, reply_attempts)
         self._reply_backoff = reply_backoff
-        self._queues: dict[str, deque[Incoming]] = {}
+        self._queues: dict[str, deque[tuple[str, Incoming]]] = {}
         self._workers: dict[str, asyncio.Task[None]] = {}
-        self._purger: asyncio.Task[None] | None = None
         self._accepting = False
 
     # ----------------------------------------------------------------- lifecycle
 
     async def start(self) -> None:
-        """Accept webhook deliveries; purge old delivery records every hour."""
+        """Accept webhook deliveries; take up those a crashed process left unanswered."""
         self._accepting = True
-        if self._purger is None:
-            self._purger = asyncio.create_task(self._purge_forever(), name="zalo-purge")
+        await self._replay(await self._journal.recover())
+        self._journal.start_upkeep(self._replay)
 
     async def stop(self, grace: float = 10.0) -> None:
         """Refuse new deliveries, let queued ones finish (up to `grace` s), close the API."""
         self._accepting = False
+        await self._journal.stop()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.drain(), grace)
-        for task in [*self._workers.values(), *([self._purger] if self._purger else [])]:
+        for task in self._workers.values():
             task.cancel()
-        for task in [*self._workers.values(), *([self._purger] if self._purger else [])]:
+        for task in list(self._workers.values()):
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        self._purger = None
         await self._api.aclose()
 
     async def drain(self) -> None:
@@ -177,15 +177,30 @@ class ZaloChannel:
             logger.debug("zalo: event %s ignored", event.name)
             return PlainTextResponse("ok")
         try:
-            first = await self._seen.first_time(event.key)
+            # Stored before the 200: a crash from here on loses nothing (`bot.inbound`).
+            fresh = await self._journal.admit([(event.key, body.decode("utf-8", "replace"))])
         except Exception:
             logger.exception("zalo: could not record a delivery; Zalo will retry it")
             return PlainTextResponse("unavailable", status_code=503)
-        if not first:
+        if not fresh:
             logger.info("zalo: repeated delivery of %s ignored", event.name)
             return PlainTextResponse("ok")
-        self._enqueue(event.user_id, event.incoming)
+        self._enqueue(event.user_id, event.key, event.incoming)
         return PlainTextResponse("ok")
+
+    async def _replay(self, pending: Sequence[JournaledUpdate]) -> None:
+        """Queue again deliveries that were stored but never answered (after a crash)."""
+        for stored in pending:
+            try:
+                event = parse_event(json.loads(stored.payload))
+            except (ValueError, MalformedEvent) as exc:
+                logger.error("zalo: stored delivery %s unreadable (%s)", stored.key, exc)
+                await self._journal.done(stored.key)
+                continue
+            if event.incoming is None or event.user_id is None:
+                await self._journal.done(stored.key)
+                continue
+            self._enqueue(event.user_id, stored.key, event.incoming)
 
     def _verified_timestamp(self, header: str, body: bytes) -> str | None:
         """The body's timestamp that makes `header` a valid signature, if one does."""
@@ -202,24 +217,27 @@ class ZaloChannel:
             return None
         return self._clock.now() - sent
 
-    def _enqueue(self, user_id: str, incoming: Incoming) -> None:
+    def _enqueue(self, user_id: str, key: str, incoming: Incoming) -> None:
         queue = self._queues.setdefault(user_id, deque())
-        queue.append(incoming)
+        queue.append((key, incoming))
         if user_id not in self._workers:
             self._workers[user_id] = asyncio.create_task(
                 self._work(user_id, queue), name=f"zalo-user-{len(self._workers)}"
             )
 
-    async def _work(self, user_id: str, queue: deque[Incoming]) -> None:
+    async def _work(self, user_id: str, queue: deque[tuple[str, Incoming]]) -> None:
         """Handle one user's events in arrival order, then end."""
         try:
             while queue:
-                incoming = queue.popleft()
+                key, incoming = queue.popleft()
                 async with self._slots:
                     try:
                         await self._handle(incoming)
                     except Exception:
                         logger.exception("zalo: failed to handle an event")
+                # Not reached when cancelled (a stop that could not wait): it stays pending
+                # in the journal and is answered after the restart.
+                await self._journal.done(key)
         finally:
             # No await between the empty check above and here: nothing can slip in.
             self._workers.pop(user_id, None)
@@ -253,16 +271,6 @@ class ZaloChannel:
             return
         if released:
             logger.info("zalo: %d held push(es) released for user %s", released, user.id)
-
-    async def _purge_forever(self) -> None:
-        while True:
-            try:
-                purged = await self._seen.purge()
-                if purged:
-                    logger.debug("zalo: %d old delivery records purged", purged)
-            except Exception:
-                logger.exception("zalo: purge of delivery records failed")
-            await asyncio.sleep(PURGE_EVERY_SECONDS)
 
     # ----------------------------------------------------------------- pushes
 

@@ -8,8 +8,10 @@ import httpx
 
 from bot.channels.zalo.api import ZaloApi
 from bot.channels.zalo.channel import ZaloChannel
-from bot.channels.zalo.store import SeenEvents, TokenStore
+from bot.channels.zalo.inbound import CHANNEL
+from bot.channels.zalo.store import TokenStore
 from bot.channels.zalo.zns import OwnerPhones, VerifiedPhones
+from bot.inbound import ChannelJournal, InboundJournal
 from bot.messages import ChannelEvents, MessageHandler
 from bot.ports import Clock, UnitOfWorkFactory
 from bot.settings import Settings
@@ -30,10 +32,12 @@ def build_zalo_channel(
     rate_per_second: float = 50.0,
     phones: VerifiedPhones | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
+    journal: ChannelJournal | None = None,
 ) -> ZaloChannel:
     """The Zalo channel for `settings`; call `start()` before serving its routes.
 
-    `phones` defaults to the ownership repository's verified phone numbers.
+    `phones` defaults to the ownership repository's verified phone numbers; `journal` (the
+    inbound journal, `bot.inbound`) to one of its own on `uow_factory`.
     """
     app_id, app_secret, oa_secret = (
         settings.zalo_app_id,
@@ -67,7 +71,10 @@ def build_zalo_channel(
         oa_secret=oa_secret.get_secret_value(),
         api=api,
         tokens=tokens,
-        seen=SeenEvents(uow_factory, clock),
+        journal=journal
+        or InboundJournal(
+            uow_factory, clock, lease=timedelta(seconds=settings.inbound_lease)
+        ).for_channel(CHANNEL),
         handler=handler,
         events=events,
         uow_factory=uow_factory,
