@@ -196,7 +196,6 @@ async def test_deliveries_acknowledged_before_a_crash_are_answered_after_it(
     def channel(core: MessageHandler) -> ZaloChannel:
         return build_zalo_channel(
             runtime.settings,
-            engine=runtime.engine,
             uow_factory=runtime.uow_factory,
             clock=runtime.clock,
             handler=core,
