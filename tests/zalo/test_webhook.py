@@ -209,7 +209,7 @@ async def test_deliveries_acknowledged_before_a_crash_are_answered_after_it(
     code = zalo_world.samples["processing"].code
     dying = channel(_Stuck())
     await dying.start()
-    async with serve_in_loop(build_web_app(runtime.engine, dying.routes())) as server:
+    async with serve_in_loop(build_web_app(dying.routes())) as server:
         for user in users:
             body, headers = signed_delivery(text_event(user, code))
             answer = await zalo_world.client.post(
