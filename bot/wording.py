@@ -52,6 +52,11 @@ def office_of(office: str, agency: str) -> str:
     return f"{office} – {agency}" if agency else office
 
 
+def minutes_phrase(minutes: int, ngettext: Ngettext) -> str:
+    """ "5 minutes" / "1 minute" / "5 phút"."""
+    return ngettext("{minutes} minute", "{minutes} minutes", minutes).format(minutes=minutes)
+
+
 def days_text(days: int, ngettext: Ngettext) -> str:
     """ "3 days" / "1 day" / "3 ngày"."""
     return ngettext("{days} day", "{days} days", days).format(days=days)

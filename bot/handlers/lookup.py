@@ -17,6 +17,7 @@ from bot.handlers.payloads import Action
 from bot.handlers.render import render_dossier
 from bot.messages import Button, Incoming, Reply, Response
 from bot.ports import CaseApiUnavailable, DossierNotFound, OwnedDossier, UnitOfWork
+from bot.wording import minutes_phrase
 
 log = logging.getLogger(__name__)
 
@@ -174,9 +175,8 @@ async def _answer(
         replies.append(
             Reply(
                 _(
-                    "You have looked up many dossiers in a short time. "
-                    "Please try again in {minutes} minute(s)."
-                ).format(minutes=minutes_text(wait))
+                    "You have looked up many dossiers in a short time. Please try again in {wait}."
+                ).format(wait=minutes_phrase(minutes_text(wait), ctx.ngettext))
             )
         )
     elif len(codes) > limit:
@@ -200,8 +200,8 @@ async def refresh(ctx: Context, argument: str) -> Response:
     if wait is not None:
         return respond(
             ctx,
-            notice=ctx._("Too many lookups. Please try again in {minutes} minute(s).").format(
-                minutes=minutes_text(wait)
+            notice=ctx._("Too many lookups. Please try again in {wait}.").format(
+                wait=minutes_phrase(minutes_text(wait), ctx.ngettext)
             ),
         )
     item = allowed[0]

@@ -16,6 +16,7 @@ from bot.handlers.lookup import fetch, show_dossier
 from bot.handlers.payloads import Action
 from bot.messages import Button, Reply, Response
 from bot.ports import CaseApiUnavailable, DossierNotFound
+from bot.wording import minutes_phrase
 
 log = logging.getLogger(__name__)
 
@@ -34,9 +35,8 @@ def pin_limits(ctx: Context, code: str) -> list[Limit]:
 
 def _locked_text(ctx: Context, wait: int) -> str:
     return ctx._(
-        "Too many wrong attempts for this dossier. For your safety, please try again in "
-        "{minutes} minute(s)."
-    ).format(minutes=minutes_text(wait))
+        "Too many wrong attempts for this dossier. For your safety, please try again in {wait}."
+    ).format(wait=minutes_phrase(minutes_text(wait), ctx.ngettext))
 
 
 async def start_verification(ctx: Context, argument: str) -> Response:
