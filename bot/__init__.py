@@ -1,3 +1,3 @@
-"""motcua: a chatbot for Vietnam's one-stop-shop offices (bộ phận một cửa)."""
+"""motcua: a chatbot for Vietnam's one-stop-shop offices (Bộ phận Một cửa)."""
 
 __version__ = "0.1.0"

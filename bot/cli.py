@@ -29,7 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = argparse.ArgumentParser(
         prog="motcua",
-        description="Chatbot for Vietnam's one-stop-shop offices (bộ phận một cửa).",
+        description="Chatbot for Vietnam's one-stop-shop offices (Bộ phận Một cửa).",
     )
     parser.add_argument("--version", action="version", version=f"motcua {version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")

@@ -82,7 +82,7 @@ async def test_outside_the_window_the_push_goes_by_zns_to_the_verified_phone(
         user_id=5,
         kind="ready",
         dossier_code=code,
-        params={"place": "Bộ phận một cửa", "due_at": "2025-03-04T02:00:00+00:00", "fee": 50000},
+        params={"place": "Bộ phận Một cửa", "due_at": "2025-03-04T02:00:00+00:00", "fee": 50000},
     )
     assert await channel.send_template("u-11", details) is True
     assert await channel.send_template("u-11", details) is True  # a retry of the same notice
@@ -91,7 +91,7 @@ async def test_outside_the_window_the_push_goes_by_zns_to_the_verified_phone(
     assert first.template_id == TEMPLATES["ready"]
     assert first.template_data == {
         "dossier_code": code,
-        "place": "Bộ phận một cửa",
+        "place": "Bộ phận Một cửa",
         "due_at": "04/03/2025",
         "fee": 50000,
     }

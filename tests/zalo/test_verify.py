@@ -87,7 +87,7 @@ async def test_after_phone_verification_a_push_outside_the_window_goes_by_zns(
     zalo_world.zalo.close_window("u-24")
     with pytest.raises(ChannelWindowClosed):
         await zalo_world.channel.send("u-24", [Reply("Hồ sơ đã có kết quả.")])
-    details = PushDetails(user.id, "ready", sample.code, {"place": "Bộ phận một cửa"})
+    details = PushDetails(user.id, "ready", sample.code, {"place": "Bộ phận Một cửa"})
     assert await zalo_world.channel.send_template("u-24", details) is True
     (zns,) = zalo_world.zalo.zns
     assert zns.phone == shared
