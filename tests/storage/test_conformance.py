@@ -455,6 +455,27 @@ async def test_purges_of_rate_limits_and_conversations(
         assert await uow.conversations.purge_expired(T0) == 1
 
 
+# --------------------------------------------------------------------------- users
+
+
+async def test_only_the_creating_call_is_a_first_contact(
+    any_uow_factory: UnitOfWorkFactory,
+) -> None:
+    async with any_uow_factory() as uow:
+        first = await uow.users.get_or_create("telegram", "42", language="vi", now=T0)
+        again = await uow.users.get_or_create("telegram", "42", language="vi", now=T0)
+        owned = await uow.users.get_or_create_with_ownership(
+            "zalo", "42", CODE, language="vi", now=T0
+        )
+        await uow.commit()
+    async with any_uow_factory() as uow:
+        later, _ = await uow.users.get_or_create_with_ownership(
+            "zalo", "42", CODE, language="vi", now=T0
+        )
+    assert (first.first_contact, again.first_contact) == (True, False)
+    assert (owned[0].first_contact, later.first_contact) == (True, False)
+
+
 # --------------------------------------------------------------------------- surveys
 
 FACTS = DossierFacts(CODE, "000.00.15.H12", "UBND phường", "1.001", "Đăng ký khai sinh", "Hộ tịch")
