@@ -77,8 +77,9 @@ class Dossier(_Frozen):
         return self
 
     def is_overdue(self, now: datetime) -> bool:
-        """Overdue is derived, never a status: past the due date without a result."""
-        if self.due_at is None or self.status.has_result or self.status.is_final:
+        """Overdue is derived, never a status: past the due date without a result, while the
+        processing time runs (not while the office waits for a supplement or a payment)."""
+        if self.due_at is None or not self.status.can_be_overdue:
             return False
         return now > self.due_at
 

@@ -56,8 +56,8 @@ class Snapshot:
 
     @property
     def is_overdue_candidate(self) -> bool:
-        """Whether the dossier is still waiting for its result (overdue can apply)."""
-        return not (self.status.has_result or self.status.is_final)
+        """Whether a passed appointment date makes it late (see `Status.can_be_overdue`)."""
+        return self.status.can_be_overdue
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,6 +38,18 @@ class Status(StrEnum):
         return self in FINAL_STATUSES
 
     @property
+    def clock_stopped(self) -> bool:
+        """True while the office waits for the citizen (a supplement or a payment): those days
+        do not count towards the processing time, so the dossier is not late meanwhile."""
+        return self in (Status.SUPPLEMENT_REQUIRED, Status.PAYMENT_REQUIRED)
+
+    @property
+    def can_be_overdue(self) -> bool:
+        """True when a passed appointment date makes the dossier late: no result yet, not
+        closed, and the processing time running."""
+        return not (self.has_result or self.is_final or self.clock_stopped)
+
+    @property
     def has_result(self) -> bool:
         """True when the result exists (ready for pickup, or already handed over)."""
         return self in (Status.READY, Status.RETURNED)

@@ -40,9 +40,6 @@ STATUS_ICONS: dict[Status, str] = {
     Status.RETURNED: "🎉",
 }
 
-_CLOCK_STOPPED = frozenset({Status.SUPPLEMENT_REQUIRED, Status.PAYMENT_REQUIRED})
-"""Statuses during which the office waits for the citizen and counts no days."""
-
 
 @dataclass(frozen=True, slots=True)
 class CardTexts:
@@ -100,7 +97,7 @@ def due_line(dossier: Dossier, now: datetime, texts: CardTexts) -> str | None:
 def _late_lines(dossier: Dossier, now: datetime, texts: CardTexts, *, owner: bool) -> list[str]:
     """The apology, new date, reason and rights of a late or extended dossier."""
     _, tz = texts._, texts.tz
-    if dossier.status.has_result or dossier.status.is_final or dossier.status in _CLOCK_STOPPED:
+    if not dossier.status.can_be_overdue:
         return []
     agency = dossier.agency.name
     lines: list[str] = []
@@ -215,7 +212,7 @@ def render_short(dossier: Dossier, *, now: datetime, texts: CardTexts) -> str:
     head = f"{STATUS_ICONS[dossier.status]} {dossier.code} — {dossier.procedure.name}"
     parts = [status_label(dossier.status, texts._)]
     # No countdown while the clock is stopped; the full card explains why.
-    due = None if dossier.status in _CLOCK_STOPPED else due_line(dossier, now, texts)
+    due = None if dossier.status.clock_stopped else due_line(dossier, now, texts)
     if due:
         parts.append(due)
     return head + "\n   " + " · ".join(parts)

@@ -84,7 +84,7 @@ def _no_user(user_id: int) -> IntegrityError:
     return IntegrityError("no such chat user", {"user_id": user_id}, LookupError(user_id))
 
 
-_OVERDUE_CANDIDATES = frozenset(s for s in Status if not (s.has_result or s.is_final))
+_OVERDUE_CANDIDATES = frozenset(s for s in Status if s.can_be_overdue)
 
 
 # --------------------------------------------------------------------------- the tables

@@ -18,7 +18,7 @@ from bot.storage.tables_watch import dossier_snapshots, processed_case_events, w
 CURSOR_KEY = "cursor"
 LEADER_KEY = "leader"
 
-OVERDUE_CANDIDATES = tuple(s.value for s in Status if not (s.has_result or s.is_final))
+OVERDUE_CANDIDATES = tuple(s.value for s in Status if s.can_be_overdue)
 
 
 def snapshot_row(snapshot: Snapshot, *, now: datetime) -> Mapping[str, Any]:

@@ -198,3 +198,11 @@ def test_reminder_repeats_the_pickup_details_and_the_ready_date() -> None:
     assert "Nơi nhận" in vi or "Quầy số 3" in vi
     en = text("reminder", dict(reminder.params), EN)
     assert "has been ready since 14/03/2025 and has not been collected yet" in en
+
+
+@pytest.mark.parametrize("status", [Status.SUPPLEMENT_REQUIRED, Status.PAYMENT_REQUIRED])
+def test_no_overdue_notice_while_the_office_waits_for_the_citizen(status: Status) -> None:
+    # The processing time does not run while a supplement or a payment is awaited.
+    snapshot = Snapshot.of(dossier(status, due_at=T0))
+    assert overdue_notices(snapshot, [ALICE], T0 + timedelta(days=3)) == []
+    assert not dossier(status, due_at=T0).is_overdue(T0 + timedelta(days=3))
