@@ -143,17 +143,18 @@ def _status_lines(dossier: Dossier, texts: CardTexts, *, owner: bool) -> list[st
             lines.append(wording.payment_how(office, _))
         return lines
     if status is Status.READY:
+        if not owner:  # how and where it is handed over are pickup details (design §6)
+            return []
         if dossier.delivery == "post":
             return [wording.by_post(_)]
         lines = [_("The result is ready; you may come to collect it.")]
-        if owner:
-            if dossier.pickup is not None:
-                lines.append(_("Pickup place: {place}").format(place=dossier.pickup.place))
-                lines.append(_("Opening hours: {hours}").format(hours=dossier.pickup.hours))
-            else:
-                lines.append(_("Pickup place: {place}").format(place=office))
-            lines.append(wording.bring_to_pickup(_))
-            lines.append(wording.proxy_pickup(_))
+        if dossier.pickup is not None:
+            lines.append(_("Pickup place: {place}").format(place=dossier.pickup.place))
+            lines.append(_("Opening hours: {hours}").format(hours=dossier.pickup.hours))
+        else:
+            lines.append(_("Pickup place: {place}").format(place=office))
+        lines.append(wording.bring_to_pickup(_))
+        lines.append(wording.proxy_pickup(_))
         return lines
     if status is Status.RETURNED:
         return [_("The result has been handed over.")]
