@@ -4,7 +4,7 @@
 write lock, so one long one would keep citizens waiting) and returns how many rows each
 removed:
 
-- ``rate_limits``: rate-limit windows that started more than `rate_limit_retention` ago;
+- ``rate_limits``: limits at rest, whose back-off is forgotten (they limit nothing any more);
 - ``conversations``: conversation states (e.g. a pending PIN) that have expired;
 - ``survey_sessions``: survey sessions past their lifetime (the answers given stay);
 - ``outbox``: pushes sent, dead, cancelled or expired more than `outbox_retention` ago
@@ -27,7 +27,6 @@ from bot.settings import Settings
 log = logging.getLogger(__name__)
 
 OUTBOX_RETENTION = timedelta(days=30)
-RATE_LIMIT_RETENTION = timedelta(days=1)
 INTERVAL = timedelta(hours=1)
 
 # The kinds in the order they are purged and printed.
@@ -39,12 +38,11 @@ async def housekeep(
     clock: Clock,
     *,
     outbox_retention: timedelta = OUTBOX_RETENTION,
-    rate_limit_retention: timedelta = RATE_LIMIT_RETENTION,
 ) -> dict[str, int]:
     """Run every purge once, each in a transaction of its own; rows removed per kind."""
     counts: dict[str, int] = {}
     async with uow_factory() as uow:
-        counts["rate_limits"] = await uow.rate_limits.purge(clock.now() - rate_limit_retention)
+        counts["rate_limits"] = await uow.rate_limits.purge(clock.now())
         await uow.commit()
     async with uow_factory() as uow:
         counts["conversations"] = await uow.conversations.purge_expired(clock.now())
@@ -58,12 +56,6 @@ async def housekeep(
     return counts
 
 
-def rate_limit_retention_for(settings: Settings) -> timedelta:
-    """How long rate-limit windows are kept: a day, or the PIN lockout if that is longer
-    (a window still in force must never be purged)."""
-    return max(RATE_LIMIT_RETENTION, timedelta(minutes=settings.pin_lockout_minutes))
-
-
 def format_counts(counts: dict[str, int]) -> str:
     """The counts on one line, e.g. ``housekeeping removed: rate_limits=3 conversations=0 …``."""
     shown = " ".join(f"{kind}={counts.get(kind, 0)}" for kind in KINDS)
@@ -75,7 +67,6 @@ async def run_periodically(
     clock: Clock,
     *,
     every: timedelta = INTERVAL,
-    rate_limit_retention: timedelta = RATE_LIMIT_RETENTION,
 ) -> None:
     """Housekeep now and then every `every`, logging the counts, until cancelled.
 
@@ -83,7 +74,7 @@ async def run_periodically(
     """
     while True:
         try:
-            counts = await housekeep(uow_factory, clock, rate_limit_retention=rate_limit_retention)
+            counts = await housekeep(uow_factory, clock)
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -99,7 +90,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "housekeep",
         help="delete expired state and old finished pushes once (motcua run does it hourly)",
         description=(
-            "Delete old rate-limit windows, expired conversation states and survey sessions, "
+            "Delete limits at rest, expired conversation states and survey sessions, "
             "and pushes finished more than --outbox-days days ago."
         ),
     )
@@ -134,7 +125,6 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
             SqlUnitOfWorkFactory(engine),
             SystemClock(),
             outbox_retention=timedelta(days=args.outbox_days),
-            rate_limit_retention=rate_limit_retention_for(settings),
         )
     print(format_counts(counts))
     return 0

@@ -247,23 +247,88 @@ class SubscriptionRepository(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class Bucket:
+    """One limit on one key: a token bucket (GCRA) holding `capacity` attempts, refilled
+    evenly over `period_seconds` (one every ``period_seconds / capacity``).
+
+    With `max_backoff_seconds` above that refill step the bucket is a growing back-off: once
+    `capacity` attempts were taken without the bucket coming to rest, each further attempt
+    doubles the wait before the next one (up to `max_backoff_seconds`), and the growth is
+    forgotten only after `rest_seconds` with the bucket full. A bucket never allows more than
+    `capacity` attempts at once, whatever the clock says (no burst across a window edge).
+    """
+
+    key: str
+    capacity: int
+    period_seconds: float
+    max_backoff_seconds: float = 0.0
+    rest_seconds: float = 0.0
+
+    @property
+    def step_ms(self) -> int:
+        """The refill step: milliseconds between two attempts once the bucket is empty."""
+        return max(1, round(self.period_seconds * 1000 / self.capacity))
+
+    @property
+    def max_step_ms(self) -> int:
+        """The longest step a growing back-off reaches (the refill step if it never grows)."""
+        return max(self.step_ms, round(self.max_backoff_seconds * 1000))
+
+    @property
+    def rest_ms(self) -> int:
+        """How long the bucket must stay full before its back-off is forgotten."""
+        return max(0, round(self.rest_seconds * 1000))
+
+
+@dataclass(frozen=True, slots=True)
+class Reservation:
+    """Attempts taken by `RateLimitRepository.reserve`: one per key it was granted on.
+
+    `granted` is False when a bucket had no attempt left; then nothing was taken and
+    `refused_key` / `retry_after_seconds` say which bucket and for how long.
+    """
+
+    taken: tuple[tuple[str, int], ...] = ()
+    refused_key: str | None = None
+    retry_after_seconds: float = 0.0
+
+    @property
+    def granted(self) -> bool:
+        """Whether every bucket gave an attempt."""
+        return self.refused_key is None
+
+
 class RateLimitRepository(Protocol):
-    """Fixed-window counters, shared by every process through the database."""
+    """Limits as reservations, shared by every process through the database (design §6).
 
-    async def hit(self, key: str, *, window_seconds: int, now: datetime) -> int:
-        """Count one event for `key` in the current window; the count including this one."""
+    An attempt is taken atomically BEFORE the work it limits (a call to the case API) and
+    given back only when that work succeeded, so parallel attempts can never overrun a limit.
+    """
+
+    async def reserve(self, buckets: Sequence[Bucket], *, now: datetime) -> Reservation:
+        """Take one attempt from every bucket, or from none (all or nothing)."""
         ...
 
-    async def hit_many(self, limits: Sequence[tuple[str, int]], *, now: datetime) -> list[int]:
-        """`hit` for several distinct (key, window_seconds) pairs at once; counts in order."""
+    async def give_back(self, reservation: Reservation) -> None:
+        """Return the attempts of a granted reservation (the limited work succeeded)."""
         ...
 
-    async def count(self, key: str, *, window_seconds: int, now: datetime) -> int:
-        """The events counted for `key` in the current window."""
+    async def retry_after(self, buckets: Sequence[Bucket], *, now: datetime) -> float | None:
+        """Seconds until every bucket has an attempt again, or None if they have one now
+        (nothing is taken)."""
         ...
 
-    async def reset(self, key: str) -> None:
-        """Forget the counts of `key`."""
+    async def purge(self, now: datetime) -> int:
+        """Delete the rows of buckets that are full and whose back-off is forgotten."""
+        ...
+
+
+class SecretRepository(Protocol):
+    """Server secrets kept in the database, so every process of one deployment shares them."""
+
+    async def get_or_create(self, name: str, candidate: str) -> str:
+        """The secret called `name`; `candidate` is stored (and returned) if there is none."""
         ...
 
     async def purge(self, before: datetime) -> int:
@@ -751,6 +816,7 @@ class UnitOfWork(Protocol):
     zalo_tokens: ZaloTokenRepository
     zalo_events: SeenEventRepository
     inbound: InboundJournalRepository
+    secrets: SecretRepository
 
     async def __aenter__(self) -> Self: ...
 

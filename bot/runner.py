@@ -23,7 +23,7 @@ from bot.channel_events import StoredChannelEvents
 from bot.channels.base import Sender
 from bot.composition import Runtime, background_case_api, open_runtime
 from bot.errors import OperatorError
-from bot.housekeeping import rate_limit_retention_for, run_periodically
+from bot.housekeeping import run_periodically
 from bot.logs import configure_logging
 from bot.notify import events as case_events
 from bot.notify import notices as _notices  # noqa: F401 - registers the notice renderers
@@ -177,11 +177,7 @@ def _chat_breaker_state(runtime: Runtime) -> Callable[[], str] | None:
 def _start_housekeeping(runtime: Runtime, parts: _Parts) -> None:
     """Housekeeping every hour (`bot.housekeeping`), cancelled on stop."""
     task = asyncio.create_task(
-        run_periodically(
-            runtime.uow_factory,
-            runtime.clock,
-            rate_limit_retention=rate_limit_retention_for(runtime.settings),
-        ),
+        run_periodically(runtime.uow_factory, runtime.clock),
         name="motcua-housekeeping",
     )
 

@@ -15,10 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.cli import build_parser
 from bot.housekeeping import housekeep, run_periodically
-from bot.ports import Notice, SystemClock
+from bot.ports import Bucket, Notice, SystemClock
 from bot.settings import Settings
 from bot.storage.outbox import SqlOutboxRepository
-from bot.storage.tables import rate_limit_counters
+from bot.storage.tables import rate_limits
 from bot.storage.tables_outbox import outbox
 from bot.storage.uow import SqlUnitOfWorkFactory
 from surveys.model import DossierFacts
@@ -46,28 +46,25 @@ async def _housekeep(factory: SqlUnitOfWorkFactory, now: datetime = NOW) -> dict
 # ---------------------------------------------------------------- rate limits
 
 
-async def test_old_rate_limit_windows_go_and_current_ones_stay(
+async def test_limits_at_rest_go_and_limits_in_force_stay(
     uow_factory: SqlUnitOfWorkFactory, engine: AsyncEngine
 ) -> None:
+    lookups = Bucket("lookup-h:old", capacity=60, period_seconds=3600)
+    pins = Bucket("pin-d:yesterday", 5, 900, max_backoff_seconds=6 * 3600, rest_seconds=86400)
+    minute = Bucket("lookup-m:now", capacity=10, period_seconds=60)
     async with uow_factory() as uow:
-        # A key never hit again since two days ago, and a PIN lockout of yesterday evening.
-        await uow.rate_limits.hit(
-            "lookup:user:1:h", window_seconds=3600, now=NOW - timedelta(days=2)
-        )
-        await uow.rate_limits.hit("pin:user:2", window_seconds=900, now=NOW - timedelta(hours=20))
-        # Windows in force right now: a citizen who is looking up dossiers at this minute.
-        await uow.rate_limits.hit_many(
-            [("lookup:user:3:m", 60), ("lookup:user:3:h", 3600)], now=NOW
-        )
+        # lookups two days ago: at rest long since; PINs tried yesterday evening: their
+        # back-off is remembered for a day; a citizen looking up dossiers right now
+        await uow.rate_limits.reserve([lookups], now=NOW - timedelta(days=2))
+        await uow.rate_limits.reserve([pins], now=NOW - timedelta(hours=20))
+        await uow.rate_limits.reserve([minute], now=NOW)
         await uow.commit()
 
     assert await _housekeep(uow_factory) == {**NOTHING, "rate_limits": 1}
 
     async with engine.connect() as conn:
-        keys = (await conn.execute(select(rate_limit_counters.c.key))).scalars().all()
-    assert sorted(keys) == ["lookup:user:3:h", "lookup:user:3:m", "pin:user:2"]
-    async with uow_factory() as uow:  # the citizen's count goes on from where it was
-        assert await uow.rate_limits.hit("lookup:user:3:m", window_seconds=60, now=NOW) == 2
+        keys = (await conn.execute(select(rate_limits.c.key))).scalars().all()
+    assert sorted(keys) == ["lookup-m:now", "pin-d:yesterday"]
 
 
 # ---------------------------------------------------------------- conversations

@@ -7,7 +7,6 @@ Build once at start: ``await upgrade(url)``, ``engine = create_engine(url)``,
 
 from bot.storage.engine import create_engine, normalize_url, write_transaction
 from bot.storage.migrate import upgrade
-from bot.storage.repositories import user_key
 from bot.storage.tables import metadata
 from bot.storage.uow import SqlUnitOfWork, SqlUnitOfWorkFactory
 
@@ -18,6 +17,5 @@ __all__ = [
     "metadata",
     "normalize_url",
     "upgrade",
-    "user_key",
     "write_transaction",
 ]

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -21,9 +20,7 @@ from sqlalchemy import (
     delete,
     exists,
     func,
-    or_,
     select,
-    text,
     update,
 )
 from sqlalchemy.engine import RowMapping
@@ -38,7 +35,6 @@ from bot.storage.tables import (
     chat_users,
     conversations,
     dossier_owners,
-    rate_limit_counters,
     subscriptions,
 )
 from bot.storage.tables_watch import dossier_snapshots
@@ -47,18 +43,6 @@ from bot.storage.tables_watch import dossier_snapshots
 # is a single SELECT rather than a write on every message.
 LAST_SEEN_RESOLUTION = timedelta(hours=1)
 
-# Rate-limit keys that belong to a user contain this marker followed by the user id, e.g.
-# "lookup:user:42"; erase() deletes them. Build them with `user_key`.
-USER_KEY_MARKER = ":user:"
-
-
-def user_key(scope: str, user_id: int) -> str:
-    """The rate-limit key of `scope` ("lookup", "pin", …) for one user: ``scope:user:<id>``.
-
-    Keys built this way are deleted with the user by `SqlUserRepository.erase`. Use one
-    window length per key: a key holds one window at a time.
-    """
-    return f"{scope}{USER_KEY_MARKER}{user_id}"
 
 
 def _chat_user(row: RowMapping) -> ChatUser:
@@ -157,18 +141,9 @@ class SqlUserRepository:
     async def erase(self, user_id: int) -> None:
         """Delete the user and everything stored about them (design §6).
 
-        Ownerships, subscriptions and conversation state go by ON DELETE CASCADE; rate-limit
-        counters are keyed by text, so the keys naming this user are deleted explicitly.
+        Ownerships, subscriptions and conversation state go by ON DELETE CASCADE. Limits are
+        not stored under the user (`bot.limits`), so erasing does not reset them.
         """
-        marker = f"%{USER_KEY_MARKER}{user_id}"
-        await self._conn.execute(
-            delete(rate_limit_counters).where(
-                or_(
-                    rate_limit_counters.c.key.like(marker),
-                    rate_limit_counters.c.key.like(f"{marker}:%"),
-                )
-            )
-        )
         await self._conn.execute(delete(chat_users).where(chat_users.c.id == user_id))
 
 
@@ -310,30 +285,6 @@ def _new_user_insert(dialect: str) -> Any:
         insert.values(blocked=False, **{name: bindparam(name) for name in columns})
         .on_conflict_do_nothing(index_elements=["channel", "channel_user_id"])
         .returning(*chat_users.c)
-    )
-
-
-@functools.cache
-def _counter_upsert(count: int) -> TextClause:
-    """Count one event on `count` counters (parameters key_<i>, window_start_<i>); returns
-    (key, count) rows. A missing key is created at 1; a key holding an earlier window restarts
-    at 1 in the new one; otherwise it counts up (an event stamped in an earlier window than
-    the row's, from a process whose clock lags, counts in the row's window). Written as text
-    because SQLAlchemy cannot cache a multi-row VALUES construct and compiling it cost more
-    than running it; the syntax is the same on SQLite and PostgreSQL."""
-    rows = ", ".join(f"(:key_{i}, :window_start_{i}, 1)" for i in range(count))
-    later = "excluded.window_start > rate_limit_counters.window_start"
-    statement = text(
-        f'INSERT INTO rate_limit_counters ("key", window_start, count) VALUES {rows} '  # noqa: S608 (only integers are interpolated)
-        'ON CONFLICT ("key") DO UPDATE SET '
-        f"count = CASE WHEN {later} THEN 1 ELSE rate_limit_counters.count + 1 END, "
-        f"window_start = CASE WHEN {later} THEN excluded.window_start "
-        "ELSE rate_limit_counters.window_start END "
-        'RETURNING "key", count'
-    )
-    stamp = rate_limit_counters.c.window_start.type
-    return statement.bindparams(
-        *(bindparam(f"window_start_{i}", type_=stamp) for i in range(count))
     )
 
 
@@ -497,70 +448,6 @@ def subscribers_query(dossier_code: str) -> Select[Any]:
         .where(subscriptions.c.dossier_code == dossier_code, subscriptions.c.active)
         .order_by(chat_users.c.id)
     )
-
-
-def window_start(now: datetime, window_seconds: int) -> datetime:
-    """The start of the fixed window of `window_seconds` that contains `now` (UTC epoch aligned)."""
-    if window_seconds <= 0:
-        raise ValueError("window_seconds must be positive")
-    if now.tzinfo is None:
-        raise ValueError("now must be timezone-aware")
-    seconds = int(now.timestamp())
-    return datetime.fromtimestamp(seconds - seconds % window_seconds, UTC)
-
-
-class SqlRateLimitRepository:
-    """Fixed-window counters in `rate_limit_counters`, shared by every process."""
-
-    def __init__(self, conn: AsyncConnection) -> None:
-        self._conn = conn
-
-    async def hit(self, key: str, *, window_seconds: int, now: datetime) -> int:
-        """Count one event for `key` in the current window; the count including this one.
-
-        One upsert: the key's row is created, counted up, or restarted at 1 when `now` is in a
-        later window than the one it holds.
-        """
-        return (await self.hit_many([(key, window_seconds)], now=now))[0]
-
-    async def hit_many(self, limits: Sequence[tuple[str, int]], *, now: datetime) -> list[int]:
-        """`hit` for several (key, window_seconds) pairs in one statement; counts in order."""
-        if not limits:
-            return []
-        if len({key for key, _ in limits}) != len(limits):
-            raise ValueError("each key may be hit once per call")
-        params: dict[str, Any] = {}
-        for i, (key, seconds) in enumerate(limits):
-            params[f"key_{i}"] = key
-            params[f"window_start_{i}"] = window_start(now, seconds)
-        result = await self._conn.execute(_counter_upsert(len(limits)), params)
-        counts = {str(key): int(count) for key, count in result}
-        return [counts[key] for key, _ in limits]
-
-    async def count(self, key: str, *, window_seconds: int, now: datetime) -> int:
-        """The events counted for `key` in the current window."""
-        query = select(rate_limit_counters.c.count).where(
-            rate_limit_counters.c.key == key,
-            rate_limit_counters.c.window_start == window_start(now, window_seconds),
-        )
-        return (await self._conn.execute(query)).scalar() or 0
-
-    async def reset(self, key: str) -> None:
-        """Forget the counts of `key`."""
-        await self._conn.execute(
-            delete(rate_limit_counters).where(rate_limit_counters.c.key == key)
-        )
-
-    async def purge(self, before: datetime) -> int:
-        """Delete windows that started before `before` (housekeeping); returns how many.
-
-        Pass ``now - longest window in use``: counters of keys never hit again are otherwise
-        kept forever.
-        """
-        result = await self._conn.execute(
-            delete(rate_limit_counters).where(rate_limit_counters.c.window_start < before)
-        )
-        return rowcount(result)
 
 
 class SqlConversationRepository:

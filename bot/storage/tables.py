@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Column,
@@ -126,19 +127,39 @@ Index(
     postgresql_where=subscriptions.c.active,
 )
 
-# One row per key: its current window and the events counted in it. A hit in a later window
-# resets the row in the same upsert, so a key never needs a second row or a delete.
-rate_limit_counters = Table(
-    "rate_limit_counters",
+# One row per limited key: a token bucket kept as GCRA's "theoretical arrival time" (tat_ms,
+# milliseconds since the epoch), with the growing back-off's state and the policy it was last
+# taken under. Keys are a kind and a keyed hash (`bot.limits`), never a user id, so erasing
+# a user's data leaves them in place; a row expires on its own (`expires_ms`).
+rate_limits = Table(
+    "rate_limits",
     metadata,
-    Column("key", String(128), nullable=False),
-    Column("window_start", UTCDateTime, nullable=False),
-    Column("count", Integer, nullable=False),
+    Column("key", String(64), nullable=False),
+    Column("tat_ms", BigInteger, nullable=False),
+    Column("expires_ms", BigInteger, nullable=False),
+    # attempts taken since the bucket was last at rest, and the steps of the back-off
+    Column("level", Integer, nullable=False),
+    Column("next_step_ms", BigInteger, nullable=False),
+    Column("last_step_ms", BigInteger, nullable=False),
+    # the policy (`bot.ports.Bucket`) of the latest reservation
+    Column("capacity", Integer, nullable=False),
+    Column("step_ms", BigInteger, nullable=False),
+    Column("max_step_ms", BigInteger, nullable=False),
+    Column("rest_ms", BigInteger, nullable=False),
     PrimaryKeyConstraint("key"),
 )
 
-# For purging old windows of keys that are never hit again.
-Index("ix_rate_limit_counters_window_start", rate_limit_counters.c.window_start)
+# For purging rows that carry no limit any more.
+Index("ix_rate_limits_expires_ms", rate_limits.c.expires_ms)
+
+# Secrets generated on first start and shared by every process (e.g. the key of the keyed
+# hashes under which limits are kept, when MOTCUA_SERVER_SECRET is not set).
+server_secrets = Table(
+    "server_secrets",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("value", String(128), nullable=False),
+)
 
 conversations = Table(
     "conversations",

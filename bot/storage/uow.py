@@ -19,6 +19,7 @@ from bot.ports import (
     QuarantineRepository,
     RateLimitRepository,
     SeenEventRepository,
+    SecretRepository,
     SubscriptionRepository,
     SurveyRepository,
     SystemClock,
@@ -30,10 +31,10 @@ from bot.storage.engine import is_sqlite, use_transactions
 from bot.storage.inbound import SqlInboundJournalRepository
 from bot.storage.outbox import SqlOutboxRepository
 from bot.storage.quarantine import SqlQuarantineRepository
+from bot.storage.rate_limits import SqlRateLimitRepository, SqlSecretRepository
 from bot.storage.repositories import (
     SqlConversationRepository,
     SqlOwnershipRepository,
-    SqlRateLimitRepository,
     SqlSubscriptionRepository,
     SqlUserRepository,
 )
@@ -73,6 +74,7 @@ class SqlUnitOfWork:
     zalo_tokens: ZaloTokenRepository
     zalo_events: SeenEventRepository
     inbound: InboundJournalRepository
+    secrets: SecretRepository
 
     def __init__(
         self,
@@ -121,6 +123,7 @@ class SqlUnitOfWork:
         self.zalo_tokens = SqlZaloTokenRepository(conn)
         self.zalo_events = SqlSeenEventRepository(conn)
         self.inbound = SqlInboundJournalRepository(conn)
+        self.secrets = SqlSecretRepository(conn)
         return self
 
     async def __aexit__(

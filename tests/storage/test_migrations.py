@@ -16,18 +16,34 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Column, Connection, MetaData, String, insert, inspect, text
+from sqlalchemy import Column, Connection, Integer, MetaData, String, Table, insert, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.schema import CreateIndex
 
 from bot.storage.engine import create_engine
 from bot.storage.migrate import alembic_config, current_revisions, head_revisions, upgrade
 from bot.storage.schema import load_metadata, table_modules
-from bot.storage.tables import rate_limit_counters
+from bot.storage.tables import UTCDateTime
+
+# The fixed-window counters as 0001 made them (0008 replaced them by `rate_limits`).
+rate_limit_counters = Table(
+    "rate_limit_counters",
+    MetaData(),
+    Column("key", String(128), primary_key=True),
+    Column("window_start", UTCDateTime, primary_key=True),
+    Column("count", Integer),
+)
 
 metadata = load_metadata()
 
-TABLES = {"chat_users", "dossier_owners", "subscriptions", "rate_limit_counters", "conversations"}
+TABLES = {
+    "chat_users",
+    "dossier_owners",
+    "subscriptions",
+    "rate_limits",
+    "server_secrets",
+    "conversations",
+}
 
 
 async def _table_names(url: str) -> set[str]:
@@ -165,7 +181,9 @@ async def test_rate_limit_counters_keep_each_keys_newest_window(empty_database_u
             )
     finally:
         await engine.dispose()
-    await upgrade(empty_database_url)
+    await _run_alembic(
+        empty_database_url, lambda config: command.upgrade(config, "0006_rate_limit_one_row")
+    )
     engine = create_engine(empty_database_url)
     try:
         async with engine.connect() as conn:

@@ -1,4 +1,4 @@
-"""Fixed-window rate-limit counters shared through the database."""
+"""Limits as reservations: token buckets with a growing back-off, shared through the database."""
 
 from __future__ import annotations
 
@@ -6,140 +6,157 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.ports import UnitOfWorkFactory
-from bot.storage.repositories import user_key, window_start
-from bot.storage.tables import rate_limit_counters
+from bot.ports import Bucket, Reservation
+from bot.storage.tables import rate_limits
 from bot.storage.uow import SqlUnitOfWorkFactory
-from tests.storage.helpers import T0, row_count
+from tests.storage.helpers import row_count
 
-# 10:00:30 UTC: half-way through a minute window.
-NOW = datetime(2025, 3, 14, 10, 0, 30, tzinfo=UTC)
-KEY = user_key("lookup", 1)
-
-
-def test_window_start_is_aligned_and_timezone_independent() -> None:
-    assert window_start(NOW, 60) == datetime(2025, 3, 14, 10, 0, tzinfo=UTC)
-    assert window_start(NOW, 3600) == datetime(2025, 3, 14, 10, 0, tzinfo=UTC)
-    assert window_start(NOW, 86400) == datetime(2025, 3, 14, tzinfo=UTC)
-    in_hanoi = NOW.astimezone(datetime.fromisoformat("2025-01-01T00:00:00+07:00").tzinfo)
-    assert window_start(in_hanoi, 60) == window_start(NOW, 60)
-    with pytest.raises(ValueError, match="positive"):
-        window_start(NOW, 0)
-    with pytest.raises(ValueError, match="aware"):
-        window_start(NOW.replace(tzinfo=None), 60)
+# One second before a minute's edge: where fixed windows allowed twice the limit.
+NOW = datetime(2025, 3, 14, 10, 0, 59, tzinfo=UTC)
+PER_MINUTE = Bucket("lookup-m:a", capacity=10, period_seconds=60)
+PER_HOUR = Bucket("lookup-h:a", capacity=60, period_seconds=3600)
+PIN = Bucket(
+    "pin-d:x", capacity=5, period_seconds=900, max_backoff_seconds=6 * 3600, rest_seconds=86400
+)
 
 
-def test_user_key_format() -> None:
-    assert user_key("lookup", 42) == "lookup:user:42"
-    assert user_key("pin", 7) == "pin:user:7"
-
-
-async def test_hits_count_up_within_a_window(any_uow_factory: UnitOfWorkFactory) -> None:
-    async with any_uow_factory() as uow:
-        counts = [await uow.rate_limits.hit(KEY, window_seconds=60, now=NOW) for _ in range(3)]
+async def reserve(
+    uow_factory: SqlUnitOfWorkFactory, *buckets: Bucket, now: datetime = NOW
+) -> Reservation:
+    async with uow_factory() as uow:
+        reservation = await uow.rate_limits.reserve(list(buckets), now=now)
         await uow.commit()
-    assert counts == [1, 2, 3]
-    async with any_uow_factory() as uow:
-        assert await uow.rate_limits.count(KEY, window_seconds=60, now=NOW) == 3
-        assert (
-            await uow.rate_limits.count(KEY, window_seconds=60, now=NOW + timedelta(seconds=29))
-            == 3
-        )
-        assert await uow.rate_limits.count("lookup:user:2", window_seconds=60, now=NOW) == 0
+    return reservation
 
 
-async def test_a_new_window_starts_from_one_and_drops_the_old_row(
+async def granted(
+    uow_factory: SqlUnitOfWorkFactory, bucket: Bucket, times: int, now: datetime = NOW
+) -> int:
+    results = [await reserve(uow_factory, bucket, now=now) for _ in range(times)]
+    return sum(r.granted for r in results)
+
+
+async def retry_after(uow_factory: SqlUnitOfWorkFactory, bucket: Bucket, now: datetime) -> float:
+    async with uow_factory() as uow:
+        wait = await uow.rate_limits.retry_after([bucket], now=now)
+    return wait or 0.0
+
+
+async def test_a_bucket_gives_its_capacity_then_refuses_with_the_time_to_wait(
+    uow_factory: SqlUnitOfWorkFactory,
+) -> None:
+    assert await granted(uow_factory, PER_MINUTE, 15) == 10
+    refused = await reserve(uow_factory, PER_MINUTE)
+    assert not refused.granted and refused.refused_key == PER_MINUTE.key
+    assert refused.retry_after_seconds == pytest.approx(6, abs=0.01)
+    assert await retry_after(uow_factory, PER_MINUTE, NOW) == pytest.approx(6, abs=0.01)
+    # one attempt comes back per step (60 s / 10)
+    later = NOW + timedelta(seconds=6)
+    assert await granted(uow_factory, PER_MINUTE, 3, now=later) == 1
+
+
+async def test_no_burst_of_twice_the_limit_across_a_window_edge(
+    uow_factory: SqlUnitOfWorkFactory,
+) -> None:
+    """Fixed windows let 10 through at 10:00:59 and 10 more at 10:01:00."""
+    assert await granted(uow_factory, PER_MINUTE, 10) == 10
+    after_the_edge = NOW + timedelta(seconds=1)
+    assert await granted(uow_factory, PER_MINUTE, 10, now=after_the_edge) == 0
+    # attempts every second for three minutes: no minute ever holds more than the limit
+    # plus what refilled in it (the token bucket's promise)
+    stamps: list[datetime] = []
+    for second in range(2, 182):
+        moment = NOW + timedelta(seconds=second)
+        if (await reserve(uow_factory, PER_MINUTE, now=moment)).granted:
+            stamps.append(moment)
+    for start in stamps:
+        in_window = [s for s in stamps if start <= s < start + timedelta(seconds=60)]
+        assert len(in_window) <= 10
+
+
+async def test_reservation_is_all_or_nothing(uow_factory: SqlUnitOfWorkFactory) -> None:
+    tiny = Bucket("lookup-m:b", capacity=1, period_seconds=60)
+    assert (await reserve(uow_factory, tiny)).granted
+    refused = await reserve(uow_factory, PER_HOUR, tiny)
+    assert refused.refused_key == tiny.key and not refused.taken
+    # the hour bucket gave nothing: all 60 are still there
+    assert await granted(uow_factory, PER_HOUR, 61) == 60
+
+
+async def test_give_back_returns_the_attempt(uow_factory: SqlUnitOfWorkFactory) -> None:
+    reservations = [await reserve(uow_factory, PIN) for _ in range(5)]
+    assert all(r.granted for r in reservations)
+    assert not (await reserve(uow_factory, PIN)).granted
+    async with uow_factory() as uow:
+        await uow.rate_limits.give_back(reservations[-1])
+        await uow.commit()
+    assert (await reserve(uow_factory, PIN)).granted
+
+
+async def test_the_back_off_grows_and_is_forgotten_after_a_quiet_day(
+    uow_factory: SqlUnitOfWorkFactory,
+) -> None:
+    assert await granted(uow_factory, PIN, 5) == 5
+    now, waits = NOW, []
+    for _ in range(5):
+        wait = await retry_after(uow_factory, PIN, now)
+        waits.append(round(wait / 60))
+        now += timedelta(seconds=wait)
+        assert await granted(uow_factory, PIN, 2, now=now) == 1
+    assert waits == [3, 6, 12, 24, 48]
+    # waiting for the bucket to be full again is not enough: the back-off is remembered
+    full = now + timedelta(hours=2)
+    assert await granted(uow_factory, PIN, 3, now=full) == 1
+    # after a quiet day the bucket starts afresh, and housekeeping can drop it before that
+    async with uow_factory() as uow:
+        assert await uow.rate_limits.purge(full + timedelta(hours=1)) == 0
+        assert await uow.rate_limits.purge(full + timedelta(days=2)) == 1
+        await uow.commit()
+    assert await granted(uow_factory, PIN, 6, now=full + timedelta(days=2)) == 5
+
+
+async def test_concurrent_reservations_never_overrun(uow_factory: SqlUnitOfWorkFactory) -> None:
+    async def one() -> bool:
+        return (await reserve(uow_factory, PIN, PER_HOUR)).granted
+
+    results = await asyncio.gather(*(one() for _ in range(40)))
+    assert sum(results) == 5
+    # the refused ones took nothing from the hour bucket
+    assert await granted(uow_factory, PER_HOUR, 60) == 55
+
+
+async def test_uncommitted_reservations_take_nothing(uow_factory: SqlUnitOfWorkFactory) -> None:
+    async with uow_factory() as uow:
+        assert (await uow.rate_limits.reserve([PIN], now=NOW)).granted
+    assert await granted(uow_factory, PIN, 5) == 5
+
+
+async def test_purge_keeps_buckets_that_still_limit(
     engine: AsyncEngine, uow_factory: SqlUnitOfWorkFactory
 ) -> None:
+    await reserve(uow_factory, PER_MINUTE, PER_HOUR)
     async with uow_factory() as uow:
-        await uow.rate_limits.hit(KEY, window_seconds=60, now=NOW)
-        await uow.rate_limits.hit(KEY, window_seconds=60, now=NOW + timedelta(seconds=29))
-        assert (
-            await uow.rate_limits.hit(KEY, window_seconds=60, now=NOW + timedelta(seconds=30)) == 1
-        )
-        assert await uow.rate_limits.count(KEY, window_seconds=60, now=NOW) == 0
+        assert await uow.rate_limits.purge(NOW) == 0
+        assert await uow.rate_limits.purge(NOW + timedelta(seconds=7)) == 1
         await uow.commit()
-    async with engine.connect() as conn:
-        starts = (await conn.execute(select(rate_limit_counters.c.window_start))).scalars().all()
-    assert starts == [datetime(2025, 3, 14, 10, 1, tzinfo=UTC)]
+    assert await row_count(engine, rate_limits) == 1
 
 
-async def test_a_hit_stamped_in_an_earlier_window_counts_in_the_current_one(
-    any_uow_factory: UnitOfWorkFactory,
-) -> None:
-    """A process whose clock lags must not restart a key's window nor escape its limit."""
-    later = NOW + timedelta(seconds=30)  # the next minute window
-    async with any_uow_factory() as uow:
-        assert await uow.rate_limits.hit(KEY, window_seconds=60, now=later) == 1
-        assert await uow.rate_limits.hit(KEY, window_seconds=60, now=NOW) == 2
-        assert await uow.rate_limits.count(KEY, window_seconds=60, now=later) == 2
-        await uow.commit()
-
-
-async def test_keys_are_independent_and_reset_forgets(any_uow_factory: UnitOfWorkFactory) -> None:
-    pin_key = user_key("pin", 1)
-    async with any_uow_factory() as uow:
-        await uow.rate_limits.hit(KEY, window_seconds=60, now=NOW)
-        await uow.rate_limits.hit(pin_key, window_seconds=900, now=NOW)
-        await uow.rate_limits.hit(pin_key, window_seconds=900, now=NOW)
-        await uow.rate_limits.reset(pin_key)
-        await uow.commit()
-    async with any_uow_factory() as uow:
-        assert await uow.rate_limits.count(pin_key, window_seconds=900, now=NOW) == 0
-        assert await uow.rate_limits.count(KEY, window_seconds=60, now=NOW) == 1
-        assert await uow.rate_limits.hit(pin_key, window_seconds=900, now=NOW) == 1
-
-
-async def test_purge_deletes_windows_started_before(
-    engine: AsyncEngine, uow_factory: SqlUnitOfWorkFactory
-) -> None:
+async def test_a_key_may_be_reserved_once_per_call(uow_factory: SqlUnitOfWorkFactory) -> None:
     async with uow_factory() as uow:
-        await uow.rate_limits.hit(
-            "abandoned:user:1", window_seconds=60, now=NOW - timedelta(days=2)
-        )
-        await uow.rate_limits.hit(
-            "abandoned:user:2", window_seconds=60, now=NOW - timedelta(hours=2)
-        )
-        await uow.rate_limits.hit(KEY, window_seconds=60, now=NOW)
-        assert await uow.rate_limits.purge(NOW - timedelta(days=1)) == 1
-        assert await uow.rate_limits.purge(NOW - timedelta(days=1)) == 0
-        await uow.commit()
-    assert await row_count(engine, rate_limit_counters) == 2
+        with pytest.raises(ValueError, match="once"):
+            await uow.rate_limits.reserve([PIN, PIN], now=NOW)
 
 
-async def test_concurrent_hits_are_all_counted(any_uow_factory: UnitOfWorkFactory) -> None:
-    async def one_hit() -> int:
-        async with any_uow_factory() as uow:
-            count = await uow.rate_limits.hit(KEY, window_seconds=60, now=NOW)
+async def test_the_server_secret_is_created_once(uow_factory: SqlUnitOfWorkFactory) -> None:
+    async def one(candidate: str) -> str:
+        async with uow_factory() as uow:
+            value = await uow.secrets.get_or_create("server", candidate)
             await uow.commit()
-        return count
+        return value
 
-    counts = await asyncio.gather(*(one_hit() for _ in range(20)))
-    assert sorted(counts) == list(range(1, 21))
-    async with any_uow_factory() as uow:
-        assert await uow.rate_limits.count(KEY, window_seconds=60, now=NOW) == 20
-
-
-async def test_uncommitted_hits_do_not_count(any_uow_factory: UnitOfWorkFactory) -> None:
-    async with any_uow_factory() as uow:
-        await uow.rate_limits.hit(KEY, window_seconds=60, now=NOW)
-    async with any_uow_factory() as uow:
-        assert await uow.rate_limits.count(KEY, window_seconds=60, now=NOW) == 0
-
-
-async def test_hit_many_counts_each_key_in_one_call(any_uow_factory: UnitOfWorkFactory) -> None:
-    start = T0
-    async with any_uow_factory() as uow:
-        first = await uow.rate_limits.hit_many([("a:m", 60), ("a:h", 3600)], now=start)
-        second = await uow.rate_limits.hit_many([("a:m", 60), ("a:h", 3600)], now=start)
-        assert first == [1, 1]
-        assert second == [2, 2]
-        # a new minute window starts again at 1 while the hour keeps counting
-        later = start + timedelta(seconds=61)
-        third = await uow.rate_limits.hit_many([("a:m", 60), ("a:h", 3600)], now=later)
-        assert third[0] == 1
-        assert third[1] == (3 if later.timestamp() // 3600 == start.timestamp() // 3600 else 1)
-        await uow.commit()
+    first = await one("first")
+    assert first == "first"
+    assert await one("second") == "first"

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.ports import UnitOfWorkFactory
+from bot.ports import Bucket, UnitOfWorkFactory
 from bot.storage.tables import chat_users
 from bot.storage.uow import SqlUnitOfWorkFactory
 from tests.storage.helpers import T0, row_count
@@ -19,7 +19,8 @@ async def _lookup_through_the_port(factory: UnitOfWorkFactory, channel_user_id: 
     """What a handler does, seeing only `bot.ports`."""
     async with factory() as uow:
         user = await uow.users.get_or_create("telegram", channel_user_id, language="vi", now=T0)
-        await uow.rate_limits.hit(f"lookup:user:{user.id}", window_seconds=60, now=T0)
+        bucket = Bucket(f"lookup-m:{channel_user_id}", capacity=2, period_seconds=60)
+        await uow.rate_limits.reserve([bucket], now=T0)
         await uow.owners.is_owner(user.id, "000.00.53.H48-220921-0099")
         await uow.commit()
     return user.id
@@ -130,4 +131,5 @@ async def test_the_factory_is_the_port(uow_factory: SqlUnitOfWorkFactory) -> Non
     first = await _lookup_through_the_port(factory, "1")
     assert await _lookup_through_the_port(factory, "1") == first
     async with factory() as uow:
-        assert await uow.rate_limits.count(f"lookup:user:{first}", window_seconds=60, now=T0) == 2
+        both_taken = Bucket("lookup-m:1", capacity=2, period_seconds=60)
+        assert await uow.rate_limits.retry_after([both_taken], now=T0) is not None

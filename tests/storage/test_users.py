@@ -7,20 +7,20 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.ports import UnitOfWorkFactory
+from bot.ports import Bucket, UnitOfWorkFactory
 from bot.storage.engine import create_engine
-from bot.storage.repositories import user_key
 from bot.storage.tables import (
     chat_users,
     conversations,
     dossier_owners,
-    rate_limit_counters,
+    rate_limits,
     subscriptions,
 )
 from bot.storage.uow import SqlUnitOfWorkFactory
 from tests.storage.helpers import T0, row_count
 
 CODE = "000.00.53.H48-220921-0099"
+LOOKUPS = Bucket("lookup-m:account", capacity=1, period_seconds=60)
 
 
 async def test_get_or_create_creates_once_and_keeps_the_first_language(
@@ -162,14 +162,8 @@ async def test_erase_removes_the_user_and_everything_linked(
             await uow.conversations.set(
                 someone.id, "await_pin", {"code": CODE}, expires_at=T0 + timedelta(hours=1)
             )
-            for scope in ("lookup", "pin"):
-                await uow.rate_limits.hit(user_key(scope, someone.id), window_seconds=60, now=T0)
-            await uow.rate_limits.hit(
-                f"{user_key('pin', someone.id)}:dossier:{CODE}", window_seconds=60, now=T0
-            )
-        # A user whose id merely starts with the erased user's id must keep its counters.
-        await uow.rate_limits.hit(f"lookup:user:{user.id}0", window_seconds=60, now=T0)
-        await uow.rate_limits.hit(f"pin:dossier:{CODE}", window_seconds=60, now=T0)
+        # Limits are kept under keyed hashes of the platform account, not the user row.
+        await uow.rate_limits.reserve([LOOKUPS], now=T0)
         await uow.commit()
 
     async with uow_factory() as uow:
@@ -183,26 +177,18 @@ async def test_erase_removes_the_user_and_everything_linked(
         assert not await uow.subscriptions.is_subscribed(user.id, CODE)
         assert [s.user_id for s in await uow.subscriptions.subscribers_of(CODE)] == [other.id]
         assert await uow.conversations.get(user.id, now=T0) is None
-        for key in (user_key("lookup", user.id), user_key("pin", user.id)):
-            assert await uow.rate_limits.count(key, window_seconds=60, now=T0) == 0
         # The other user is untouched.
         assert await uow.users.get(other.id) is not None
         assert await uow.owners.is_owner(other.id, CODE)
         assert await uow.conversations.get(other.id, now=T0) is not None
-        assert (
-            await uow.rate_limits.count(user_key("lookup", other.id), window_seconds=60, now=T0)
-            == 1
-        )
-        assert (
-            await uow.rate_limits.count(f"lookup:user:{user.id}0", window_seconds=60, now=T0) == 1
-        )
+        # Erasing does not reset limits: the one attempt is still taken.
+        assert await uow.rate_limits.retry_after([LOOKUPS], now=T0) is not None
 
     assert await row_count(engine, chat_users) == 1
     assert await row_count(engine, dossier_owners) == 1
     assert await row_count(engine, subscriptions) == 1
     assert await row_count(engine, conversations) == 1
-    # other's three keys, the look-alike key and the per-dossier key.
-    assert await row_count(engine, rate_limit_counters) == 5
+    assert await row_count(engine, rate_limits) == 1
 
 
 async def test_erase_of_unknown_user_is_harmless(any_uow_factory: UnitOfWorkFactory) -> None:
