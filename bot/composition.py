@@ -7,6 +7,7 @@ the same graph with `open_runtime`, pointing the settings at loopback fakes.
 from __future__ import annotations
 
 import contextlib
+import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -19,29 +20,43 @@ from bot.inbound import InboundJournal
 from bot.messages import MessageHandler
 from bot.ops.metered import MeteredCaseApi, MeteredHandler
 from bot.ops.metrics import Metrics
-from bot.ports import CaseApi, Clock, SystemClock
+from bot.ports import CaseApi, Clock, SystemClock, UnitOfWorkFactory
 from bot.settings import Settings
 from bot.storage.engine import DatabaseEngine, create_engine
 from bot.storage.migrate import upgrade
 from bot.storage.uow import SqlUnitOfWorkFactory
 
 
-def core_config(settings: Settings) -> CoreConfig:
-    """The conversation core's knobs, from the settings."""
+def core_config(settings: Settings, *, server_secret: str = "") -> CoreConfig:
+    """The conversation core's knobs, from the settings (`server_secret`: see
+    `resolve_server_secret`)."""
     secret = settings.deep_link_secret
     return CoreConfig(
         tz=settings.tz,
         default_language=settings.default_language,
         deep_link_secret=secret.get_secret_value() if secret else None,
+        server_secret=server_secret,
         lookup_limit_per_minute=settings.lookup_limit_per_minute,
         lookup_limit_per_hour=settings.lookup_limit_per_hour,
         pin_attempts_per_dossier=settings.pin_attempts_per_dossier,
         pin_attempts_per_user=settings.pin_attempts_per_user,
         pin_lockout_minutes=settings.pin_lockout_minutes,
+        pin_backoff_max_minutes=settings.pin_backoff_max_minutes,
         survey_delay_seconds=settings.survey_delay,
         survey_ttl_seconds=settings.survey_ttl,
         office_name=settings.office_name,
     )
+
+
+async def resolve_server_secret(settings: Settings, uow_factory: UnitOfWorkFactory) -> str:
+    """MOTCUA_SERVER_SECRET, or else a random one generated on first start and kept in the
+    database, so every process of the deployment keys its hashes alike."""
+    if settings.server_secret is not None:
+        return settings.server_secret.get_secret_value()
+    async with uow_factory() as uow:
+        stored = await uow.secrets.get_or_create("server", secrets.token_urlsafe(32))
+        await uow.commit()
+    return stored
 
 
 def chat_case_api(settings: Settings) -> HttpCaseApi:
@@ -102,12 +117,12 @@ async def open_runtime(
     clock = clock or SystemClock()
     uow_factory = SqlUnitOfWorkFactory.for_batches(engine, clock)
     chat_uow_factory = SqlUnitOfWorkFactory.for_chat(engine, clock)
-    deps = Dependencies(
-        case_api=api, clock=clock, config=core_config(settings), uow_factory=chat_uow_factory
-    )
-    core = ChatCore(deps)
-    apologies = {gettext_for(language)(APOLOGY) for language in ("vi", "en")}
     try:
+        server_secret = await resolve_server_secret(settings, uow_factory)
+        config = core_config(settings, server_secret=server_secret)
+        deps = Dependencies(case_api=api, clock=clock, config=config, uow_factory=chat_uow_factory)
+        core = ChatCore(deps)
+        apologies = {gettext_for(language)(APOLOGY) for language in ("vi", "en")}
         yield Runtime(
             settings=settings,
             engine=engine,

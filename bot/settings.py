@@ -158,6 +158,7 @@ class Settings(BaseSettings):
     http_host: str = "127.0.0.1"
     http_port: int = Field(8080, ge=0, le=65535)
     deep_link_secret: SecretStr | None = None
+    server_secret: SecretStr | None = None
     survey_delay: int = Field(1800, ge=0)
     survey_ttl: int = Field(7 * 24 * 3600, gt=0)
     reminder_days: str = "3,7"
@@ -169,6 +170,7 @@ class Settings(BaseSettings):
     pin_attempts_per_dossier: int = Field(5, gt=0)
     pin_attempts_per_user: int = Field(10, gt=0)
     pin_lockout_minutes: int = Field(15, gt=0)
+    pin_backoff_max_minutes: int = Field(360, gt=0)
 
     @field_validator(
         "case_api_url", "telegram_api_url", "zalo_api_url", "zalo_oauth_url", "zns_api_url"

@@ -87,6 +87,11 @@ def forget_paragraphs(ctx: Context) -> list[str]:
             "account and cannot be traced back to you. Your dossiers at the office are not "
             "affected."
         ),
+        _(
+            "To prevent abuse, the limits on lookups and PIN attempts are not erased: they are "
+            "kept under a coded form of your chat account, apart from your data, and expire on "
+            "their own about a day after the last attempt."
+        ),
         _("Continue?"),
     ]
 

@@ -23,11 +23,16 @@ class CoreConfig:
     tz: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Ho_Chi_Minh"))
     default_language: str = "vi"
     deep_link_secret: str | None = None
+    # Key of the keyed hashes under which limits are kept and of the buttons' confirmation
+    # tokens (MOTCUA_SERVER_SECRET, or one generated once and kept in the database).
+    server_secret: str = ""
     lookup_limit_per_minute: int = 10
     lookup_limit_per_hour: int = 60
     pin_attempts_per_dossier: int = 5
     pin_attempts_per_user: int = 10
     pin_lockout_minutes: int = 15
+    pin_backoff_max_minutes: int = 360
+    confirm_ttl_seconds: int = 900
     max_text_length: int = 2000
     max_codes_per_message: int = 3
     pending_ttl_seconds: int = 600

@@ -1,49 +1,104 @@
-"""Per-user and per-dossier limits, counted in the database so every process shares them."""
+"""Which limits exist, and the one place their keys are built (design §6).
+
+Every limit is a `bot.ports.Bucket` reserved before the work it limits (a case API call) and
+given back only when that work succeeded (`RateLimitRepository`). A key is a `LimitKind` and a
+keyed hash (HMAC-SHA-256 under the server secret) of what is limited:
+
+- a chat account — the channel and the platform's user id, never our user row, so erasing
+  one's data (``/forget``) does not reset one's limits; the rows expire on their own;
+- a dossier code, for the failed proofs of one dossier across all accounts.
+
+Without the server secret the hashes cannot be linked back to an account or a dossier.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import math
-from dataclasses import dataclass
-from datetime import datetime
+from enum import StrEnum
 
-from bot.ports import RateLimitRepository
+from bot.handlers.context import Context
+from bot.ports import Bucket
 
-
-@dataclass(frozen=True, slots=True)
-class Limit:
-    """At most `allowed` events per `window_seconds` for one key."""
-
-    key: str
-    allowed: int
-    window_seconds: int
+# How long a growing back-off is remembered once its bucket is full again: a stranger who
+# waits out one pause does not get a fresh burst of guesses.
+BACKOFF_MEMORY_SECONDS = 24 * 3600
 
 
-def seconds_until_window_ends(now: datetime, window_seconds: int) -> int:
-    """Seconds until the fixed window that contains `now` ends (at least 1)."""
-    elapsed = now.timestamp() % window_seconds
-    return max(1, math.ceil(window_seconds - elapsed))
+class LimitKind(StrEnum):
+    """What a limit counts, and whose. The value starts the key."""
+
+    LOOKUP_MINUTE = "lookup-m"  # lookups by one chat account, per minute
+    LOOKUP_HOUR = "lookup-h"  # lookups by one chat account, per hour
+    PIN_ACCOUNT = "pin-a"  # receipt PINs tried by one chat account
+    PIN_DOSSIER = "pin-d"  # receipt PINs tried on one dossier, by anyone
+    PHONE_ACCOUNT = "phone-a"  # shared phone numbers tried by one chat account
 
 
-async def take(repo: RateLimitRepository, limits: list[Limit], now: datetime) -> int | None:
-    """Count one event against every limit; None if all allow it, else seconds to wait."""
-    counts = await repo.hit_many([(lim.key, lim.window_seconds) for lim in limits], now=now)
-    wait = 0
-    for limit, count in zip(limits, counts, strict=True):
-        if count > limit.allowed:
-            wait = max(wait, seconds_until_window_ends(now, limit.window_seconds))
-    return wait or None
+def keyed_hash(secret: str, subject: str) -> str:
+    """HMAC-SHA-256 of `subject` under `secret`, 128 bits in hex (what a key stores)."""
+    digest = hmac.new(secret.encode(), subject.encode(), hashlib.sha256).hexdigest()
+    return digest[:32]
 
 
-async def blocked_for(repo: RateLimitRepository, limits: list[Limit], now: datetime) -> int | None:
-    """Seconds to wait if any limit is already used up, without counting an event."""
-    wait = 0
-    for limit in limits:
-        count = await repo.count(limit.key, window_seconds=limit.window_seconds, now=now)
-        if count >= limit.allowed:
-            wait = max(wait, seconds_until_window_ends(now, limit.window_seconds))
-    return wait or None
+def limit_key(kind: LimitKind, secret: str, subject: str) -> str:
+    """The key of limit `kind` on `subject` (an account or a dossier code)."""
+    return f"{kind.value}:{keyed_hash(secret, f'{kind.value}|{subject}')}"
 
 
-def minutes_text(seconds: int) -> int:
+def account_subject(ctx: Context) -> str:
+    """The chat account a message came from: channel and platform user id."""
+    return f"{ctx.incoming.channel}:{ctx.incoming.user_id}"
+
+
+def lookup_buckets(ctx: Context) -> list[Bucket]:
+    """The per-account lookup limits, so sequential codes can't be walked."""
+    config, secret, account = ctx.config, ctx.config.server_secret, account_subject(ctx)
+    return [
+        Bucket(
+            limit_key(LimitKind.LOOKUP_MINUTE, secret, account),
+            config.lookup_limit_per_minute,
+            60,
+        ),
+        Bucket(
+            limit_key(LimitKind.LOOKUP_HOUR, secret, account), config.lookup_limit_per_hour, 3600
+        ),
+    ]
+
+
+def _backoff(ctx: Context, key: str, capacity: int) -> Bucket:
+    config = ctx.config
+    return Bucket(
+        key,
+        capacity,
+        config.pin_lockout_minutes * 60,
+        max_backoff_seconds=config.pin_backoff_max_minutes * 60,
+        rest_seconds=BACKOFF_MEMORY_SECONDS,
+    )
+
+
+def pin_account_bucket(ctx: Context) -> Bucket:
+    """Receipt PINs tried by this chat account (whatever the dossier)."""
+    key = limit_key(LimitKind.PIN_ACCOUNT, ctx.config.server_secret, account_subject(ctx))
+    return _backoff(ctx, key, ctx.config.pin_attempts_per_user)
+
+
+def pin_dossier_bucket(ctx: Context, code: str) -> Bucket:
+    """Receipt PINs tried on one dossier by anyone: the guard of a short PIN. Only PINs count
+    here, so strangers' guesses never block the owner's phone number or receipt link."""
+    key = limit_key(LimitKind.PIN_DOSSIER, ctx.config.server_secret, code)
+    return _backoff(ctx, key, ctx.config.pin_attempts_per_dossier)
+
+
+def phone_account_bucket(ctx: Context) -> Bucket:
+    """Phone numbers shared by this chat account. There is no per-dossier phone limit: the
+    platform shares only the account's own number, which cannot be guessed, and a
+    per-dossier limit would let strangers lock the owner out."""
+    key = limit_key(LimitKind.PHONE_ACCOUNT, ctx.config.server_secret, account_subject(ctx))
+    return _backoff(ctx, key, ctx.config.pin_attempts_per_user)
+
+
+def minutes_text(seconds: float) -> int:
     """Whole minutes to tell a citizen (rounded up, at least 1)."""
     return max(1, math.ceil(seconds / 60))

@@ -12,7 +12,7 @@ from bot.domain.dossier import Dossier
 from bot.handlers import payloads, privacy
 from bot.handlers.common import case_system_busy, expired_button, respond
 from bot.handlers.context import Context, Dependencies, load_user_with_ownership
-from bot.handlers.limits import Limit, minutes_text, take
+from bot.handlers.limits import lookup_buckets, minutes_text
 from bot.handlers.payloads import Action
 from bot.handlers.render import render_dossier
 from bot.messages import Button, Incoming, Reply, Response
@@ -20,15 +20,6 @@ from bot.ports import CaseApiUnavailable, DossierNotFound, OwnedDossier, UnitOfW
 from bot.wording import minutes_phrase
 
 log = logging.getLogger(__name__)
-
-
-def lookup_limits(ctx: Context) -> list[Limit]:
-    """The per-user lookup limits, so sequential codes can't be walked (design §6)."""
-    user = ctx.user.id
-    return [
-        Limit(f"lookup:user:{user}:m", ctx.config.lookup_limit_per_minute, 60),
-        Limit(f"lookup:user:{user}:h", ctx.config.lookup_limit_per_hour, 3600),
-    ]
 
 
 def dossier_buttons(
@@ -105,8 +96,8 @@ class _Allowed:
 
 async def _count_and_check(
     ctx: Context, codes: list[DossierCode]
-) -> tuple[list[_Allowed], int | None]:
-    """Count the lookups against the user's limits and note which dossiers they own."""
+) -> tuple[list[_Allowed], float | None]:
+    """Reserve the lookups from the account's limits and note which dossiers the user owns."""
     async with ctx.tx() as uow:
         return await _count_and_check_in(uow, ctx, codes)
 
@@ -116,13 +107,16 @@ async def _count_and_check_in(
     ctx: Context,
     codes: list[DossierCode],
     known: dict[str, OwnedDossier | None] | None = None,
-) -> tuple[list[_Allowed], int | None]:
-    """`known`: ownerships already read in this transaction, by code."""
+) -> tuple[list[_Allowed], float | None]:
+    """`known`: ownerships already read in this transaction, by code. Each lookup is
+    reserved here, before the case API is asked; a lookup is never given back."""
     allowed: list[_Allowed] = []
-    wait: int | None = None
+    wait: float | None = None
+    buckets = lookup_buckets(ctx)
     for code in codes:
-        wait = await take(uow.rate_limits, lookup_limits(ctx), ctx.now)
-        if wait is not None:
+        reservation = await uow.rate_limits.reserve(buckets, now=ctx.now)
+        if not reservation.granted:
+            wait = reservation.retry_after_seconds
             break
         text = str(code)
         if known is not None and text in known:
@@ -159,7 +153,7 @@ async def lookup_codes(ctx: Context, codes: list[DossierCode]) -> Response:
 
 
 async def _answer(
-    ctx: Context, codes: list[DossierCode], allowed: list[_Allowed], wait: int | None
+    ctx: Context, codes: list[DossierCode], allowed: list[_Allowed], wait: float | None
 ) -> Response:
     _ = ctx._
     limit = ctx.config.max_codes_per_message

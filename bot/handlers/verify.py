@@ -11,11 +11,17 @@ from bot.domain.codes import InvalidCode, parse_code
 from bot.handlers import payloads
 from bot.handlers.common import case_system_busy, expired_button, respond, text
 from bot.handlers.context import Context
-from bot.handlers.limits import Limit, blocked_for, minutes_text, take
+from bot.handlers.limits import (
+    lookup_buckets,
+    minutes_text,
+    phone_account_bucket,
+    pin_account_bucket,
+    pin_dossier_bucket,
+)
 from bot.handlers.lookup import fetch, show_dossier
 from bot.handlers.payloads import Action
 from bot.messages import Button, Reply, Response
-from bot.ports import CaseApiUnavailable, DossierNotFound
+from bot.ports import Bucket, CaseApiUnavailable, DossierNotFound, Reservation
 from bot.wording import minutes_phrase
 
 log = logging.getLogger(__name__)
@@ -24,19 +30,43 @@ AWAITING_PROOF = "awaiting_proof"
 PIN_PATTERN = re.compile(r"^\s*(\d{4,8})\s*$")
 
 
-def pin_limits(ctx: Context, code: str) -> list[Limit]:
-    """Failed-PIN limits per dossier and per user (design §6)."""
-    window = ctx.config.pin_lockout_minutes * 60
-    return [
-        Limit(f"pin:dossier:{code}", ctx.config.pin_attempts_per_dossier, window),
-        Limit(f"pin:user:{ctx.user.id}", ctx.config.pin_attempts_per_user, window),
-    ]
+def _pin_buckets(ctx: Context, code: str) -> list[Bucket]:
+    return [pin_dossier_bucket(ctx, code), pin_account_bucket(ctx)]
 
 
-def _locked_text(ctx: Context, wait: int) -> str:
+def _counter_help(ctx: Context) -> str:
     return ctx._(
-        "Too many wrong attempts for this dossier. For your safety, please try again in {wait}."
+        "If that does not work, please come to the one-stop-shop counter with your receipt "
+        "and your ID card (thẻ căn cước): the staff will help you."
+    )
+
+
+def _proof_buttons(ctx: Context) -> tuple[tuple[Button, ...], ...]:
+    _ = ctx._
+    return (
+        (Button(_("📱 Share my phone number"), payloads.make(Action.CONTACT)),),
+        (Button(_("✖ Cancel"), payloads.make(Action.CANCEL)),),
+    )
+
+
+def _pins_paused(ctx: Context, code: str, wait: float, *, before: str = "") -> Response:
+    """PINs for this dossier are paused (strangers may have guessed): the other ways in."""
+    message = before + ctx._(
+        "For your safety, PIN entry for dossier {code} is paused for {wait}. "
+        "You can still confirm it now by sharing the phone number you gave when you applied, "
+        "or by scanning the QR code on your receipt."
+    ).format(code=code, wait=minutes_phrase(minutes_text(wait), ctx.ngettext))
+    text_ = "\n\n".join([message + "\n" + _counter_help(ctx), phone_use(ctx)])
+    reply = Reply(text_, buttons=_proof_buttons(ctx), request_phone=True)
+    return respond(ctx, reply)
+
+
+def _account_paused(ctx: Context, wait: float, *, before: str = "") -> Response:
+    """This chat account made too many failed proofs."""
+    message = before + ctx._(
+        "You have made many attempts to confirm a dossier. Please try again in {wait}."
     ).format(wait=minutes_phrase(minutes_text(wait), ctx.ngettext))
+    return text(ctx, message + "\n" + _counter_help(ctx))
 
 
 async def start_verification(ctx: Context, argument: str) -> Response:
@@ -46,10 +76,14 @@ async def start_verification(ctx: Context, argument: str) -> Response:
         code = str(parse_code(argument))
     except InvalidCode:
         return expired_button(ctx)
+    pins_wait: float | None = None
     async with ctx.tx() as uow:
         owner = await uow.owners.is_owner(ctx.user.id, code)
-        wait = None if owner else await blocked_for(uow.rate_limits, pin_limits(ctx, code), ctx.now)
-        if not owner and wait is None:
+        if not owner:
+            pins_wait = await uow.rate_limits.retry_after(
+                [pin_dossier_bucket(ctx, code)], now=ctx.now
+            )
+            # Pending even while PINs are paused: the phone number still proves ownership.
             await uow.conversations.set(
                 ctx.user.id,
                 AWAITING_PROOF,
@@ -61,8 +95,8 @@ async def start_verification(ctx: Context, argument: str) -> Response:
         if isinstance(found, str):
             return text(ctx, found)
         return respond(ctx, await show_dossier(ctx, found), notice=_("Already confirmed."))
-    if wait is not None:
-        return text(ctx, _locked_text(ctx, wait))
+    if pins_wait is not None:
+        return _pins_paused(ctx, code, pins_wait)
     prompt = "\n\n".join(
         [
             _(
@@ -72,17 +106,7 @@ async def start_verification(ctx: Context, argument: str) -> Response:
             phone_use(ctx),
         ]
     )
-    return respond(
-        ctx,
-        Reply(
-            prompt,
-            buttons=(
-                (Button(_("📱 Share my phone number"), payloads.make(Action.CONTACT)),),
-                (Button(_("✖ Cancel"), payloads.make(Action.CANCEL)),),
-            ),
-            request_phone=True,
-        ),
-    )
+    return respond(ctx, Reply(prompt, buttons=_proof_buttons(ctx), request_phone=True))
 
 
 def phone_use(ctx: Context) -> str:
@@ -105,8 +129,18 @@ async def pending_code(ctx: Context) -> str | None:
     return code if isinstance(code, str) else None
 
 
-async def _confirmed(ctx: Context, code: str, method: str, *, phone: str | None = None) -> Response:
+async def _confirmed(
+    ctx: Context,
+    code: str,
+    method: str,
+    *,
+    phone: str | None = None,
+    reservation: Reservation | None = None,
+) -> Response:
+    """Record the proven ownership; the attempt it took is given back in the same transaction."""
     async with ctx.tx() as uow:
+        if reservation is not None:
+            await uow.rate_limits.give_back(reservation)
         await uow.owners.add(ctx.user.id, code, method=method, now=ctx.now, phone=phone)
         await uow.subscriptions.subscribe(ctx.user.id, code, now=ctx.now)
         await uow.conversations.clear(ctx.user.id)
@@ -118,13 +152,25 @@ async def _confirmed(ctx: Context, code: str, method: str, *, phone: str | None 
     return respond(ctx, await show_dossier(ctx, found, intro=intro))
 
 
+def _refused(ctx: Context, code: str, reservation: Reservation) -> Response:
+    wait = reservation.retry_after_seconds
+    if reservation.refused_key == pin_dossier_bucket(ctx, code).key:
+        return _pins_paused(ctx, code, wait)
+    return _account_paused(ctx, wait)
+
+
 async def _check(ctx: Context, code: str, *, pin: str | None, phone: str | None) -> Response:
+    """One proof attempt: reserved before the case API is asked, given back if it succeeds.
+
+    PINs count per dossier and per account; phone numbers per account only, so strangers'
+    wrong PINs never block the owner's phone number."""
     _ = ctx._
-    limits = pin_limits(ctx, code)
+    buckets = _pin_buckets(ctx, code) if pin is not None else [phone_account_bucket(ctx)]
     async with ctx.tx() as uow:
-        wait = await blocked_for(uow.rate_limits, limits, ctx.now)
-    if wait is not None:
-        return text(ctx, _locked_text(ctx, wait))
+        reservation = await uow.rate_limits.reserve(buckets, now=ctx.now)
+    if not reservation.granted:
+        log.info("proof attempt for dossier %s by user %s refused by a limit", code, ctx.user.id)
+        return _refused(ctx, code, reservation)
     try:
         verified = await ctx.case_api.verify(code, pin=pin, phone=phone)
     except DossierNotFound:
@@ -134,17 +180,17 @@ async def _check(ctx: Context, code: str, *, pin: str | None, phone: str | None)
     except CaseApiUnavailable:
         return text(ctx, case_system_busy(ctx))
     if verified:
-        if pin is not None:
-            return await _confirmed(ctx, code, "pin")
-        return await _confirmed(ctx, code, "phone", phone=phone)
-    async with ctx.tx() as uow:
-        await take(uow.rate_limits, limits, ctx.now)
-        wait = await blocked_for(uow.rate_limits, limits, ctx.now)
-        if wait is not None:
-            await uow.conversations.clear(ctx.user.id)
+        method = "pin" if pin is not None else "phone"
+        return await _confirmed(ctx, code, method, phone=phone, reservation=reservation)
     log.info("failed ownership proof for dossier %s by user %s", code, ctx.user.id)
+    async with ctx.tx() as uow:
+        wait = await uow.rate_limits.retry_after(buckets[:1], now=ctx.now)
+    if wait is not None and pin is not None:
+        mismatch = _("That PIN does not match dossier {code}.").format(code=code)
+        return _pins_paused(ctx, code, wait, before=mismatch + "\n")
     if wait is not None:
-        return text(ctx, _locked_text(ctx, wait))
+        mismatch = _("This phone number is not the one registered for dossier {code}.")
+        return _account_paused(ctx, wait, before=mismatch.format(code=code) + "\n")
     if phone is not None:
         return text(
             ctx,
@@ -206,8 +252,22 @@ async def deep_link(ctx: Context, payload: str) -> Response:
         )
     try:
         code = str(parse_code(code_text))
+    except InvalidCode:
+        return text(ctx, _("This link is not valid. Please type the dossier code instead."))
+    # A signed link needs no PIN, so strangers' wrong PINs never block it; it still counts
+    # as a lookup of the account.
+    async with ctx.tx() as uow:
+        reservation = await uow.rate_limits.reserve(lookup_buckets(ctx), now=ctx.now)
+    if not reservation.granted:
+        return text(
+            ctx,
+            _("Too many lookups. Please try again in {wait}.").format(
+                wait=minutes_phrase(minutes_text(reservation.retry_after_seconds), ctx.ngettext)
+            ),
+        )
+    try:
         await ctx.case_api.get_dossier(code)
-    except (InvalidCode, DossierNotFound):
+    except DossierNotFound:
         return text(ctx, _("This link is not valid. Please type the dossier code instead."))
     except CaseApiUnavailable:
         return text(ctx, case_system_busy(ctx))
