@@ -53,7 +53,7 @@ BUTTONS: dict[Action, Handler] = {
     Action.VERIFY: verify.start_verification,
     Action.SUBSCRIBE: verify.subscribe,
     Action.UNSUBSCRIBE: verify.unsubscribe,
-    Action.UNSUBSCRIBE_ALL: mine.unsubscribe_all,
+    Action.UNSUBSCRIBE_ALL: mine.unsubscribe_all_button,
     Action.MINE: mine.mine,
     Action.LANGUAGE: basics.choose_language,
     Action.FORGET_YES: basics.forget_confirmed,

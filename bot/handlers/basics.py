@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from bot.handlers import payloads, privacy
+from bot.handlers import confirm, payloads, privacy
 from bot.handlers.common import code_shape_help, expired_button, mine_button, respond, text
 from bot.handlers.context import Context
 from bot.handlers.payloads import Action
@@ -103,14 +103,23 @@ async def forget(ctx: Context, _argument: str) -> Response:
         ctx,
         "\n\n".join(forget_paragraphs(ctx)),
         (
-            Button(_("🗑 Yes, erase"), payloads.make(Action.FORGET_YES)),
+            Button(_("🗑 Yes, erase"), confirm.signed(ctx, Action.FORGET_YES)),
             Button(_("Keep my data"), payloads.make(Action.FORGET_NO)),
         ),
     )
 
 
-async def forget_confirmed(ctx: Context, _argument: str) -> Response:
-    """The "yes, erase" button."""
+async def forget_confirmed(ctx: Context, argument: str) -> Response:
+    """The "yes, erase" button: erases only with a fresh confirmation token of this user."""
+    if confirm.confirmed(ctx, Action.FORGET_YES, argument) is None:
+        log.info("refused an erase button without a valid confirmation from user %s", ctx.user.id)
+        return text(
+            ctx,
+            ctx._(
+                "This button is no longer valid, so nothing was erased. To erase your data, "
+                "send /forget and confirm."
+            ),
+        )
     language = ctx.language
     async with ctx.tx() as uow:
         await uow.users.erase(ctx.user.id)

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from bot.domain.codes import DossierCode, InvalidCode, parse_code
 from bot.domain.dossier import Dossier
-from bot.handlers import payloads, privacy
+from bot.handlers import confirm, payloads, privacy
 from bot.handlers.common import case_system_busy, expired_button, respond
 from bot.handlers.context import Context, Dependencies, load_user_with_ownership
 from bot.handlers.limits import lookup_buckets, minutes_text
@@ -37,7 +37,7 @@ def dossier_buttons(
     if dossier.status.is_final:
         return ((refresh,),)
     follow = (
-        Button(_("🔕 Stop notices"), payloads.make(Action.UNSUBSCRIBE, code))
+        Button(_("🔕 Stop notices"), confirm.signed(ctx, Action.UNSUBSCRIBE, code))
         if subscribed
         else Button(_("🔔 Notify me"), payloads.make(Action.SUBSCRIBE, code))
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from bot.domain.dossier import Dossier
-from bot.handlers import payloads
+from bot.handlers import confirm, payloads
 from bot.handlers.common import case_system_busy, respond, text
 from bot.handlers.context import Context
 from bot.handlers.payloads import Action
@@ -59,12 +59,27 @@ async def mine(ctx: Context, _argument: str) -> Response:
     lines.append("")
     lines.append(_("🔔 = you get notices, 🔕 = notices off."))
     if any(o.subscribed for o in owned):
-        rows.append((Button(_("🔕 Stop all notices"), payloads.make(Action.UNSUBSCRIBE_ALL)),))
+        rows.append(
+            (Button(_("🔕 Stop all notices"), confirm.signed(ctx, Action.UNSUBSCRIBE_ALL)),)
+        )
     return respond(ctx, Reply("\n".join(lines), buttons=tuple(rows)))
 
 
+async def unsubscribe_all_button(ctx: Context, argument: str) -> Response:
+    """The "stop all notices" button: with a fresh confirmation token of this user it stops
+    them; otherwise (stale, forged, replayed) it asks first."""
+    if confirm.confirmed(ctx, Action.UNSUBSCRIBE_ALL, argument) is not None:
+        return await unsubscribe_all(ctx, "")
+    _ = ctx._
+    buttons = (
+        Button(_("🔕 Yes, stop them"), confirm.signed(ctx, Action.UNSUBSCRIBE_ALL)),
+        Button(_("Keep the notices"), payloads.make(Action.CANCEL)),
+    )
+    return respond(ctx, Reply(_("Stop the notices about all your dossiers?"), buttons=(buttons,)))
+
+
 async def unsubscribe_all(ctx: Context, _argument: str) -> Response:
-    """Stop every notice."""
+    """Stop every notice (``/stop``, typed by the citizen, or a confirmed button)."""
     async with ctx.tx() as uow:
         count = await uow.subscriptions.unsubscribe_all(ctx.user.id)
         await uow.outbox.cancel_for_user(ctx.user.id, now=ctx.now)

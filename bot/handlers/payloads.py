@@ -2,6 +2,8 @@
 
 A payload is only a request; every handler re-checks that the user may do what it asks, so a
 forged payload gains nothing and a stale one gets a polite "this button has expired".
+Destructive buttons (erase my data, stop notices) also carry a fresh, user-bound confirmation
+token (`bot.handlers.confirm`).
 """
 
 from __future__ import annotations

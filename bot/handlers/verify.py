@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from bot import deeplink
 from bot.domain.codes import InvalidCode, parse_code
-from bot.handlers import payloads
+from bot.handlers import confirm, payloads
 from bot.handlers.common import case_system_busy, expired_button, respond, text
 from bot.handlers.context import Context
 from bot.handlers.limits import (
@@ -291,11 +291,15 @@ async def subscribe(ctx: Context, argument: str) -> Response:
 
 
 async def unsubscribe(ctx: Context, argument: str) -> Response:
-    """The "stop notices" button for one dossier."""
+    """The "stop notices" button for one dossier: stops them with a fresh confirmation token
+    of this user; otherwise (a pushed notice's button, a stale or forged one) asks first."""
+    confirmed = confirm.confirmed(ctx, Action.UNSUBSCRIBE, argument)
     try:
-        code = str(parse_code(argument))
+        code = str(parse_code(confirmed or confirm.unsigned_argument(argument)))
     except InvalidCode:
         return expired_button(ctx)
+    if confirmed is None:
+        return await _ask_to_stop(ctx, code)
     async with ctx.tx() as uow:
         stopped = await uow.subscriptions.unsubscribe(ctx.user.id, code)
         await uow.outbox.cancel_for_user(ctx.user.id, dossier_code=code, now=ctx.now)
@@ -303,6 +307,20 @@ async def unsubscribe(ctx: Context, argument: str) -> Response:
         return expired_button(ctx)
     notice = ctx._("🔕 No more notices about dossier {code}.").format(code=code)
     return await _redrawn(ctx, code, notice)
+
+
+async def _ask_to_stop(ctx: Context, code: str) -> Response:
+    _ = ctx._
+    async with ctx.tx() as uow:
+        subscribed = await uow.subscriptions.is_subscribed(ctx.user.id, code)
+    if not subscribed:
+        return expired_button(ctx)
+    question = _("Stop the notices about dossier {code}?").format(code=code)
+    buttons = (
+        Button(_("🔕 Yes, stop them"), confirm.signed(ctx, Action.UNSUBSCRIBE, code)),
+        Button(_("Keep the notices"), payloads.make(Action.CANCEL)),
+    )
+    return respond(ctx, Reply(question, buttons=(buttons,)))
 
 
 async def _redrawn(ctx: Context, code: str, notice: str) -> Response:
