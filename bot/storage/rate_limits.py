@@ -97,7 +97,7 @@ def epoch_ms(moment: datetime) -> int:
     return round(moment.timestamp() * 1000)
 
 
-def _first_step(bucket: Bucket) -> int:
+def first_step(bucket: Bucket) -> int:
     """The step a new row's second attempt adds (a capacity-1 back-off grows at once)."""
     if bucket.max_step_ms > bucket.step_ms and bucket.capacity <= 1:
         return min(2 * bucket.step_ms, bucket.max_step_ms)
@@ -130,7 +130,7 @@ class SqlRateLimitRepository:
             params[f"key_{i}"] = bucket.key
             params[f"tat_{i}"] = now_ms + bucket.step_ms
             params[f"expires_{i}"] = now_ms + bucket.step_ms + bucket.rest_ms
-            params[f"next_{i}"] = _first_step(bucket)
+            params[f"next_{i}"] = first_step(bucket)
             params[f"step_{i}"] = bucket.step_ms
             params[f"capacity_{i}"] = bucket.capacity
             params[f"max_{i}"] = bucket.max_step_ms
