@@ -331,10 +331,6 @@ class SecretRepository(Protocol):
         """The secret called `name`; `candidate` is stored (and returned) if there is none."""
         ...
 
-    async def purge(self, before: datetime) -> int:
-        """Delete windows that started before `before` (housekeeping); how many."""
-        ...
-
 
 class ConversationRepository(Protocol):
     """What each user is in the middle of, so any process can take the next message."""

@@ -7,6 +7,7 @@ import logging
 from bot.handlers import confirm, payloads, privacy
 from bot.handlers.common import code_shape_help, expired_button, mine_button, respond, text
 from bot.handlers.context import Context
+from bot.handlers.limits import erasure_note
 from bot.handlers.payloads import Action
 from bot.i18n import LANGUAGES, gettext_for
 from bot.messages import Attachment, Button, Reply, Response
@@ -87,11 +88,7 @@ def forget_paragraphs(ctx: Context) -> list[str]:
             "account and cannot be traced back to you. Your dossiers at the office are not "
             "affected."
         ),
-        _(
-            "To prevent abuse, the limits on lookups and PIN attempts are not erased: they are "
-            "kept under a coded form of your chat account, apart from your data, and expire on "
-            "their own about a day after the last attempt."
-        ),
+        erasure_note(ctx),
         _("Continue?"),
     ]
 

@@ -99,6 +99,15 @@ def phone_account_bucket(ctx: Context) -> Bucket:
     return _backoff(ctx, key, ctx.config.pin_attempts_per_user)
 
 
+def erasure_note(ctx: Context) -> str:
+    """What the privacy notice and /forget say about limits (design §6)."""
+    return ctx._(
+        "To prevent abuse, the limits on lookups and PIN attempts are not erased: they are "
+        "kept under a coded form of your chat account, apart from your data, and expire on "
+        "their own about a day after the last attempt."
+    )
+
+
 def minutes_text(seconds: float) -> int:
     """Whole minutes to tell a citizen (rounded up, at least 1)."""
     return max(1, math.ceil(seconds / 60))

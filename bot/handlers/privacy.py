@@ -14,6 +14,7 @@ import dataclasses
 
 from bot.handlers.common import text
 from bot.handlers.context import Context
+from bot.handlers.limits import erasure_note
 from bot.i18n import Gettext, gettext_for
 from bot.messages import Response
 from bot.wording import days_text
@@ -59,6 +60,7 @@ def paragraphs(ctx: Context) -> list[str]:
             "Survey answers are stored with the agency, the procedure and the month only — "
             "never with your chat account."
         ),
+        erasure_note(ctx),
         _("To erase everything stored about you, send /forget."),
     ]
 

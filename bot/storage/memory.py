@@ -33,6 +33,7 @@ from bot.domain.status import Status
 from bot.ports import (
     FINISHED_STATES,
     PENDING_STATES,
+    Bucket,
     ChatUser,
     ClaimedNotice,
     Clock,
@@ -49,6 +50,8 @@ from bot.ports import (
     QuarantinedItem,
     QuarantineRepository,
     RateLimitRepository,
+    Reservation,
+    SecretRepository,
     SeenEventRepository,
     StoredTokens,
     Subscriber,
@@ -63,7 +66,8 @@ from bot.ports import (
     ZaloTokenRepository,
 )
 from bot.storage.quarantine import QUARANTINE_SOURCES
-from bot.storage.repositories import LAST_SEEN_RESOLUTION, USER_KEY_MARKER, window_start
+from bot.storage.rate_limits import epoch_ms, first_step, wait_ms
+from bot.storage.repositories import LAST_SEEN_RESOLUTION
 from bot.storage.tables import OWNERSHIP_METHODS
 from bot.storage.uow import WRITER_QUEUE_TIMEOUT_S
 from surveys.definitions import AnswerValue, Question
@@ -103,12 +107,6 @@ class _Subscription:
     created_at: datetime
     ended_at: datetime | None = None
     end_reason: str | None = None
-
-
-@dataclass(slots=True)
-class _Counter:
-    window_start: datetime
-    count: int
 
 
 @dataclass(slots=True)
@@ -185,7 +183,8 @@ class MemoryTables:
     next_user_id: int = 1
     owners: dict[tuple[int, str], _Owner] = field(default_factory=dict)
     subscriptions: dict[tuple[int, str], _Subscription] = field(default_factory=dict)
-    counters: dict[str, _Counter] = field(default_factory=dict)
+    rate_limits: dict[str, BucketRow] = field(default_factory=dict)
+    server_secrets: dict[str, str] = field(default_factory=dict)
     conversations: dict[int, ConversationState] = field(default_factory=dict)
     outbox: dict[int, _OutboxRow] = field(default_factory=dict)
     next_outbox_id: int = 1
@@ -285,10 +284,7 @@ class MemoryUserRepository:
         self._update(user_id, blocked=blocked)
 
     async def erase(self, user_id: int) -> None:
-        """Delete the user, what refers to them, and the rate-limit keys naming them."""
-        marker = f"{USER_KEY_MARKER}{user_id}"
-        for key in [k for k in self._t.counters if k.endswith(marker) or f"{marker}:" in k]:
-            del self._t.counters[key]
+        """Delete the user and what refers to them; limits are not kept under the user."""
         self._t.delete_user(user_id)
 
     def _update(self, user_id: int, **changes: Any) -> None:
@@ -452,48 +448,133 @@ class MemorySubscriptionRepository:
 # --------------------------------------------------------------------------- rate limits
 
 
+@dataclass(slots=True)
+class BucketRow:
+    """One row of `rate_limits`."""
+
+    tat_ms: int
+    expires_ms: int
+    level: int
+    next_step_ms: int
+    last_step_ms: int
+    capacity: int
+    step_ms: int
+    max_step_ms: int
+    rest_ms: int
+
+
+def _taken(row: BucketRow | None, bucket: Bucket, now_ms: int) -> BucketRow | None:
+    """The row after one attempt is taken from it, or None when it has no room (the upsert)."""
+    if row is None:
+        return BucketRow(
+            tat_ms=now_ms + bucket.step_ms,
+            expires_ms=now_ms + bucket.step_ms + bucket.rest_ms,
+            level=1,
+            next_step_ms=first_step(bucket),
+            last_step_ms=bucket.step_ms,
+            capacity=bucket.capacity,
+            step_ms=bucket.step_ms,
+            max_step_ms=bucket.max_step_ms,
+            rest_ms=bucket.rest_ms,
+        )
+    at_rest = row.expires_ms <= now_ms
+    start = max(row.tat_ms, now_ms)
+    if start - now_ms > bucket.step_ms * (bucket.capacity - 1):
+        return None
+    step = bucket.step_ms if at_rest else row.next_step_ms
+    level = 1 if at_rest else row.level + 1
+    grows = bucket.max_step_ms > bucket.step_ms and level >= bucket.capacity
+    return BucketRow(
+        tat_ms=start + step,
+        expires_ms=start + step + bucket.rest_ms,
+        level=level,
+        next_step_ms=min(2 * step, bucket.max_step_ms) if grows else bucket.step_ms,
+        last_step_ms=step,
+        capacity=bucket.capacity,
+        step_ms=bucket.step_ms,
+        max_step_ms=bucket.max_step_ms,
+        rest_ms=bucket.rest_ms,
+    )
+
+
 class MemoryRateLimitRepository:
-    """`bot.ports.RateLimitRepository` in memory (one window per key, as in SQL)."""
+    """`bot.ports.RateLimitRepository` in memory: the GCRA buckets of
+    `bot.storage.rate_limits`, step for step (including how a refused reservation first takes
+    and then gives back the other buckets' attempts)."""
 
-    def __init__(self, tables: MemoryTables) -> None:
-        self._t = tables
+    def __init__(self, rows: dict[str, BucketRow] | None = None) -> None:
+        self.rows: dict[str, BucketRow] = {} if rows is None else rows
 
-    async def hit(self, key: str, *, window_seconds: int, now: datetime) -> int:
-        """Count one event for `key` in the current window; the count including this one."""
-        return (await self.hit_many([(key, window_seconds)], now=now))[0]
+    async def reserve(self, buckets: Sequence[Bucket], *, now: datetime) -> Reservation:
+        """Take one attempt from every bucket, or from none."""
+        if not buckets:
+            return Reservation()
+        if len({bucket.key for bucket in buckets}) != len(buckets):
+            raise ValueError("each key may be reserved once per call")
+        now_ms = epoch_ms(now)
+        taken: list[tuple[str, int]] = []
+        refused: list[Bucket] = []
+        for bucket in buckets:
+            after = _taken(self.rows.get(bucket.key), bucket, now_ms)
+            if after is None:
+                refused.append(bucket)
+            else:
+                self.rows[bucket.key] = after
+                taken.append((bucket.key, after.last_step_ms))
+        if not refused:
+            return Reservation(taken=tuple(taken))
+        await self.give_back(Reservation(taken=tuple(taken)))
+        wait = self._wait_ms(refused, now_ms)
+        return Reservation(refused_key=refused[0].key, retry_after_seconds=max(wait, 1) / 1000)
 
-    async def hit_many(self, limits: Sequence[tuple[str, int]], *, now: datetime) -> list[int]:
-        """`hit` for several distinct (key, window_seconds) pairs; counts in order."""
-        if len({key for key, _ in limits}) != len(limits):
-            raise ValueError("each key may be hit once per call")
-        counts: list[int] = []
-        for key, seconds in limits:
-            start = window_start(now, seconds)
-            counter = self._t.counters.get(key)
-            if counter is None or start > counter.window_start:
-                counter = self._t.counters[key] = _Counter(start, 1)
-            else:  # an event stamped in an earlier window counts in the row's window
-                counter.count += 1
-            counts.append(counter.count)
-        return counts
+    async def give_back(self, reservation: Reservation) -> None:
+        """Return the attempts of a reservation."""
+        for key, step in reservation.taken:
+            row = self.rows.get(key)
+            if row is None:
+                continue
+            self.rows[key] = dataclasses.replace(
+                row,
+                tat_ms=row.tat_ms - step,
+                expires_ms=row.expires_ms - step,
+                level=max(row.level - 1, 0),
+                next_step_ms=min(step, row.next_step_ms),
+            )
 
-    async def count(self, key: str, *, window_seconds: int, now: datetime) -> int:
-        """The events counted for `key` in the current window."""
-        counter = self._t.counters.get(key)
-        if counter is None or counter.window_start != window_start(now, window_seconds):
-            return 0
-        return counter.count
+    async def retry_after(self, buckets: Sequence[Bucket], *, now: datetime) -> float | None:
+        """Seconds until every bucket has an attempt, or None if they all have one now."""
+        wait = self._wait_ms(buckets, epoch_ms(now))
+        return wait / 1000 if wait > 0 else None
 
-    async def reset(self, key: str) -> None:
-        """Forget the counts of `key`."""
-        self._t.counters.pop(key, None)
+    async def purge(self, now: datetime) -> int:
+        """Delete the rows of buckets at rest."""
+        now_ms = epoch_ms(now)
+        gone = [key for key, row in self.rows.items() if row.expires_ms <= now_ms]
+        for key in gone:
+            del self.rows[key]
+        return len(gone)
 
-    async def purge(self, before: datetime) -> int:
-        """Delete windows that started before `before`; how many."""
-        old = [k for k, c in self._t.counters.items() if c.window_start < before]
-        for key in old:
-            del self._t.counters[key]
-        return len(old)
+    def _wait_ms(self, buckets: Sequence[Bucket], now_ms: int) -> int:
+        wait = 0
+        for bucket in buckets:
+            row = self.rows.get(bucket.key)
+            if row is not None:
+                wait = max(
+                    wait,
+                    wait_ms(bucket, tat_ms=row.tat_ms, expires_ms=row.expires_ms, now_ms=now_ms),
+                )
+        return wait
+
+
+class MemorySecretRepository:
+    """`bot.ports.SecretRepository` in memory."""
+
+    def __init__(self, secrets: dict[str, str] | None = None) -> None:
+        self.secrets: dict[str, str] = {} if secrets is None else secrets
+
+    async def get_or_create(self, name: str, candidate: str) -> str:
+        """The stored secret `name`, storing `candidate` first if there is none."""
+        return self.secrets.setdefault(name, candidate)
 
 
 # --------------------------------------------------------------------------- conversations
@@ -1224,6 +1305,7 @@ class MemoryUnitOfWork:
     zalo_tokens: ZaloTokenRepository
     zalo_events: SeenEventRepository
     inbound: InboundJournalRepository
+    secrets: SecretRepository
 
     def __init__(self, database: MemoryDatabase, clock: Clock) -> None:
         self._database = database
@@ -1269,7 +1351,8 @@ class MemoryUnitOfWork:
         self.users = MemoryUserRepository(tables)
         self.owners = MemoryOwnershipRepository(tables)
         self.subscriptions = MemorySubscriptionRepository(tables, self._clock)
-        self.rate_limits = MemoryRateLimitRepository(tables)
+        self.rate_limits = MemoryRateLimitRepository(tables.rate_limits)
+        self.secrets = MemorySecretRepository(tables.server_secrets)
         self.conversations = MemoryConversationRepository(tables)
         self.outbox = MemoryOutboxRepository(tables)
         self.watch = MemoryWatchRepository(tables)

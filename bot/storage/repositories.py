@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -25,7 +26,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.sql.elements import TextClause
 
 from bot.domain.snapshot import Recipient
 from bot.ports import ChatUser, Clock, ConversationState, OwnedDossier, Subscriber
@@ -42,7 +42,6 @@ from bot.storage.tables_watch import dossier_snapshots
 # get_or_create rewrites last_seen_at only when it is older than this, so the common case
 # is a single SELECT rather than a write on every message.
 LAST_SEEN_RESOLUTION = timedelta(hours=1)
-
 
 
 def _chat_user(row: RowMapping) -> ChatUser:

@@ -20,6 +20,7 @@ from bot.domain.pacing import ChannelLimit
 from bot.domain.snapshot import Snapshot
 from bot.domain.status import Status
 from bot.ports import (
+    Bucket,
     DeliveryOutcome,
     Notice,
     OutboxState,
@@ -446,11 +447,12 @@ async def test_purges_of_rate_limits_and_conversations(
 ) -> None:
     async with any_uow_factory() as uow:
         user = await new_user(uow)
-        await uow.rate_limits.hit("old", window_seconds=60, now=T0 - timedelta(days=2))
-        await uow.rate_limits.hit("new", window_seconds=60, now=T0)
+        old, new = Bucket("old", 1, 60), Bucket("new", 1, 60)
+        await uow.rate_limits.reserve([old], now=T0 - timedelta(days=2))
+        await uow.rate_limits.reserve([new], now=T0)
         await uow.conversations.set(user, "await_pin", {}, expires_at=T0)
-        assert await uow.rate_limits.purge(T0 - timedelta(days=1)) == 1
-        assert await uow.rate_limits.count("new", window_seconds=60, now=T0) == 1
+        assert await uow.rate_limits.purge(T0) == 1
+        assert await uow.rate_limits.retry_after([new], now=T0) == 60
         assert await uow.conversations.purge_expired(T0 - timedelta(seconds=1)) == 0
         assert await uow.conversations.purge_expired(T0) == 1
 

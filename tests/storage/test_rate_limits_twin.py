@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.ports import Bucket, Reservation
-from bot.storage.memory_rate_limits import BucketRow, InMemoryRateLimitRepository
+from bot.storage.memory import BucketRow, MemoryRateLimitRepository
 from bot.storage.tables import rate_limits
 from bot.storage.uow import SqlUnitOfWorkFactory
 
@@ -32,7 +32,7 @@ async def test_memory_and_sql_agree_step_for_step(
 ) -> None:
     rng = random.Random(seed)
     pool = buckets(f"twin{seed}")
-    memory = InMemoryRateLimitRepository()
+    memory = MemoryRateLimitRepository()
     now = START
     granted: list[Reservation] = []
     for _ in range(200):

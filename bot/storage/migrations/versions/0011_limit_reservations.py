@@ -5,8 +5,8 @@
 their keys named user rows, the very thing the new keys must not depend on, and they held at
 most a day of limits. `server_secrets` keeps secrets generated on first start.
 
-Revision ID: 0008_limit_reservations
-Revises: 0007_one_history
+Revision ID: 0011_limit_reservations
+Revises: 0010_inbound_journal
 Create Date: 2026-11-30
 """
 
@@ -17,8 +17,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0008_limit_reservations"
-down_revision: str | None = "0007_one_history"
+revision: str = "0011_limit_reservations"
+down_revision: str | None = "0010_inbound_journal"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
