@@ -24,6 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     from bot.channels.zalo import cli as zalo_cli
     from bot.notify import cli as outbox_cli
     from bot.notify import quarantine_cli
+    from bot.office import cli as staff_cli
     from bot.ops import probe
     from surveys import cli as index_cli
 
@@ -50,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     housekeeping.add_parser(commands)
     zalo_cli.add_parser(commands)
     probe.add_parser(commands)
+    staff_cli.add_parser(commands)
     return parser
 
 

@@ -34,6 +34,7 @@ from bot.handlers.render import status_label
 from bot.i18n import gettext_for
 from bot.logs import configure_logging
 from bot.runner import build_dispatcher, build_watcher
+from bot.office.demo import demo_workspace
 from bot.settings import Settings
 
 # How long the scripted tour waits for the pickup notice (the watcher polls every second).
@@ -246,6 +247,9 @@ async def run_demo(args: argparse.Namespace, settings: Settings) -> int:
         )
         samples = await fetch_samples(sim.url, token)
         async with open_runtime(demo_settings) as runtime, contextlib.AsyncExitStack() as stack:
+            office = await stack.enter_async_context(
+                demo_workspace(runtime, port=0 if args.script else settings.http_port)
+            )
             transcript = _Tee(out)
             chat = ConsoleChat(runtime.handler, transcript)
             pushes = ConsoleSender(chat)
@@ -260,6 +264,7 @@ async def run_demo(args: argparse.Namespace, settings: Settings) -> int:
             simulate = Simulate(
                 lambda code, status: sim.state.move(code, status, datetime.now(UTC)), transcript
             )
+            out.write("\n".join(office.lines()) + "\n")
             out.write(hint(samples, chat.language) + "\n")
             if args.script:
                 arrived = await tour(chat, samples, transcript, simulate, pushes)

@@ -10,11 +10,21 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
-from typing import Any, Protocol, Self
+from typing import TYPE_CHECKING, Any, Protocol, Self
 from zoneinfo import ZoneInfo
 
 from bot.domain.dossier import Dossier
 from bot.domain.intake import RejectedItem
+from bot.domain.office import (
+    Agency,
+    AuditEntry,
+    CommentFilter,
+    DeliverySummary,
+    Role,
+    StaffAccount,
+    SurveyComment,
+    UsageReport,
+)
 from bot.domain.outbox import FINISHED_STATES as FINISHED_STATES
 from bot.domain.outbox import PENDING_STATES as PENDING_STATES
 from bot.domain.outbox import OutboxState as OutboxState
@@ -22,6 +32,10 @@ from bot.domain.pacing import ChannelLimit
 from bot.domain.snapshot import Recipient, Snapshot
 from surveys.definitions import AnswerValue, Question
 from surveys.model import DossierFacts, ResponseKey, Session
+from surveys.periods import Period
+
+if TYPE_CHECKING:
+    from surveys.scoring import Grouping, IndexReport
 
 # --------------------------------------------------------------------------- case API
 
@@ -466,8 +480,11 @@ class OutboxRepository(Protocol):
         """Give out no send slot of `channel` before `until` (the platform's flood control)."""
         ...
 
-    async def requeue_dead(self, *, now: datetime, kind: str | None = None) -> int:
-        """Put dead notices (of `kind`, or all) back in the queue with a fresh attempt count."""
+    async def requeue_dead(
+        self, *, now: datetime, kind: str | None = None, agencies: Sequence[str] | None = None
+    ) -> int:
+        """Put dead notices (of `kind`, or all) back in the queue with a fresh attempt count;
+        `agencies`: only notices about dossiers of those agencies (a code's prefix)."""
         ...
 
     async def counts(self) -> dict[OutboxState, int]:
@@ -793,6 +810,105 @@ class InboundJournalRepository(Protocol):
         ...
 
 
+class StaffRepository(Protocol):
+    """The officials' accounts, their signed-in sessions and the audit trail (`bot.office`)."""
+
+    async def add(
+        self,
+        username: str,
+        *,
+        password_hash: str,
+        role: Role,
+        agencies: Sequence[str],
+        now: datetime,
+    ) -> StaffAccount | None:
+        """Create an active account; None when the username is taken."""
+        ...
+
+    async def get(self, username: str) -> StaffAccount | None:
+        """The account named `username`, active or not."""
+        ...
+
+    async def accounts(self) -> list[StaffAccount]:
+        """Every account, by username."""
+        ...
+
+    async def set_active(self, username: str, active: bool, *, now: datetime) -> bool:
+        """Enable or disable an account (disabling ends its sessions); False if unknown."""
+        ...
+
+    async def set_password(self, username: str, password_hash: str, *, now: datetime) -> bool:
+        """Replace the password hash and end the account's sessions; False if unknown."""
+        ...
+
+    async def open_session(
+        self, staff_id: int, token_hash: str, *, now: datetime, expires_at: datetime
+    ) -> None:
+        """Record a signed-in browser under the hash of its session token."""
+        ...
+
+    async def session_account(self, token_hash: str, *, now: datetime) -> StaffAccount | None:
+        """The active account of an unexpired session, if any."""
+        ...
+
+    async def close_session(self, token_hash: str) -> None:
+        """Sign one browser out."""
+        ...
+
+    async def purge_sessions(self, *, now: datetime) -> int:
+        """Delete expired sessions; how many."""
+        ...
+
+    async def audit(
+        self, username: str, action: str, target: str, *, now: datetime, detail: str = ""
+    ) -> None:
+        """Write one line of the audit trail."""
+        ...
+
+    async def audit_trail(self, *, limit: int = 100) -> list[AuditEntry]:
+        """The newest audit lines first."""
+        ...
+
+
+class OfficeRepository(Protocol):
+    """What the officials' workspace reads (and the usage counters the chat writes)."""
+
+    async def index_report(
+        self,
+        by: Grouping,
+        period: Period,
+        *,
+        tz: ZoneInfo,
+        agencies: Sequence[str] | None = None,
+    ) -> IndexReport:
+        """The satisfaction index and timeliness (`surveys.scoring`), of `agencies` or all."""
+        ...
+
+    async def agencies(self, codes: Sequence[str] | None = None) -> list[Agency]:
+        """Agencies with survey or dossier data (of `codes`, or all), by name."""
+        ...
+
+    async def comments(self, query: CommentFilter) -> list[SurveyComment]:
+        """Written survey comments, newest first, with the scores of the same response."""
+        ...
+
+    async def delivery(
+        self, *, agencies: Sequence[str] | None, now: datetime, failures: int = 20
+    ) -> DeliverySummary:
+        """The outbox by state and channel, the oldest queued push, the last failures."""
+        ...
+
+    async def usage(
+        self, *, first_day: int, last_day: int, agencies: Sequence[str] | None, tz: ZoneInfo
+    ) -> UsageReport:
+        """Lookups per local day (YYYYMMDD), citizens, followers and surveys per agency."""
+        ...
+
+    async def count_lookups(self, agency_codes: Sequence[str], *, day: int) -> None:
+        """Count one lookup per code in `agency_codes` on local day `day` (YYYYMMDD)."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One database transaction with the repositories bound to it.
 
@@ -813,6 +929,8 @@ class UnitOfWork(Protocol):
     zalo_events: SeenEventRepository
     inbound: InboundJournalRepository
     secrets: SecretRepository
+    staff: StaffRepository
+    office: OfficeRepository
 
     async def __aenter__(self) -> Self: ...
 

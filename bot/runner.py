@@ -26,11 +26,13 @@ from bot.errors import OperatorError
 from bot.housekeeping import run_periodically
 from bot.logs import configure_logging
 from bot.notify import events as case_events
+from bot.notify import feedback_reply as _feedback_reply  # noqa: F401 - registers its renderer
 from bot.notify import notices as _notices  # noqa: F401 - registers the notice renderers
 from bot.notify.dispatcher import Dispatcher
 from bot.notify.leader import LeaseLeaderLock, lease_for
 from bot.notify.throttle import DEFAULT_LIMITS, ChannelLimit, limit_for
 from bot.notify.watcher import Watcher
+from bot.office.wiring import workspace_routes
 from bot.ops.health import HealthChecks
 from bot.ops.metered import MeteredCaseApi, MeteredLeaderLock, metered_sender
 from bot.settings import Settings
@@ -115,6 +117,7 @@ async def serving(runtime: Runtime) -> AsyncIterator[list[str]]:
             breaker_state=_chat_breaker_state(runtime),
             require_case_api=settings.ready_requires_case_api,
         )
+        parts.routes += workspace_routes(runtime)
         app = build_web_app([*ops_routes(health, metrics), *parts.routes])
         await parts.stack.enter_async_context(
             serve_in_loop(app, settings.http_host, settings.http_port, log_level="info")

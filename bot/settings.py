@@ -172,6 +172,14 @@ class Settings(BaseSettings):
     pin_lockout_minutes: int = Field(15, gt=0)
     pin_backoff_max_minutes: int = Field(360, gt=0)
 
+    # The officials' web workspace (bot.office).
+    office_session_secret: SecretStr | None = None
+    office_session_hours: int = Field(12, gt=0, le=24 * 30)
+    office_cookie_secure: bool = False
+    office_login_attempts_per_account: int = Field(5, gt=0)
+    office_login_attempts_per_address: int = Field(30, gt=0)
+    office_login_window_minutes: int = Field(15, gt=0)
+
     @field_validator(
         "case_api_url", "telegram_api_url", "zalo_api_url", "zalo_oauth_url", "zns_api_url"
     )

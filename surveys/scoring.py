@@ -30,13 +30,13 @@ had no daylight saving time since 1975), the same arithmetic on both databases.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Float, and_, case, cast, func, literal, select
+from sqlalchemy import Float, and_, case, cast, func, literal, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -49,8 +49,10 @@ from surveys.elements import ELEMENTS, RATING3_SATISFIED, SCALE5_SATISFIED
 from surveys.periods import Period
 from surveys.storage.tables import survey_answers, survey_responses
 
-Grouping = Literal["agency", "procedure", "field"]
+# "all" puts every answer of the scope in one group (the web workspace's trend line).
+Grouping = Literal["agency", "procedure", "field", "all"]
 GROUPINGS: tuple[Grouping, ...] = ("agency", "procedure", "field")
+ALL: Grouping = "all"
 SMALL_SAMPLE = 30
 Z_95 = 1.959963984540054
 
@@ -202,11 +204,21 @@ def _offset_literal(tz: ZoneInfo, period: Period) -> ColumnElement[str]:
     return literal(f"{minutes:+d} minutes", String())
 
 
+# A constant group key; statements leave it out of GROUP BY (PostgreSQL refuses a constant).
+_ALL_GROUP: ColumnElement[str] = literal_column(f"'{ALL}'", String())
+
+
+def _group_by(by: Grouping, *keys: Any) -> list[Any]:
+    """The GROUP BY terms: `keys`, without the constant key of the "all" grouping."""
+    return [key for key in keys if key is not _ALL_GROUP]
+
+
 def _answer_group(by: Grouping) -> ColumnElement[str]:
     return {
         "agency": survey_answers.c.agency_code,
         "procedure": survey_answers.c.procedure_code,
         "field": survey_answers.c.field,
+        "all": _ALL_GROUP,
     }[by]
 
 
@@ -216,6 +228,7 @@ def _response_group(by: Grouping) -> tuple[ColumnElement[str], ColumnElement[str
         "agency": (r.agency_code, r.agency_name),
         "procedure": (r.procedure_code, r.procedure_name),
         "field": (r.field, r.field),
+        "all": (_ALL_GROUP, _ALL_GROUP),
     }[by]
 
 
@@ -225,6 +238,7 @@ def _snapshot_group(by: Grouping) -> tuple[ColumnElement[str], ColumnElement[str
         "agency": (s.agency_code, s.agency_name),
         "procedure": (s.procedure_code, s.procedure_name),
         "field": (s.field, s.field),
+        "all": (_ALL_GROUP, _ALL_GROUP),
     }[by]
 
 
@@ -233,9 +247,17 @@ def _as_float(value: Any) -> ColumnElement[float]:
 
 
 async def compute_index(
-    conn: AsyncConnection, by: Grouping, period: Period, *, tz: ZoneInfo
+    conn: AsyncConnection,
+    by: Grouping,
+    period: Period,
+    *,
+    tz: ZoneInfo,
+    agencies: Sequence[str] | None = None,
 ) -> IndexReport:
-    """The satisfaction index and timeliness for every group with data in `period`."""
+    """The satisfaction index and timeliness for every group with data in `period`.
+
+    `agencies` limits every figure to the answers and dossiers of those agencies (None: all).
+    """
     groups: dict[str, GroupScore] = {}
 
     def group(key: str, name: str | None = None) -> GroupScore:
@@ -246,7 +268,7 @@ async def compute_index(
             found.name = name
         return found
 
-    for row in (await conn.execute(_scores_statement(by, period))).all():
+    for row in (await conn.execute(_scores_statement(by, period, agencies))).all():
         score = group(row.g)
         share = Share.of(int(row.valid), int(row.satisfied), float(row.idx))
         if row.kind == "rating3":
@@ -261,12 +283,14 @@ async def compute_index(
     responses = (
         select(key.label("g"), func.max(name).label("name"), func.count().label("n"))
         .where(survey_responses.c.period_month.between(period.first_month, period.last_month))
-        .group_by(key)
+        .group_by(*_group_by(by, key))
     )
+    if agencies is not None:
+        responses = responses.where(survey_responses.c.agency_code.in_(agencies))
     for row in (await conn.execute(responses)).all():
         group(row.g, row.name).n = int(row.n)
 
-    for row in (await conn.execute(_timeliness_statement(by, period, tz))).all():
+    for row in (await conn.execute(_timeliness_statement(by, period, tz, agencies))).all():
         group(row.g, row.name).timeliness = Timeliness(
             int(row.early or 0), int(row.on_time or 0), int(row.late or 0)
         )
@@ -296,7 +320,7 @@ def rank_groups(groups: Iterable[GroupScore]) -> tuple[GroupScore, ...]:
     return (*rankable, *others)
 
 
-def _scores_statement(by: Grouping, period: Period) -> Any:
+def _scores_statement(by: Grouping, period: Period, agencies: Sequence[str] | None) -> Any:
     a = survey_answers.c
     g = _answer_group(by)
     satisfied = case(
@@ -321,8 +345,9 @@ def _scores_statement(by: Grouping, period: Period) -> Any:
             a.period_month.between(period.first_month, period.last_month),
             a.kind.in_(("scale5", "rating3")),
             a.score.is_not(None),
+            *(() if agencies is None else (a.agency_code.in_(agencies),)),
         )
-        .group_by(g, a.kind, a.element)
+        .group_by(*_group_by(by, g, a.kind, a.element))
         .cte("per_element")
         .prefix_with("MATERIALIZED")
     )
@@ -349,7 +374,9 @@ def _scores_statement(by: Grouping, period: Period) -> Any:
     ).select_from(per_element.outerjoin(per_group, per_group.c.g == e.g))
 
 
-def _timeliness_statement(by: Grouping, period: Period, tz: ZoneInfo) -> Any:
+def _timeliness_statement(
+    by: Grouping, period: Period, tz: ZoneInfo, agencies: Sequence[str] | None
+) -> Any:
     s = dossier_snapshots.c
     key, name = _snapshot_group(by)
     start, end = period.utc_bounds(tz)
@@ -372,6 +399,7 @@ def _timeliness_statement(by: Grouping, period: Period, tz: ZoneInfo) -> Any:
             s.returned_at >= start,
             s.returned_at < end,
             func.coalesce(s.original_due_at, s.due_at).is_not(None),
+            *(() if agencies is None else (s.agency_code.in_(agencies),)),
         )
-        .group_by(key)
+        .group_by(*_group_by(by, key))
     )

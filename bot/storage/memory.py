@@ -43,6 +43,7 @@ from bot.ports import (
     InboundJournalRepository,
     JournaledUpdate,
     Notice,
+    OfficeRepository,
     OutboxRepository,
     OutboxState,
     OwnedDossier,
@@ -53,6 +54,7 @@ from bot.ports import (
     Reservation,
     SecretRepository,
     SeenEventRepository,
+    StaffRepository,
     StoredTokens,
     Subscriber,
     SubscriptionRepository,
@@ -64,6 +66,11 @@ from bot.ports import (
     UserRepository,
     WatchRepository,
     ZaloTokenRepository,
+)
+from bot.storage.memory_office import (
+    MemoryOfficeRepository,
+    MemoryStaffRepository,
+    OfficeTables,
 )
 from bot.storage.quarantine import QUARANTINE_SOURCES
 from bot.storage.rate_limits import epoch_ms, first_step, wait_ms
@@ -204,6 +211,7 @@ class MemoryTables:
     zalo_tokens: StoredTokens | None = None
     zalo_events: dict[str, datetime] = field(default_factory=dict)
     inbound: dict[tuple[str, str], _InboundRow] = field(default_factory=dict)
+    office: OfficeTables = field(default_factory=OfficeTables)
 
     def delete_user(self, user_id: int) -> None:
         """Delete a user and what refers to them (the SQL schema's ON DELETE CASCADE)."""
@@ -225,6 +233,13 @@ class MemoryDatabase:
     def __init__(self) -> None:
         self.tables = MemoryTables()
         self.lock = asyncio.Lock()
+
+
+def _about(dossier_code: str | None, agencies: Sequence[str]) -> bool:
+    """Whether a dossier code belongs to one of `agencies` (its prefix before "-")."""
+    return dossier_code is not None and any(
+        dossier_code.startswith(f"{code}-") for code in agencies
+    )
 
 
 # --------------------------------------------------------------------------- users
@@ -833,12 +848,16 @@ class MemoryOutboxRepository:
         if known is None or known < until:
             self._t.channel_pacing[channel] = until
 
-    async def requeue_dead(self, *, now: datetime, kind: str | None = None) -> int:
-        """Put dead notices (of `kind`, or all) back in the queue."""
+    async def requeue_dead(
+        self, *, now: datetime, kind: str | None = None, agencies: Sequence[str] | None = None
+    ) -> int:
+        """Put dead notices (of `kind`, or all; about `agencies`' dossiers) back in the queue."""
         dead = [
             r
             for r in self._t.outbox.values()
-            if r.state is OutboxState.DEAD and (kind is None or r.kind == kind)
+            if r.state is OutboxState.DEAD
+            and (kind is None or r.kind == kind)
+            and (agencies is None or _about(r.dossier_code, agencies))
         ]
         for row in dead:
             row.state, row.attempts, row.next_attempt_at = OutboxState.QUEUED, 0, now
@@ -1306,6 +1325,8 @@ class MemoryUnitOfWork:
     zalo_events: SeenEventRepository
     inbound: InboundJournalRepository
     secrets: SecretRepository
+    staff: StaffRepository
+    office: OfficeRepository
 
     def __init__(self, database: MemoryDatabase, clock: Clock) -> None:
         self._database = database
@@ -1361,6 +1382,8 @@ class MemoryUnitOfWork:
         self.zalo_tokens = MemoryZaloTokenRepository(tables)
         self.zalo_events = MemorySeenEventRepository(tables)
         self.inbound = MemoryInboundJournalRepository(tables)
+        self.staff = MemoryStaffRepository(tables)
+        self.office = MemoryOfficeRepository(tables)
 
 
 class MemoryUnitOfWorkFactory:

@@ -37,6 +37,7 @@ from bot.ports import (
     Notice,
     OutboxState,
 )
+from bot.storage.agency_scope import about_agencies
 from bot.storage.dialect import rowcount, upsert_into
 from bot.storage.tables import chat_users
 from bot.storage.tables_outbox import outbox, outbox_channel_pacing, outbox_user_pacing
@@ -427,12 +428,16 @@ class SqlOutboxRepository:
         )
         return rowcount(result)
 
-    async def requeue_dead(self, *, now: datetime, kind: str | None = None) -> int:
+    async def requeue_dead(
+        self, *, now: datetime, kind: str | None = None, agencies: Sequence[str] | None = None
+    ) -> int:
         """Put dead rows back in the queue with a fresh attempt count (users who blocked the
         bot stay dead: their rows are settled dead again by the next claim)."""
         statement = update(outbox).where(outbox.c.state == OutboxState.DEAD)
         if kind is not None:
             statement = statement.where(outbox.c.kind == kind)
+        if agencies is not None:
+            statement = statement.where(about_agencies(outbox.c.dossier_code, agencies))
         result = await self._conn.execute(
             statement.values(
                 state=OutboxState.QUEUED, attempts=0, next_attempt_at=now, last_error=None

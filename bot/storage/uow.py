@@ -14,12 +14,14 @@ from bot.ports import (
     Clock,
     ConversationRepository,
     InboundJournalRepository,
+    OfficeRepository,
     OutboxRepository,
     OwnershipRepository,
     QuarantineRepository,
     RateLimitRepository,
     SecretRepository,
     SeenEventRepository,
+    StaffRepository,
     SubscriptionRepository,
     SurveyRepository,
     SystemClock,
@@ -29,6 +31,7 @@ from bot.ports import (
 )
 from bot.storage.engine import is_sqlite, use_transactions
 from bot.storage.inbound import SqlInboundJournalRepository
+from bot.storage.office import SqlOfficeRepository, SqlStaffRepository
 from bot.storage.outbox import SqlOutboxRepository
 from bot.storage.quarantine import SqlQuarantineRepository
 from bot.storage.rate_limits import SqlRateLimitRepository, SqlSecretRepository
@@ -75,6 +78,8 @@ class SqlUnitOfWork:
     zalo_events: SeenEventRepository
     inbound: InboundJournalRepository
     secrets: SecretRepository
+    staff: StaffRepository
+    office: OfficeRepository
 
     def __init__(
         self,
@@ -86,7 +91,10 @@ class SqlUnitOfWork:
         self._clock = clock
         self._transactions = transactions
         self._conn: AsyncConnection | None = None
-        self._lock = _writer_lock(engine) if is_sqlite(engine) else None
+        # A deferred (report) transaction on SQLite reads a snapshot (WAL) without queueing
+        # for the write lock, so a long report does not hold up the chat's writes.
+        writes = transactions is not TransactionMode.DEFERRED
+        self._lock = _writer_lock(engine) if is_sqlite(engine) and writes else None
         self._holds_lock = False
 
     async def __aenter__(self) -> Self:
@@ -124,6 +132,8 @@ class SqlUnitOfWork:
         self.zalo_events = SqlSeenEventRepository(conn)
         self.inbound = SqlInboundJournalRepository(conn)
         self.secrets = SqlSecretRepository(conn)
+        self.staff = SqlStaffRepository(conn)
+        self.office = SqlOfficeRepository(conn)
         return self
 
     async def __aexit__(
@@ -189,6 +199,12 @@ class SqlUnitOfWorkFactory:
     def for_chat(cls, engine: AsyncEngine, clock: Clock | None = None) -> SqlUnitOfWorkFactory:
         """Units of work for the chat: short, inline on SQLite once they hold the lock."""
         return cls(engine, clock, _transactions=TransactionMode.IMMEDIATE_INLINE)
+
+    @classmethod
+    def for_reports(cls, engine: AsyncEngine, clock: Clock | None = None) -> SqlUnitOfWorkFactory:
+        """Units of work that only read (the officials' pages): on SQLite a deferred
+        transaction that does not queue for the write lock. They must not write."""
+        return cls(engine, clock, _transactions=TransactionMode.DEFERRED)
 
     @classmethod
     def for_batches(cls, engine: AsyncEngine, clock: Clock | None = None) -> SqlUnitOfWorkFactory:

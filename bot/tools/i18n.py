@@ -1,6 +1,7 @@
 """Maintain the gettext catalogs with Babel: ``python -m bot.tools.i18n update|compile|check``.
 
-- ``update``: extract every ``_("…")`` from bot/ and surveys/ into the template and merge it
+- ``update``: extract every ``_("…")`` from bot/ and surveys/ (Python files and the web
+  workspace's Jinja2 templates) into the template and merge it
   into the vi and en catalogs (en gets identity translations filled in).
 - ``compile``: write the .mo files the bot loads.
 - ``check``: exit 1 when a message is untranslated, fuzzy, obsolete or the .mo is stale.
@@ -31,7 +32,8 @@ def extract() -> Catalog:
     for source in SOURCES:
         for filename, lineno, message, comments, context in extract_from_dir(
             ROOT / source,
-            method_map=[("**.py", "python")],
+            method_map=[("**.py", "python"), ("**/templates/**.html", "jinja2")],
+            options_map={"**/templates/**.html": {"extensions": "jinja2.ext.i18n"}},
             keywords=KEYWORDS,
             comment_tags=("i18n:",),
         ):
