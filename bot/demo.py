@@ -33,8 +33,8 @@ from bot.handlers.payloads import Action
 from bot.handlers.render import status_label
 from bot.i18n import gettext_for
 from bot.logs import configure_logging
-from bot.runner import build_dispatcher, build_watcher
 from bot.office.demo import demo_workspace
+from bot.runner import build_dispatcher, build_watcher
 from bot.settings import Settings
 
 # How long the scripted tour waits for the pickup notice (the watcher polls every second).

@@ -6,8 +6,8 @@
   signing out, disabling the account or changing its password ends the session everywhere.
 - Every form carries the CSRF token; a POST without the session's token gets 403.
 - Sign-in attempts are reserved in the database before the password is checked, per account
-  and per client address (`rate_limit_counters`, one atomic upsert each); a successful sign-in
-  gives the account's attempts back. Over the limit, the password is not even checked.
+  and per client address (token buckets of `RateLimitRepository`, all or nothing); a
+  successful sign-in gives its attempt back. Over the limit, the password is not checked.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import asyncio
 import hashlib
 import hmac
 import logging
+import math
 import secrets
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -33,7 +34,7 @@ from bot.domain.office import ROLES, Role, StaffAccount
 from bot.i18n import LANGUAGES
 from bot.office.passwords import MAX_LENGTH, verify_password
 from bot.office.render import render
-from bot.ports import Clock, UnitOfWorkFactory
+from bot.ports import Bucket, Clock, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
 
@@ -177,7 +178,12 @@ async def login_page(request: Request) -> Response:
     return render(
         request,
         "login.html",
-        {"next": _safe_next(request.query_params.get("next")), "error": None, "username": ""},
+        {
+            "next": _safe_next(request.query_params.get("next")),
+            "error": None,
+            "username": "",
+            "minutes": 0,
+        },
         tz=office.tz,
     )
 
@@ -191,32 +197,33 @@ async def login(request: Request) -> Response:
     target = _safe_next(str(form.get("next") or ""))
     address = request.client.host if request.client else "unknown"
     limits = office.login_limits
-    account_key = f"office-login:account:{username}"
-    address_key = f"office-login:address:{address}"
+    # The address is kept in the limits table only as a hash (it is personal data).
+    address_hash = hashlib.sha256(address.encode()).hexdigest()[:32]
+    buckets = [
+        Bucket(f"office-login:account:{username}", limits.per_account, limits.window_seconds),
+        Bucket(f"office-login:address:{address_hash}", limits.per_address, limits.window_seconds),
+    ]
     now = office.clock.now()
 
-    def failed(error: str, status_code: int) -> Response:
+    def failed(error: str, status_code: int, minutes: int = 0) -> Response:
         return render(
             request,
             "login.html",
-            {"next": target, "error": error, "username": username},
+            {"next": target, "error": error, "username": username, "minutes": minutes},
             tz=office.tz,
             status_code=status_code,
         )
 
     # Reserve the attempt first (atomically, in the database), then check the password.
     async with office.uow_factory() as uow:
-        account_count, address_count = await uow.rate_limits.hit_many(
-            [(account_key, limits.window_seconds), (address_key, limits.window_seconds)],
-            now=now,
-        )
-        if account_count > limits.per_account or address_count > limits.per_address:
+        reservation = await uow.rate_limits.reserve(buckets, now=now)
+        if not reservation.granted:
             await uow.staff.audit(
                 username or "-", "login.throttled", address, now=now, detail="too many attempts"
             )
             await uow.commit()
             log.warning("office: sign-in attempts throttled")
-            return failed("throttled", 429)
+            return failed("throttled", 429, max(1, math.ceil(reservation.retry_after_seconds / 60)))
         account = await uow.staff.get(username) if username else None
         await uow.commit()
 
@@ -235,7 +242,7 @@ async def login(request: Request) -> Response:
         await uow.staff.open_session(
             account.id, token_hash(token), now=now, expires_at=now + office.session_ttl
         )
-        await uow.rate_limits.reset(account_key)  # a good sign-in gives the attempts back
+        await uow.rate_limits.give_back(reservation)  # a good sign-in costs no attempt
         await uow.staff.audit(account.username, "login", address, now=now)
         await uow.commit()
     language = request.session.get("lang")

@@ -1,7 +1,7 @@
 """The officials' web workspace: staff accounts, their sessions, the audit trail, usage counters.
 
-Revision ID: 0010_office
-Revises: 0009_quarantine
+Revision ID: 0012_office
+Revises: 0011_limit_reservations
 Create Date: 2026-11-30
 """
 
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0010_office"
-down_revision: str | None = "0009_quarantine"
+revision: str = "0012_office"
+down_revision: str | None = "0011_limit_reservations"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
