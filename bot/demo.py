@@ -16,7 +16,8 @@ import asyncio
 import contextlib
 import secrets
 import sys
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TextIO
@@ -280,21 +281,69 @@ async def run_demo(args: argparse.Namespace, settings: Settings) -> int:
 async def _interactive(
     chat: ConsoleChat, out: TextIO, simulate: Simulate, pushes: ConsoleSender
 ) -> None:
-    """Read lines with line editing (readline) until Ctrl-D; pushes appear as they come."""
+    """Read lines with line editing (readline) until Ctrl-D; pushes appear as they come.
+
+    Ctrl-C ends the demo too: lines are read in a daemon thread, so a stop never waits for
+    the citizen to press Enter, and the terminal's settings are put back as they were.
+    """
     prompt = "\n👤 "
     read = _line_reader(prompt)
     pushes.after_push = _redraw(prompt, out)
-    while True:
-        try:
-            line = await asyncio.to_thread(read)
-        except EOFError:
-            out.write("\n")
+    with _terminal_restored():
+        while True:
+            try:
+                line = await _in_daemon_thread(read)
+            except EOFError:
+                out.write("\n")
+                return
+            if simulate.handles(line):
+                simulate.run(line, chat.language)
+                continue
+            simulate.noticed(line)
+            await chat.type(line)
+
+
+async def _in_daemon_thread(read: Callable[[], str]) -> str:
+    """`read()` in a daemon thread (`asyncio.to_thread` threads are joined at exit)."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[str] = loop.create_future()
+
+    def settle(line: str | None, error: BaseException | None) -> None:
+        if future.done():  # cancelled meanwhile (Ctrl-C)
             return
-        if simulate.handles(line):
-            simulate.run(line, chat.language)
-            continue
-        simulate.noticed(line)
-        await chat.type(line)
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(line or "")
+
+    def work() -> None:
+        try:
+            line = read()
+        except BaseException as error:  # EOFError (Ctrl-D) included
+            loop.call_soon_threadsafe(settle, None, error)
+        else:
+            loop.call_soon_threadsafe(settle, line, None)
+
+    threading.Thread(target=work, name="motcua-demo-input", daemon=True).start()
+    return await future
+
+
+@contextlib.contextmanager
+def _terminal_restored() -> Iterator[None]:
+    """Put the terminal's settings back on the way out (readline changes them while it
+    reads, and a Ctrl-C may leave it mid-line)."""
+    try:
+        import termios
+
+        saved = termios.tcgetattr(sys.stdin.fileno()) if sys.stdin.isatty() else None
+    except (ImportError, OSError, ValueError):
+        saved = None
+    try:
+        yield
+    finally:
+        if saved is not None:
+            with contextlib.suppress(OSError):
+                termios.tcsetattr(sys.stdin.fileno(), termios.TCSADRAIN, saved)
 
 
 def _line_reader(prompt: str) -> Callable[[], str]:

@@ -11,8 +11,12 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import pty
+import select
 import subprocess
 import sys
+import termios
+import time
 from pathlib import Path
 
 from bot.channels.console import ConsoleChat, ConsoleSender
@@ -87,56 +91,82 @@ def test_simulate_moves_the_last_dossier_mentioned_in_words_or_numbers() -> None
     assert "Đã có kết quả, chờ trả" in screen.getvalue()
 
 
-def test_the_interactive_demo_has_line_editing(tmp_path: Path) -> None:
-    """On a terminal, the arrow keys move the cursor (readline) instead of printing ^[[D."""
-    import pty
-    import select
-    import time
+class Terminal:
+    """The interactive demo on a pseudo-terminal, as a citizen would use it."""
 
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MOTCUA_")}
-    env.update(PYTHONPATH=str(ROOT), MOTCUA_DATA_DIR=str(tmp_path), TERM="xterm")
-    pid, fd = pty.fork()
-    if pid == 0:  # the child: the demo on the pseudo-terminal
-        os.execve(sys.executable, [sys.executable, "-m", "bot", "demo", "--dossiers", "2000"], env)
-    seen = b""
+    PROMPT = "👤 ".encode()
 
-    def read_until(marker: bytes, within: float, start: int = 0) -> None:
-        nonlocal seen
+    def __init__(self, data_dir: Path) -> None:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("MOTCUA_")}
+        env.update(PYTHONPATH=str(ROOT), MOTCUA_DATA_DIR=str(data_dir), TERM="xterm")
+        self.pid, self.fd = pty.fork()
+        if self.pid == 0:  # the child: the demo on the pseudo-terminal
+            os.execve(
+                sys.executable, [sys.executable, "-m", "bot", "demo", "--dossiers", "2000"], env
+            )
+        self.seen = b""
+        self.status: int | None = None
+
+    def read_until(self, marker: bytes, within: float, start: int = 0) -> None:
         deadline = time.monotonic() + within
-        while marker not in seen[start:]:
+        while marker not in self.seen[start:]:
             left = deadline - time.monotonic()
-            assert left > 0, seen.decode(errors="replace")[-2000:]
-            ready, _, _ = select.select([fd], [], [], left)
+            assert left > 0, self.seen.decode(errors="replace")[-2000:]
+            ready, _, _ = select.select([self.fd], [], [], left)
             if ready:
                 try:
-                    seen += os.read(fd, 65536)
+                    self.seen += os.read(self.fd, 65536)
                 except OSError:  # the child closed the terminal
                     return
 
-    prompt = "👤 ".encode()
-    status = None
-    try:
-        read_until(prompt, within=120)
-        # "/lan en", three times ←, "g", Enter: "/lang en" only if the arrows move the cursor.
-        os.write(fd, b"/lan en\x1b[D\x1b[D\x1b[Dg\r")
-        answer = b"I will speak English with you from now on."
-        read_until(answer, within=60)
-        read_until(prompt, within=60, start=seen.index(answer))  # reading again
-        os.write(fd, b"\x04")  # Ctrl-D leaves
-        deadline = time.monotonic() + 60
-        while status is None and time.monotonic() < deadline:
-            done, code = os.waitpid(pid, os.WNOHANG)
+    def type(self, keys: bytes) -> None:
+        os.write(self.fd, keys)
+
+    def exit_code(self, within: float = 60) -> int:
+        deadline = time.monotonic() + within
+        while self.status is None and time.monotonic() < deadline:
+            done, code = os.waitpid(self.pid, os.WNOHANG)
             if done:
-                status = code
+                self.status = os.waitstatus_to_exitcode(code)
             else:
-                read_until(b"", within=1)  # keep the terminal drained
                 time.sleep(0.05)
-    finally:
-        if status is None:
+        assert self.status is not None, "the demo did not end"
+        return self.status
+
+    def close(self) -> None:
+        if self.status is None:
             with contextlib.suppress(ProcessLookupError, ChildProcessError):
-                os.kill(pid, 9)
-                os.waitpid(pid, 0)
-        os.close(fd)
-    assert status is not None, "Ctrl-D did not end the demo"
-    assert os.waitstatus_to_exitcode(status) == 0
-    assert b"^[[D" not in seen
+                os.kill(self.pid, 9)
+                os.waitpid(self.pid, 0)
+        os.close(self.fd)
+
+
+def test_the_interactive_demo_has_line_editing_and_ctrl_d_leaves(tmp_path: Path) -> None:
+    """On a terminal, the arrow keys move the cursor (readline) instead of printing ^[[D."""
+    terminal = Terminal(tmp_path)
+    try:
+        terminal.read_until(Terminal.PROMPT, within=120)
+        # "/lan en", three times ←, "g", Enter: "/lang en" only if the arrows move the cursor.
+        terminal.type(b"/lan en\x1b[D\x1b[D\x1b[Dg\r")
+        answer = b"I will speak English with you from now on."
+        terminal.read_until(answer, within=60)
+        terminal.read_until(Terminal.PROMPT, within=60, start=terminal.seen.index(answer))
+        terminal.type(b"\x04")  # Ctrl-D leaves
+        assert terminal.exit_code() == 0
+    finally:
+        terminal.close()
+    assert b"^[[D" not in terminal.seen
+
+
+def test_ctrl_c_at_the_demo_prompt_ends_it_and_restores_the_terminal(tmp_path: Path) -> None:
+    terminal = Terminal(tmp_path)
+    try:
+        terminal.read_until(Terminal.PROMPT, within=120)
+        terminal.type(b"half a line\x03")  # Ctrl-C while typing
+        assert terminal.exit_code() == 130
+        attributes = termios.tcgetattr(terminal.fd)
+    finally:
+        terminal.close()
+    local_modes = attributes[3]
+    assert local_modes & termios.ECHO and local_modes & termios.ICANON
+    assert b"Traceback" not in terminal.seen
