@@ -12,13 +12,12 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.errors import DatabaseUnavailable, SchemaNotReady
-from bot.storage.engine import create_engine, normalize_url
+from bot.storage.engine import create_engine, normalize_url, ping
 from bot.storage.migrate import connection_revisions, head_revisions
 
 UPGRADE_HINT = "run `motcua db upgrade`"
@@ -66,8 +65,7 @@ def translated_connection_errors(url: str) -> Iterator[None]:
 async def probe(engine: AsyncEngine, url: str) -> None:
     """Connect once and run ``SELECT 1``; `DatabaseUnavailable` if that fails."""
     with translated_connection_errors(url):
-        async with engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
+        await ping(engine)
 
 
 @dataclass(frozen=True, slots=True)
