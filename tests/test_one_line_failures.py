@@ -268,3 +268,15 @@ def test_index_chart_without_matplotlib_names_the_extra(
     assert done.returncode == 1
     assert "pip install 'motcua[charts]'" in one_line(done)
     assert not (tmp_path / "chart.png").exists()
+
+
+def test_run_on_a_database_that_is_not_there_is_one_line(tmp_path: Path) -> None:
+    env = {
+        "MOTCUA_TELEGRAM_TOKEN": "123:abc",
+        "MOTCUA_DATABASE_URL": "postgresql://motcua:hunter2@127.0.0.1:9/motcua",
+    }
+    done = motcua("run", env=env)
+    assert done.returncode == 1
+    line = one_line(done)
+    assert line.startswith("motcua: cannot open the database postgresql://motcua:***@")
+    assert "hunter2" not in line
