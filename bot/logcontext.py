@@ -17,15 +17,16 @@ from typing import Final
 
 # The fields, in the order the text format shows them.
 FIELDS: Final = ("channel", "user_id", "dossier", "outbox_id")
+_KNOWN: Final = frozenset(FIELDS)
 
 _context: ContextVar[dict[str, str | int]] = ContextVar("motcua_log_context")
 
 
 def bind(**fields: str | int | None) -> None:
     """Add `fields` (from `FIELDS`; None values are skipped) to the current task's context."""
-    unknown = set(fields) - set(FIELDS)
-    if unknown:
-        raise ValueError(f"not a log context field: {', '.join(sorted(unknown))}")
+    if not _KNOWN.issuperset(fields):
+        unknown = ", ".join(sorted(set(fields) - _KNOWN))
+        raise ValueError(f"not a log context field: {unknown}")
     given = {key: value for key, value in fields.items() if value is not None}
     if given:
         _context.set({**_context.get({}), **given})

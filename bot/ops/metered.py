@@ -49,7 +49,7 @@ class MeteredHandler:
             outcome = "answered"
         else:
             outcome = "silent"
-        self._metrics.messages.labels(self._metrics.process, incoming.channel, outcome).inc()
+        self._metrics.count_message(incoming.channel, outcome)
         return response
 
 
@@ -86,7 +86,7 @@ class MeteredCaseApi:
             raise
         finally:
             if self._client == "chat":
-                self._metrics.lookups.labels(self._metrics.process, result).inc()
+                self._metrics.count_lookup(result)
 
     async def verify(self, code: str, *, pin: str | None = None, phone: str | None = None) -> bool:
         """See `bot.ports.CaseApi.verify`."""
@@ -110,14 +110,11 @@ class MeteredCaseApi:
             raise
         except CaseApiUnavailable as error:
             outcome = _error_name(error)
-            self._metrics.case_api_errors.labels(
-                self._metrics.process, self._client, call, outcome
-            ).inc()
             raise
         finally:
-            self._metrics.case_api_seconds.labels(
-                self._metrics.process, self._client, call, outcome
-            ).observe(time.perf_counter() - started)
+            self._metrics.observe_case_api(
+                self._client, call, outcome, time.perf_counter() - started
+            )
 
     async def aclose(self) -> None:
         """Close the wrapped client, if it can be closed."""
@@ -171,7 +168,7 @@ class _MeteredSender:
             result = "temporary_error"
             raise
         finally:
-            self._metrics.sends.labels(self._metrics.process, self._channel, result).inc()
+            self._metrics.count_send(self._channel, result)
 
 
 class _MeteredTemplateSender(_MeteredSender):

@@ -24,6 +24,7 @@ import socket
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -81,6 +82,7 @@ class Metrics:
         self.process = process or default_process_name()
         self.registry = CollectorRegistry(auto_describe=True)
         self._sources = _Sources()
+        self._children: dict[tuple[int, tuple[str, ...]], Any] = {}
         labels = ["process"]
         r = self.registry
         Info("motcua_build", "The running motcua.", labels, registry=r).labels(self.process).info(
@@ -176,6 +178,34 @@ class Metrics:
             labels,
             registry=r,
         )
+
+    # ------------------------------------------------------------------ counting
+
+    def _child(self, metric: Any, *labels: str) -> Any:
+        """`metric.labels(process, *labels)`, looked up once (labels() validates each call)."""
+        key = (id(metric), labels)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = metric.labels(self.process, *labels)
+        return child
+
+    def count_message(self, channel: str, outcome: str) -> None:
+        """One citizen message handled."""
+        self._child(self.messages, channel, outcome).inc()
+
+    def count_lookup(self, result: str) -> None:
+        """One lookup asked of the case API while a citizen waits."""
+        self._child(self.lookups, result).inc()
+
+    def observe_case_api(self, client: str, call: str, outcome: str, seconds: float) -> None:
+        """One case API call and how long it took; failures are counted as errors too."""
+        self._child(self.case_api_seconds, client, call, outcome).observe(seconds)
+        if outcome not in ("ok", "not_found"):
+            self._child(self.case_api_errors, client, call, outcome).inc()
+
+    def count_send(self, channel: str, result: str) -> None:
+        """One push handed to a channel."""
+        self._child(self.sends, channel, result).inc()
 
     # ------------------------------------------------------------------ scrape-time sources
 
