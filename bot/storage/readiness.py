@@ -8,6 +8,7 @@ problems become one `DatabaseUnavailable` line naming the URL without its passwo
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,9 @@ from bot.storage.engine import create_engine, normalize_url, ping
 from bot.storage.migrate import connection_revisions, head_revisions
 
 UPGRADE_HINT = "run `motcua db upgrade`"
+
+# The head this installation ships does not change while it runs; read the scripts once.
+_shipped_head = functools.cache(head_revisions)
 
 
 def display_url(url: str) -> str:
@@ -85,7 +89,7 @@ async def schema_status(engine: AsyncEngine) -> SchemaStatus:
     """The database's revisions next to the shipped head (raises if unreachable)."""
     async with engine.connect() as conn:
         current = await conn.run_sync(connection_revisions)
-    return SchemaStatus(current=current, head=head_revisions())
+    return SchemaStatus(current=current, head=_shipped_head())
 
 
 @contextlib.asynccontextmanager
