@@ -44,7 +44,7 @@ from sqlalchemy.engine import make_url
 
 from bench.support import host_line, report
 from bot.caseapi.client import HttpCaseApi
-from bot.notify.rules import Snapshot, snapshot_row
+from bot.domain.snapshot import Snapshot
 from bot.notify.watcher import Watcher
 from bot.ports import SystemClock
 from bot.storage.engine import create_engine
@@ -52,6 +52,7 @@ from bot.storage.migrate import upgrade
 from bot.storage.tables import chat_users, subscriptions
 from bot.storage.tables_watch import dossier_snapshots
 from bot.storage.uow import SqlUnitOfWorkFactory
+from bot.storage.watch import snapshot_row
 
 TOKEN = "bench-token"
 SEED = 11
