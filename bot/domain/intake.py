@@ -132,8 +132,12 @@ def parse_item(
         return RejectedItem(
             _reason_of(error), raw_json(raw), _readable_code(raw), position, event_id
         )
-    if not dossier.code.strip() or len(dossier.code) > MAX_CODE_CHARS:
-        reason = f"code: empty or longer than {MAX_CODE_CHARS} characters (cannot be stored)"
+    code = dossier.code
+    if not code.strip() or len(code) > MAX_CODE_CHARS or not code.isprintable():
+        reason = (
+            f"code: empty, longer than {MAX_CODE_CHARS} characters or with control characters "
+            "(cannot be stored)"
+        )
         return RejectedItem(reason, raw_json(raw), None, position, event_id)
     return dossier
 

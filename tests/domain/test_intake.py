@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+import pytest
+
 from bot.domain.dossier import Dossier
 from bot.domain.intake import (
     MAX_RAW_CHARS,
@@ -40,10 +42,11 @@ def test_a_rejected_item_names_the_fields_but_never_their_values() -> None:
     assert '"currency": "USD"' in rejected.raw
 
 
-def test_a_code_the_database_cannot_key_on_is_rejected() -> None:
-    rejected = parse_item(raw(code="X" * 65))
+@pytest.mark.parametrize("code", ["X" * 65, " ", "000.00.15.H12-250310-0042\x00", "A\nB"])
+def test_a_code_the_database_cannot_key_on_is_rejected(code: str) -> None:
+    rejected = parse_item(raw(code=code))
     assert isinstance(rejected, RejectedItem)
-    assert rejected.code is None and "longer than 64" in rejected.reason
+    assert rejected.code is None and "cannot be stored" in rejected.reason
 
 
 def test_the_kept_copy_of_a_huge_item_is_bounded() -> None:

@@ -32,6 +32,7 @@ HUGE_FIELDS = {
         Status.NOT_ACCEPTED,
         Status.SUPPLEMENT_REQUIRED,
         Status.PAYMENT_REQUIRED,
+        Status.WITHDRAWN,
         Status.STOPPED,
         Status.READY,
         Status.RETURNED,
