@@ -479,7 +479,9 @@ class Watcher:
                 break
         if found:
             async with self._uow_factory() as uow:
-                await uow.watch.remember([Snapshot.of(d) for d in found], now=self._clock.now())
+                now = self._clock.now()
+                settled = [self._settle(d, None, now) for d in found]
+                await uow.watch.remember([Snapshot.of(d) for d in settled], now=now)
                 await uow.commit()
         return len(found)
 

@@ -59,6 +59,13 @@ class Feed:
     """A scripted changes feed: page n is served for cursor ``c-n``."""
 
     pages: list[list[Any]] = field(default_factory=list)
+    dossiers: dict[str, Any] = field(default_factory=dict)
+
+    async def dossier(self, request: Request) -> JSONResponse:
+        found = self.dossiers.get(request.path_params["code"])
+        if found is None:
+            return JSONResponse({"error": "not_found"}, status_code=404)
+        return JSONResponse(found)
 
     async def changes(self, request: Request) -> JSONResponse:
         cursor = request.query_params.get("cursor")
@@ -104,7 +111,9 @@ async def rig(engine: AsyncEngine, database_url: str) -> AsyncIterator[Rig]:
     feed = Feed()
     clock = FakeClock(T0 + timedelta(minutes=1))
     factory = SqlUnitOfWorkFactory(engine, clock)
-    app = Starlette(routes=[Route("/v1/changes", feed.changes)])
+    app = Starlette(
+        routes=[Route("/v1/changes", feed.changes), Route("/v1/dossiers/{code}", feed.dossier)]
+    )
     async with serve_in_loop(app) as server, HttpCaseApi(server.url, "t") as api:
         watcher = Watcher(factory, api, clock)
         await watcher.poll_once()  # "from now": the cursor c-0
@@ -242,6 +251,14 @@ async def test_a_far_future_time_is_taken_as_now_and_does_not_mute_later_changes
     rig.clock.advance(timedelta(hours=1))
     await rig.poll(item(A, Status.RETURNED, status_changed_at=rig.clock.now().isoformat()))
     assert "returned" in await kinds_for(engine, owner)
+
+
+async def test_a_far_future_time_in_a_looked_up_dossier_is_taken_as_now(rig: Rig) -> None:
+    await add_subscriber(rig.factory, A)  # followed, never seen in the feed
+    rig.feed.dossiers[A] = item(A, Status.PROCESSING, status_changed_at="2099-01-01T00:00:00Z")
+
+    assert await rig.watcher.seed_snapshots() == 1
+    assert (await snapshot(rig, A)).status_changed_at == rig.clock.now()
 
 
 async def test_a_time_within_the_skew_is_kept(rig: Rig, engine: AsyncEngine) -> None:
