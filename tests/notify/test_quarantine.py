@@ -23,17 +23,24 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+import bot.notify.notices  # noqa: F401  (registers the renderers)
 from bot.caseapi.client import HttpCaseApi
 from bot.caseapi.simulator import sign
 from bot.domain.snapshot import Snapshot
 from bot.domain.status import Status
 from bot.notify import cli as outbox_cli
 from bot.notify import quarantine_cli
+from bot.notify.dispatcher import Dispatcher
 from bot.notify.events import SIGNATURE_HEADER, routes
+from bot.notify.throttle import ChannelLimit
 from bot.notify.watcher import Watcher
+from bot.ports import SystemClock
 from bot.settings import Settings
+from bot.storage.delivery import OutboxDeliveryQueue
 from bot.storage.uow import SqlUnitOfWorkFactory
+from tests.notify.outbox_support import telegram_sender
 from tests.notify.watch_support import T0, FakeClock, add_subscriber, dossier, outbox_rows
+from tests.support.fake_telegram import FakeTelegram
 from tests.support.servers import serve_in_loop
 
 A = "000.00.15.H12-250310-0001"
@@ -169,6 +176,27 @@ async def test_a_poison_item_is_set_aside_and_the_others_are_told(
     assert await kinds_for(engine, users[1]) == ["payment_required"]
     assert (await rig.quarantine()).startswith("0 items set aside")
     assert "superseded" in await rig.quarantine("--all")
+
+
+async def test_the_other_citizens_pickup_notices_arrive_in_their_chats(rig: Rig) -> None:
+    """End to end: the poison item sits in the middle of the page; the dispatcher delivers
+    the other two owners' notices through python-telegram-bot to the fake Bot API."""
+    chats = {A: 5001, B: 5002, C: 5003}
+    for code, chat in chats.items():
+        await add_subscriber(rig.factory, code, channel_user_id=str(chat))
+
+    await rig.poll(item(A, Status.READY), poison(B), item(C, Status.READY))
+
+    fast = {"telegram": ChannelLimit(per_second=1000, per_chat_interval=0)}
+    async with FakeTelegram().serve() as fake, telegram_sender(fake) as channel:
+        queue = OutboxDeliveryQueue(rig.factory)
+        dispatcher = Dispatcher(queue, {"telegram": channel}, SystemClock(), limits=fast)
+        await dispatcher.run_once()
+    for code in (A, C):
+        texts = fake.texts(chats[code])
+        assert any(t.startswith(f"✅ Hồ sơ {code}") and "đã có kết quả" in t for t in texts)
+    assert fake.texts(chats[B]) == []
+    assert f"  {B}  feed" in await rig.quarantine()
 
 
 async def test_the_same_poison_again_is_one_item_seen_twice(rig: Rig) -> None:
