@@ -34,7 +34,7 @@ STATUS_LABELS: dict[Status, str] = {
     Status.PROCESSING: N_("Being processed"),
     Status.SUPPLEMENT_REQUIRED: N_("Supplement to the dossier requested"),
     Status.PAYMENT_REQUIRED: N_("Financial obligations to be fulfilled"),
-    Status.WITHDRAWN: N_("Withdrawn by the applicant"),
+    Status.WITHDRAWN: N_("Withdrawn by the citizen"),
     Status.STOPPED: N_("Processing stopped"),
     Status.READY: N_("Result ready, waiting to be handed over"),
     Status.RETURNED: N_("Result handed over"),

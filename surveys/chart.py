@@ -158,7 +158,7 @@ def _satisfaction(
 def _timeliness(
     axes: Axes, groups: list[GroupScore], positions: list[int], gettext: Gettext
 ) -> None:
-    names = (gettext("Early"), gettext("On time"), gettext("Late"))
+    names = (gettext("Ahead"), gettext("On time"), gettext("Late"))
     starts = [0.0] * len(groups)
     for part, (name, colour) in enumerate(zip(names, TIMELINESS_COLOURS, strict=True)):
         widths = []

@@ -73,7 +73,7 @@ def render_table(report: IndexReport, language: str = "vi", name_width: int = 34
         _("Quick"),
         _("Mean"),
         _("Fewest"),
-        _("Early"),
+        _("Ahead"),
         _("On time"),
         _("Late"),
     ]
@@ -129,7 +129,7 @@ def render_table(report: IndexReport, language: str = "vi", name_width: int = 34
         _(
             "Index = mean of the element indices (share of answers 4–5 out of 5, in %); Quick = "
             "share satisfied in the one-tap rating; Fewest = the element with the fewest valid "
-            "answers and their number (* below {n}: not ranked); Early / On time / Late = "
+            "answers and their number (* below {n}: not ranked); Ahead / On time / Late = "
             "returned dossiers against the appointment date, in % (count)."
         ).format(n=SMALL_SAMPLE),
     ]

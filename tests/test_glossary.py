@@ -44,3 +44,8 @@ def test_no_old_names_survive() -> None:
     assert "Chờ nộp phí, lệ phí" not in names
     assert "Yêu cầu bổ sung hồ sơ" in names
     assert "Yêu cầu thực hiện nghĩa vụ tài chính" in names
+
+
+def test_reports_say_truoc_han() -> None:
+    vi = gettext_for("vi")
+    assert (vi("Ahead"), vi("On time")) == ("Trước hạn", "Đúng hạn")
