@@ -685,18 +685,6 @@ class ZaloTokenRepository(Protocol):
         ...
 
 
-class SeenEventRepository(Protocol):
-    """Webhook deliveries already accepted (Zalo), shared by every process."""
-
-    async def first_time(self, key: str, *, now: datetime) -> bool:
-        """Record `key`; True if nobody recorded it before."""
-        ...
-
-    async def purge(self, before: datetime) -> int:
-        """Forget deliveries recorded before `before`; how many."""
-        ...
-
-
 # --------------------------------------------------------------------------- the quarantine
 
 
@@ -926,7 +914,6 @@ class UnitOfWork(Protocol):
     quarantine: QuarantineRepository
     surveys: SurveyRepository
     zalo_tokens: ZaloTokenRepository
-    zalo_events: SeenEventRepository
     inbound: InboundJournalRepository
     secrets: SecretRepository
     staff: StaffRepository

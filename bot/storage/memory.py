@@ -53,7 +53,6 @@ from bot.ports import (
     RateLimitRepository,
     Reservation,
     SecretRepository,
-    SeenEventRepository,
     StaffRepository,
     StoredTokens,
     Subscriber,
@@ -209,7 +208,6 @@ class MemoryTables:
     survey_sessions: dict[str, _SurveySession] = field(default_factory=dict)
     survey_secret: str = field(default_factory=lambda: secrets.token_hex(32))
     zalo_tokens: StoredTokens | None = None
-    zalo_events: dict[str, datetime] = field(default_factory=dict)
     inbound: dict[tuple[str, str], _InboundRow] = field(default_factory=dict)
     office: OfficeTables = field(default_factory=OfficeTables)
 
@@ -1201,27 +1199,6 @@ class MemoryZaloTokenRepository:
         self._t.zalo_tokens = tokens
 
 
-class MemorySeenEventRepository:
-    """`bot.ports.SeenEventRepository` in memory."""
-
-    def __init__(self, tables: MemoryTables) -> None:
-        self._t = tables
-
-    async def first_time(self, key: str, *, now: datetime) -> bool:
-        """Record `key`; True if nobody recorded it before."""
-        if key in self._t.zalo_events:
-            return False
-        self._t.zalo_events[key] = now
-        return True
-
-    async def purge(self, before: datetime) -> int:
-        """Forget deliveries recorded before `before`."""
-        old = [k for k, at in self._t.zalo_events.items() if at < before]
-        for key in old:
-            del self._t.zalo_events[key]
-        return len(old)
-
-
 class MemoryInboundJournalRepository:
     """`bot.ports.InboundJournalRepository` in memory."""
 
@@ -1322,7 +1299,6 @@ class MemoryUnitOfWork:
     quarantine: QuarantineRepository
     surveys: SurveyRepository
     zalo_tokens: ZaloTokenRepository
-    zalo_events: SeenEventRepository
     inbound: InboundJournalRepository
     secrets: SecretRepository
     staff: StaffRepository
@@ -1380,7 +1356,6 @@ class MemoryUnitOfWork:
         self.quarantine = MemoryQuarantineRepository(tables)
         self.surveys = MemorySurveyRepository(tables)
         self.zalo_tokens = MemoryZaloTokenRepository(tables)
-        self.zalo_events = MemorySeenEventRepository(tables)
         self.inbound = MemoryInboundJournalRepository(tables)
         self.staff = MemoryStaffRepository(tables)
         self.office = MemoryOfficeRepository(tables)

@@ -3,8 +3,9 @@
 - `zalo_tokens`: the Official Account's OAuth pair. One row (id 1). Zalo's refresh token is
   single-use, so the pair is replaced in one transaction that holds the row's write lock;
   `version` counts rotations, so a process can tell that another one refreshed meanwhile.
-- `zalo_seen_events`: webhook deliveries already accepted, so Zalo's retries (and the same
-  delivery reaching two processes) are processed once. Rows older than a few days are purged.
+
+Webhook deliveries are recorded in the inbound journal (`inbound_updates`, migration 0010);
+`zalo_seen_events`, which did that before, is dropped by migration 0013.
 
 There is no table of the users' last messages: the 7-day chat window is judged by Zalo
 itself (error -230), because Zalo also counts interactions this bot never sees (the OA's
@@ -13,7 +14,7 @@ menu, its profile page, calls). See docs/zalo.md.
 
 from __future__ import annotations
 
-from sqlalchemy import CheckConstraint, Column, Index, Integer, String, Table, Text
+from sqlalchemy import CheckConstraint, Column, Integer, Table, Text
 
 from bot.storage.tables import UTCDateTime, metadata
 
@@ -31,13 +32,3 @@ zalo_tokens = Table(
     Column("updated_at", UTCDateTime, nullable=False),
     CheckConstraint("id = 1", name="single_row"),
 )
-
-zalo_seen_events = Table(
-    "zalo_seen_events",
-    metadata,
-    Column("event_key", String(160), primary_key=True),
-    Column("seen_at", UTCDateTime, nullable=False),
-)
-
-# For the purge of old rows.
-Index("ix_zalo_seen_events_seen_at", zalo_seen_events.c.seen_at)

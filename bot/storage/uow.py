@@ -20,7 +20,6 @@ from bot.ports import (
     QuarantineRepository,
     RateLimitRepository,
     SecretRepository,
-    SeenEventRepository,
     StaffRepository,
     SubscriptionRepository,
     SurveyRepository,
@@ -43,7 +42,7 @@ from bot.storage.repositories import (
 )
 from bot.storage.sqlite_driver import TransactionMode
 from bot.storage.watch import SqlWatchRepository
-from bot.storage.zalo import SqlSeenEventRepository, SqlZaloTokenRepository
+from bot.storage.zalo import SqlZaloTokenRepository
 from surveys.storage.repository import SqlSurveyRepository
 
 # How long a unit of work waits for its turn on SQLite (SQLAlchemy's default pool_timeout).
@@ -75,7 +74,6 @@ class SqlUnitOfWork:
     quarantine: QuarantineRepository
     surveys: SurveyRepository
     zalo_tokens: ZaloTokenRepository
-    zalo_events: SeenEventRepository
     inbound: InboundJournalRepository
     secrets: SecretRepository
     staff: StaffRepository
@@ -129,7 +127,6 @@ class SqlUnitOfWork:
         self.quarantine = SqlQuarantineRepository(conn)
         self.surveys = SqlSurveyRepository(conn)
         self.zalo_tokens = SqlZaloTokenRepository(conn)
-        self.zalo_events = SqlSeenEventRepository(conn)
         self.inbound = SqlInboundJournalRepository(conn)
         self.secrets = SqlSecretRepository(conn)
         self.staff = SqlStaffRepository(conn)

@@ -1,5 +1,5 @@
-"""The Zalo channel's storage on SQL: the Official Account's token pair and the webhook
-deliveries already accepted (`bot.ports.ZaloTokenRepository`, `bot.ports.SeenEventRepository`).
+"""The Zalo channel's storage on SQL: the Official Account's token pair
+(`bot.ports.ZaloTokenRepository`). Webhook deliveries are in the inbound journal.
 """
 
 from __future__ import annotations
@@ -7,12 +7,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.ports import StoredTokens
-from bot.storage.dialect import rowcount, upsert_into
-from bot.storage.tables_zalo import TOKEN_ROW_ID, zalo_seen_events, zalo_tokens
+from bot.storage.dialect import upsert_into
+from bot.storage.tables_zalo import TOKEN_ROW_ID, zalo_tokens
 
 _TOKENS = select(zalo_tokens).where(zalo_tokens.c.id == TOKEN_ROW_ID)
 _TOKENS_LOCKED = _TOKENS.with_for_update()
@@ -63,29 +63,6 @@ class SqlZaloTokenRepository:
                 index_elements=["id"], set_={name: insert.excluded[name] for name in values}
             )
         )
-
-
-class SqlSeenEventRepository:
-    """`zalo_seen_events` over one connection (inside its transaction)."""
-
-    def __init__(self, conn: AsyncConnection) -> None:
-        self._conn = conn
-
-    async def first_time(self, key: str, *, now: datetime) -> bool:
-        """Record `key`; True if nobody recorded it before."""
-        result = await self._conn.execute(
-            upsert_into(self._conn, zalo_seen_events)
-            .values(event_key=key, seen_at=now)
-            .on_conflict_do_nothing(index_elements=["event_key"])
-        )
-        return rowcount(result) == 1
-
-    async def purge(self, before: datetime) -> int:
-        """Forget deliveries recorded before `before`; how many."""
-        result = await self._conn.execute(
-            delete(zalo_seen_events).where(zalo_seen_events.c.seen_at < before)
-        )
-        return rowcount(result)
 
 
 def _tokens(row: Any) -> StoredTokens:

@@ -541,17 +541,6 @@ async def test_zalo_tokens_are_seeded_once_and_replaced(
         assert await uow.zalo_tokens.get() == renewed
 
 
-async def test_zalo_deliveries_count_once_until_purged(
-    any_uow_factory: UnitOfWorkFactory,
-) -> None:
-    async with any_uow_factory() as uow:
-        assert await uow.zalo_events.first_time("k1", now=T0)
-        assert not await uow.zalo_events.first_time("k1", now=T0)
-        assert await uow.zalo_events.first_time("k2", now=T0 + timedelta(days=4))
-        assert await uow.zalo_events.purge(T0 + timedelta(days=1)) == 1
-        assert await uow.zalo_events.first_time("k1", now=T0 + timedelta(days=4))
-
-
 async def test_unsubscribe_uses_the_factorys_clock(any_uow_factory: UnitOfWorkFactory) -> None:
     any_uow_factory.clock = FakeClock(T0 + timedelta(hours=2))  # type: ignore[attr-defined]
     async with any_uow_factory() as uow:

@@ -2,7 +2,7 @@
 
 from bot.channels.zalo.api import RateLimiter, TokenPair, ZaloApi
 from bot.channels.zalo.channel import WEBHOOK_PATH, ZaloChannel
-from bot.channels.zalo.store import SeenEvents, TokenStore
+from bot.channels.zalo.store import TokenStore
 from bot.channels.zalo.wiring import build_zalo_channel, zalo_configured
 from bot.channels.zalo.zns import OwnerPhones, VerifiedPhones
 
@@ -10,7 +10,6 @@ __all__ = [
     "WEBHOOK_PATH",
     "OwnerPhones",
     "RateLimiter",
-    "SeenEvents",
     "TokenPair",
     "TokenStore",
     "VerifiedPhones",

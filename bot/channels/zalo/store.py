@@ -1,12 +1,12 @@
-"""The Zalo channel's tokens (with their refresh) and the webhook deliveries already seen.
+"""The Zalo channel's tokens, with their refresh.
 
-Both are kept in the database through the unit of work (`uow.zalo_tokens`,
-`uow.zalo_events`). The token refresh is serialised through the database, so two processes
-never spend the same single-use refresh token: the refresher takes the token row's write lock
-(``SELECT … FOR UPDATE`` on PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite) in a unit of work,
-re-reads the row, and only calls Zalo if nobody refreshed meanwhile; the new pair is committed
-before anyone uses it. The lock is held during the OAuth call, which is why that call has a
-short timeout.
+They are kept in the database through the unit of work (`uow.zalo_tokens`); repeated webhook
+deliveries are recognised by the inbound journal (`bot.inbound`). The token refresh is
+serialised through the database, so two processes never spend the same single-use refresh
+token: the refresher takes the token row's write lock (``SELECT … FOR UPDATE`` on PostgreSQL,
+``BEGIN IMMEDIATE`` on SQLite) in a unit of work, re-reads the row, and only calls Zalo if
+nobody refreshed meanwhile; the new pair is committed before anyone uses it. The lock is held
+during the OAuth call, which is why that call has a short timeout.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from bot.ports import Clock, StoredTokens, UnitOfWork, UnitOfWorkFactory
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["SeenEvents", "StoredTokens", "TokenStore", "install_pair"]
+__all__ = ["StoredTokens", "TokenStore", "install_pair"]
 
 
 class TokenStore:
@@ -133,28 +133,3 @@ async def install_pair(
         await uow.zalo_tokens.store(tokens, now=clock.now())
         await uow.commit()
     return version
-
-
-class SeenEvents:
-    """Webhook deliveries already accepted, shared by every process through the database."""
-
-    def __init__(
-        self, uow_factory: UnitOfWorkFactory, clock: Clock, *, keep: timedelta = timedelta(days=3)
-    ) -> None:
-        self._uow_factory = uow_factory
-        self._clock = clock
-        self._keep = keep
-
-    async def first_time(self, key: str) -> bool:
-        """Record `key`; True if nobody recorded it before."""
-        async with self._uow_factory() as uow:
-            first = await uow.zalo_events.first_time(key, now=self._clock.now())
-            await uow.commit()
-        return first
-
-    async def purge(self) -> int:
-        """Forget deliveries older than the keep period; how many were forgotten."""
-        async with self._uow_factory() as uow:
-            purged = await uow.zalo_events.purge(self._clock.now() - self._keep)
-            await uow.commit()
-        return purged
