@@ -235,7 +235,8 @@ async def worker(url: str, api_url: str, token: str, rate: int) -> None:
     if dispatcher.late:
         print(f"worker {os.getpid()}: {dispatcher.late} sends put back for missing their slot")
     if dispatcher.paced:
-        print(f"worker {os.getpid()}: {dispatcher.paced} sends held back to keep the 1-s window")
+        held = dispatcher.paced
+        print(f"worker {os.getpid()}: {held} sends held back > 1 ms to keep the 1-s window")
 
 
 async def main(args: argparse.Namespace) -> None:
