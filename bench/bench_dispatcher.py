@@ -40,7 +40,7 @@ from bot import aio
 from bot.channels.telegram import TelegramChannel
 from bot.messages import Incoming, Reply, Response
 from bot.notify.dispatcher import Dispatcher
-from bot.notify.rendering import RenderContext, register
+from bot.notify.rendering import NoticeRenderers, RenderContext
 from bot.notify.throttle import ChannelLimit, max_in_window
 from bot.ports import Notice
 from bot.storage.delivery import OutboxDeliveryQueue
@@ -57,7 +57,6 @@ FIRST_CHAT = 1_000_000
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@register(KIND)
 def _render(params: Mapping[str, Any], ctx: RenderContext) -> Sequence[Reply]:
     return [Reply(f"Thông báo {params['n']}")]
 
@@ -220,6 +219,7 @@ async def worker(url: str, api_url: str, token: str, rate: int) -> None:
     dispatcher = Dispatcher(
         OutboxDeliveryQueue(SqlUnitOfWorkFactory(engine)),
         {"telegram": channel},
+        renderers=NoticeRenderers({KIND: _render}),
         limits=limits,
         batch_size=200,
         poll_interval=0.05,

@@ -229,7 +229,7 @@ async def measure(
             await watcher.poll_once()
             _, peak = tracemalloc.get_traced_memory()
             tracemalloc.stop()
-            await watcher.stop()
+            await watcher.release()
     finally:
         await engine.dispose()
 

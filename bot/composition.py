@@ -14,17 +14,35 @@ from datetime import timedelta
 
 from bot.caseapi.client import HttpCaseApi
 from bot.core import APOLOGY, ChatCore
+from bot.domain.notice_kinds import NoticeKind
+from bot.handlers import survey
 from bot.handlers.context import CoreConfig, Dependencies
 from bot.i18n import gettext_for
 from bot.inbound import InboundJournal
 from bot.messages import MessageHandler
+from bot.notify import feedback_reply, notices
+from bot.notify.rendering import NoticeRenderers, Renderer
+from bot.notify.watcher import Watcher
 from bot.ops.metered import MeteredCaseApi, MeteredHandler
 from bot.ops.metrics import Metrics
 from bot.ports import CaseApi, Clock, SystemClock, UnitOfWorkFactory
+from bot.schedule import JobSchedule
 from bot.settings import Settings
 from bot.storage.engine import DatabaseEngine, create_engine
 from bot.storage.migrate import upgrade
 from bot.storage.uow import SqlUnitOfWorkFactory
+
+
+def notice_renderers() -> NoticeRenderers:
+    """The renderer of every notice kind: the watcher's, the survey's invitation and the
+    officials' replies to feedback.
+
+    A new notice kind gets its renderer added here (and a `NoticeKind` member).
+    """
+    renderers: dict[str, Renderer] = {str(kind): r for kind, r in notices.RENDERERS.items()}
+    renderers[NoticeKind.SURVEY_INVITATION] = survey.render_invitation
+    renderers[NoticeKind.FEEDBACK_REPLY] = feedback_reply.render_feedback_reply
+    return NoticeRenderers(renderers)
 
 
 def core_config(settings: Settings, *, server_secret: str = "") -> CoreConfig:
@@ -141,3 +159,14 @@ async def open_runtime(
         if own_client and isinstance(raw_api, HttpCaseApi):
             await raw_api.aclose()
         await engine.dispose()
+
+
+def watcher_schedule(
+    watcher: Watcher, *, poll_interval: float, sweep_interval: float = 300.0
+) -> JobSchedule:
+    """The watcher's periodic jobs: a poll cycle every `poll_interval` seconds (the first at
+    once) and the sweep every `sweep_interval`. Stop it, then ``watcher.release()``."""
+    schedule = JobSchedule()
+    schedule.every(poll_interval, watcher.poll_once, name="watcher-poll", first_now=True)
+    schedule.every(sweep_interval, watcher.sweep, name="watcher-sweep")
+    return schedule

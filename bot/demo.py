@@ -26,7 +26,7 @@ import httpx
 from pydantic import SecretStr
 
 from bot.channels.console import CHANNEL, ConsoleChat, ConsoleSender, Writer
-from bot.composition import open_runtime
+from bot.composition import open_runtime, watcher_schedule
 from bot.core import APOLOGY
 from bot.domain.codes import extract_codes
 from bot.domain.status import Status
@@ -258,8 +258,10 @@ async def run_demo(args: argparse.Namespace, settings: Settings) -> int:
             dispatcher = build_dispatcher(runtime, {CHANNEL: pushes})
             # The first poll reads the changes feed's "now" before anything can be moved.
             await watcher.poll_once()
-            await watcher.start()
-            stack.push_async_callback(watcher.stop)
+            jobs = watcher_schedule(watcher, poll_interval=demo_settings.poll_interval)
+            await jobs.start()
+            stack.push_async_callback(watcher.release)
+            stack.push_async_callback(jobs.stop)
             await dispatcher.start()
             stack.push_async_callback(dispatcher.stop)
             simulate = Simulate(

@@ -27,7 +27,7 @@ from datetime import timedelta
 
 from bot.ports import Clock, JournaledUpdate, UnitOfWorkFactory
 
-logger = logging.getLogger(__name__)
+log = logging.getLogger(__name__)
 
 DEFAULT_LEASE = timedelta(seconds=60)
 DEFAULT_MAX_ATTEMPTS = 3
@@ -114,7 +114,7 @@ class InboundJournal:
                 await uow.inbound.finish(channel, given_up, now=now, state="failed")
             await uow.commit()
         for key in given_up:
-            logger.error(
+            log.error(
                 "inbound: %s update %s set aside after %d attempts", channel, key, self.max_attempts
             )
         return [update for update in claimed if update.attempts <= self.max_attempts]
@@ -226,7 +226,7 @@ class ChannelJournal:
             await self._journal.finish(self.channel, key)
         except Exception:
             # It stays pending and will be processed again after the lease: at least once.
-            logger.exception("inbound: could not mark %s update %s done", self.channel, key)
+            log.exception("inbound: could not mark %s update %s done", self.channel, key)
         finally:
             self._in_hand.discard(key)
 
@@ -239,7 +239,7 @@ class ChannelJournal:
         )
         self._in_hand |= {update.key for update in claimed}
         if claimed:
-            logger.warning(
+            log.warning(
                 "inbound: %d unfinished %s update(s) taken up again", len(claimed), self.channel
             )
         return claimed
@@ -283,4 +283,4 @@ class ChannelJournal:
                 if rounds % purge_every == 0:
                     await self._journal.purge()
             except Exception:
-                logger.exception("inbound: upkeep of the %s journal failed", self.channel)
+                log.exception("inbound: upkeep of the %s journal failed", self.channel)

@@ -20,6 +20,11 @@ class Channel(StrEnum):
     CONSOLE = "console"
 
 
+SHARE_CONTACT = "contact"
+"""The payload action of a button that only asks the platform for the user's phone number
+(Telegram's contact keyboard, the console's prompt); handlers make it, channels render it."""
+
+
 class Attachment(StrEnum):
     """Things a citizen may send that carry no text the bot can use."""
 

@@ -21,13 +21,17 @@ from starlette.routing import BaseRoute
 from bot.caseapi.client import HttpCaseApi
 from bot.channel_events import StoredChannelEvents
 from bot.channels.base import Sender
-from bot.composition import Runtime, background_case_api, open_runtime
+from bot.composition import (
+    Runtime,
+    background_case_api,
+    notice_renderers,
+    open_runtime,
+    watcher_schedule,
+)
 from bot.errors import OperatorError
 from bot.housekeeping import run_periodically
 from bot.logs import configure_logging
 from bot.notify import events as case_events
-from bot.notify import feedback_reply as _feedback_reply  # noqa: F401 - registers its renderer
-from bot.notify import notices as _notices  # noqa: F401 - registers the notice renderers
 from bot.notify.dispatcher import Dispatcher
 from bot.notify.leader import LeaseLeaderLock, lease_for
 from bot.notify.throttle import DEFAULT_LIMITS, ChannelLimit, limit_for
@@ -122,8 +126,10 @@ async def serving(runtime: Runtime) -> AsyncIterator[list[str]]:
         await parts.stack.enter_async_context(
             serve_in_loop(app, settings.http_host, settings.http_port, log_level="info")
         )
-        await watcher.start()
-        parts.stack.push_async_callback(watcher.stop)
+        jobs = watcher_schedule(watcher, poll_interval=settings.poll_interval)
+        await jobs.start()
+        parts.stack.push_async_callback(watcher.release)
+        parts.stack.push_async_callback(jobs.stop)
         await dispatcher.start()
         parts.stack.push_async_callback(dispatcher.stop)
         _start_housekeeping(runtime, parts)
@@ -161,6 +167,7 @@ def build_dispatcher(runtime: Runtime, senders: Mapping[str, Sender]) -> Dispatc
         OutboxDeliveryQueue(runtime.uow_factory),
         {name: metered_sender(sender, metrics, name) for name, sender in senders.items()},
         runtime.clock,
+        renderers=notice_renderers(),
         tz=settings.tz,
         office_name=settings.office_name,
         quiet_hours=settings.quiet_window,
@@ -206,6 +213,7 @@ async def _telegram(runtime: Runtime, events: StoredChannelEvents, parts: _Parts
     if settings.telegram_token is None:
         return
     from bot.channels.telegram.channel import TelegramChannel
+    from bot.handlers.commands import command_descriptions
 
     secret = settings.telegram_webhook_secret
     channel = TelegramChannel(
@@ -216,6 +224,7 @@ async def _telegram(runtime: Runtime, events: StoredChannelEvents, parts: _Parts
         webhook_url=settings.telegram_webhook_url,
         webhook_secret=secret.get_secret_value() if secret else None,
         journal=runtime.inbound.for_channel("telegram"),
+        commands=command_descriptions,
     )
     await channel.start()
     parts.stack.push_async_callback(channel.stop)

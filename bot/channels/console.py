@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from bot.channels.errors import ChannelPermanentError
-from bot.handlers.payloads import Action
+from bot.channels.text import is_contact_button
 from bot.i18n import gettext_for
 from bot.messages import Button, Incoming, MessageHandler, Reply, Response
 
@@ -52,19 +52,20 @@ class ConsoleChat:
 
     async def press(self, button: Button) -> Response | None:
         """Press one of the buttons on screen."""
-        if button.payload.startswith(f"{Action.CONTACT.value}:"):
+        if is_contact_button(button):
             self._awaiting_phone = True
             _ = gettext_for(self.language)
             self._print(_("(Type the phone number to share, e.g. 0912345678)"))
             return None
         return await self._send(Incoming(CHANNEL, self.user_id, payload=button.payload))
 
-    async def press_action(self, action: Action) -> Response | None:
-        """Press the first button on screen for `action` (used by the scripted tour)."""
+    async def press_action(self, action: str) -> Response | None:
+        """Press the first button on screen whose payload asks for `action` (the payload's
+        head, e.g. ``"sb"``; used by the scripted tour)."""
         for button in self._buttons:
-            if button.payload.split(":", 1)[0] == action.value:
+            if button.payload.split(":", 1)[0] == action:
                 return await self.press(button)
-        raise LookupError(f"no button for {action.value} on screen")
+        raise LookupError(f"no button for {action} on screen")
 
     def show_push(self, replies: Sequence[Reply]) -> None:
         """A notice pushed by the bot, not an answer to anything typed."""

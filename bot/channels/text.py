@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot.handlers.payloads import Action
-from bot.messages import Button
+from bot.messages import SHARE_CONTACT, Button
 
 
 def split_text(text: str, limit: int, *, units: Callable[[str], int] = len) -> list[str]:
@@ -48,5 +47,4 @@ def _longest_prefix(text: str, limit: int, units: Callable[[str], int]) -> int:
 
 def is_contact_button(button: Button) -> bool:
     """Whether the button only labels the platform's "share my phone number" request."""
-    contact = Action.CONTACT.value
-    return button.payload == contact or button.payload.startswith(contact + ":")
+    return button.payload == SHARE_CONTACT or button.payload.startswith(SHARE_CONTACT + ":")

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from bot.messages import SHARE_CONTACT
+
 MAX_PAYLOAD_BYTES = 64
 
 
@@ -28,7 +30,7 @@ class Action(StrEnum):
     CANCEL = "cx"
     HELP = "hp"
     SURVEY = "sv"  # answer, skip, go back in or stop a satisfaction survey
-    CONTACT = "contact"  # the label of the platform's "share my phone" button
+    CONTACT = SHARE_CONTACT  # the label of the platform's "share my phone" button
 
 
 def make(action: Action, argument: str = "") -> str:

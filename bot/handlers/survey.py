@@ -23,7 +23,7 @@ from bot.handlers.context import Context
 from bot.handlers.payloads import Action
 from bot.i18n import Gettext
 from bot.messages import Button, Reply, Response
-from bot.notify.rendering import RenderContext, register
+from bot.notify.rendering import RenderContext
 from bot.ports import CaseApiUnavailable, DossierNotFound, SurveyAlreadyStarted, SurveyRepository
 from surveys import flow
 from surveys.definitions import AnswerValue, Catalog, Definition, Question, default_catalog
@@ -31,7 +31,6 @@ from surveys.model import DossierFacts, Session
 
 log = logging.getLogger(__name__)
 
-INVITATION = "survey_invitation"
 _OPS = frozenset("asbx")
 
 
@@ -56,7 +55,7 @@ def catalog() -> Catalog:
 
 
 def anonymity(_: Gettext) -> str:
-    """Exactly how answers are stored (surveys.repository, design §6)."""
+    """Exactly how answers are stored (surveys/storage/repository.py, design §6)."""
     return _(
         "Your answers are stored with the agency, the procedure and the month only, under a "
         "coded fingerprint of the dossier code that lets each dossier be surveyed once — never "
@@ -64,7 +63,6 @@ def anonymity(_: Gettext) -> str:
     )
 
 
-@register(INVITATION)
 def render_invitation(params: Mapping[str, Any], ctx: RenderContext) -> Sequence[Reply]:
     """Thanks for collecting the result, and the one-tap rating (the survey's first answer)."""
     _ = ctx._

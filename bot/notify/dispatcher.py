@@ -50,7 +50,7 @@ from bot.channels.errors import (
     ChannelWindowClosed,
 )
 from bot.notify.quiet import VIETNAM, QuietHours
-from bot.notify.rendering import RenderContext, UnknownNotice, render
+from bot.notify.rendering import NoticeRenderers, RenderContext, UnknownNotice
 from bot.notify.throttle import ChannelLimit, SendWindow, limit_for
 from bot.ports import (
     ClaimedNotice,
@@ -90,7 +90,8 @@ def default_worker_id() -> str:
 
 
 class Dispatcher:
-    """Delivers the notices of `queue` to users of the channels in `senders` ({channel: Sender}).
+    """Delivers the notices of `queue` to users of the channels in `senders` ({channel: Sender}),
+    worded by `renderers` (`bot.composition.notice_renderers`).
 
     `limits` overrides `bot.notify.throttle.DEFAULT_LIMITS` per channel. `quiet_hours` is
     ``(start, end)`` local times in `tz` (from `bot.settings.Settings.quiet_window`) or None.
@@ -113,6 +114,7 @@ class Dispatcher:
         senders: Mapping[str, Sender],
         clock: Clock | None = None,
         *,
+        renderers: NoticeRenderers,
         tz: ZoneInfo = VIETNAM,
         office_name: str = DEFAULT_OFFICE_NAME,
         quiet_hours: tuple[time, time] | QuietHours | None = None,
@@ -133,6 +135,7 @@ class Dispatcher:
             raise ValueError("lease_seconds must exceed send_timeout + horizon")
         self._queue = queue
         self._senders = dict(senders)
+        self._renderers = renderers
         self._clock: Clock = clock or SystemClock()
         self._tz = tz
         self._office = office_name
@@ -324,9 +327,8 @@ class Dispatcher:
     async def _attempt(self, notice: ClaimedNotice) -> DeliveryOutcome:
         sender = self._senders[notice.channel]
         try:
-            replies = render(
-                notice.kind, notice.params, RenderContext(notice.language, self._tz, self._office)
-            )
+            context = RenderContext(notice.language, self._tz, self._office)
+            replies = self._renderers.render(notice.kind, notice.params, context)
         except UnknownNotice:
             log.error("outbox %s: no renderer for kind %s", notice.id, notice.kind)
             return DeliveryOutcome(

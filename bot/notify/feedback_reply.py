@@ -3,7 +3,7 @@ sent from the workspace (``/office/feedback``) through the outbox to the chat th
 
 Params: ``text`` (the official's words, as written), ``agency`` (the answering agency's name,
 may be empty), ``item`` (the feedback item's number, which the citizen can quote at the desk).
-Importing this module registers the renderer with `bot.notify.rendering`.
+The composition root maps the kind to `render_feedback_reply` (`notice_renderers`).
 """
 
 from __future__ import annotations
@@ -11,15 +11,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from bot.domain.notice_kinds import NoticeKind
 from bot.messages import Reply
-from bot.notify.rendering import RenderContext, register
+from bot.notify.rendering import RenderContext
 
-FEEDBACK_REPLY = "feedback_reply"
+FEEDBACK_REPLY = NoticeKind.FEEDBACK_REPLY
 # Telegram takes 4096 characters a message; the header and footer fit in the rest.
 MAX_REPLY_CHARS = 3000
 
 
-@register(FEEDBACK_REPLY)
 def render_feedback_reply(params: Mapping[str, Any], ctx: RenderContext) -> Sequence[Reply]:
     """The official's reply, introduced by who answers and which feedback it answers."""
     _ = ctx._

@@ -7,7 +7,7 @@ procedure and agency names, dates as ISO strings, and the kind's own details (no
 pickup place and hours, delivery). These notices go only to subscribers, who are verified
 owners, so owner-only details (note, fee, pickup) may appear (design §6).
 
-Importing this module registers the renderers with `bot.notify.rendering`.
+`RENDERERS` maps each kind to its renderer; the composition root hands it to the dispatcher.
 """
 
 from __future__ import annotations
@@ -17,11 +17,12 @@ from datetime import datetime
 from typing import Any
 
 from bot import wording
+from bot.domain.notice_kinds import NoticeKind
 from bot.handlers import payloads
 from bot.handlers.payloads import Action
 from bot.i18n import Gettext, format_date, format_money
 from bot.messages import Button, Reply
-from bot.notify.rendering import RenderContext, register
+from bot.notify.rendering import RenderContext, Renderer
 
 Params = Mapping[str, Any]
 
@@ -75,7 +76,6 @@ def _final(_: Gettext) -> str:
     return _("You will get no more notices about this dossier.")
 
 
-@register("received")
 def render_received(params: Params, ctx: RenderContext) -> Sequence[Reply]:
     """The dossier was received, with the appointment date."""
     _ = ctx._
@@ -95,7 +95,6 @@ def render_received(params: Params, ctx: RenderContext) -> Sequence[Reply]:
     ]
 
 
-@register("not_accepted")
 def render_not_accepted(params: Params, ctx: RenderContext) -> Sequence[Reply]:
     """The dossier was not accepted, with the reason; the subscription ends."""
     _ = ctx._
@@ -116,7 +115,6 @@ def render_not_accepted(params: Params, ctx: RenderContext) -> Sequence[Reply]:
     ]
 
 
-@register("supplement_required")
 def render_supplement_required(params: Params, ctx: RenderContext) -> Sequence[Reply]:
     """A supplement request: what to add, how and where, and that the clock starts again.
 
@@ -143,7 +141,6 @@ def render_supplement_required(params: Params, ctx: RenderContext) -> Sequence[R
     ]
 
 
-@register("payment_required")
 def render_payment_required(params: Params, ctx: RenderContext) -> Sequence[Reply]:
     """Financial obligations (fees, charges, taxes, land-use fees) to fulfil before processing
     continues."""
@@ -169,7 +166,6 @@ def render_payment_required(params: Params, ctx: RenderContext) -> Sequence[Repl
     ]
 
 
-@register("withdrawn")
 def render_withdrawn(params: Params, ctx: RenderContext) -> Sequence[Reply]:
     """Confirmation that the dossier was withdrawn; the subscription ends."""
     _ = ctx._
@@ -188,7 +184,6 @@ def render_withdrawn(params: Params, ctx: RenderContext) -> Sequence[Reply]:
     ]
 
 
-@register("stopped")
 def render_stopped(params: Params, ctx: RenderContext) -> Sequence[Reply]:
     """Processing was stopped, with the reason; the subscription ends."""
     _ = ctx._
@@ -209,7 +204,6 @@ def render_stopped(params: Params, ctx: RenderContext) -> Sequence[Reply]:
     ]
 
 
-@register("ready")
 def render_ready(params: Params, ctx: RenderContext) -> Sequence[Reply]:
     """The result is ready: where and when to collect it and what to bring, or the post."""
     _ = ctx._
@@ -229,7 +223,6 @@ def render_ready(params: Params, ctx: RenderContext) -> Sequence[Reply]:
     return [_reply(lines, params, _, follow=True)]
 
 
-@register("returned")
 def render_returned(params: Params, ctx: RenderContext) -> Sequence[Reply]:
     """Thanks for collecting the result; the status notices end (a survey may follow)."""
     _ = ctx._
@@ -254,7 +247,6 @@ def render_returned(params: Params, ctx: RenderContext) -> Sequence[Reply]:
     ]
 
 
-@register("extension")
 def render_extension(params: Params, ctx: RenderContext) -> Sequence[Reply]:
     """The agency's apology and the new appointment date, the reason, the citizen's rights."""
     _ = ctx._
@@ -275,7 +267,6 @@ def render_extension(params: Params, ctx: RenderContext) -> Sequence[Reply]:
     ]
 
 
-@register("overdue")
 def render_overdue(params: Params, ctx: RenderContext) -> Sequence[Reply]:
     """The appointment date passed without a result (sent once per date): the apology, that
     no new date is known, how to reach the office, the citizen's rights."""
@@ -297,7 +288,6 @@ def render_overdue(params: Params, ctx: RenderContext) -> Sequence[Reply]:
     ]
 
 
-@register("reminder")
 def render_reminder(params: Params, ctx: RenderContext) -> Sequence[Reply]:
     """The result has been waiting for pickup since the ready date."""
     _ = ctx._
@@ -315,3 +305,19 @@ def render_reminder(params: Params, ctx: RenderContext) -> Sequence[Reply]:
             follow=True,
         )
     ]
+
+
+RENDERERS: Mapping[NoticeKind, Renderer] = {
+    NoticeKind.RECEIVED: render_received,
+    NoticeKind.NOT_ACCEPTED: render_not_accepted,
+    NoticeKind.SUPPLEMENT_REQUIRED: render_supplement_required,
+    NoticeKind.PAYMENT_REQUIRED: render_payment_required,
+    NoticeKind.WITHDRAWN: render_withdrawn,
+    NoticeKind.STOPPED: render_stopped,
+    NoticeKind.READY: render_ready,
+    NoticeKind.RETURNED: render_returned,
+    NoticeKind.EXTENSION: render_extension,
+    NoticeKind.OVERDUE: render_overdue,
+    NoticeKind.REMINDER: render_reminder,
+}
+"""The renderer of every kind the watcher queues."""

@@ -1,12 +1,12 @@
 """Notice renderers: a notice's text is made when it is sent, in the user's language then.
 
-Each notice kind registers one renderer::
+A renderer is a plain function of the notice's params::
 
-    @register("ready")
     def render_ready(params: Mapping[str, Any], ctx: RenderContext) -> Sequence[Reply]: ...
 
-The dispatcher calls `render(kind, params, ctx)`; an unknown kind raises `UnknownNotice`
-(the outbox row is then dead: retrying cannot help).
+The composition root maps every kind to its renderer (`NoticeRenderers`); the dispatcher
+calls `renderers.render(kind, params, ctx)`, and an unknown kind raises `UnknownNotice` (the
+outbox row is then dead: retrying cannot help).
 """
 
 from __future__ import annotations
@@ -45,35 +45,34 @@ Renderer = Callable[[Mapping[str, Any], RenderContext], Sequence[Reply]]
 
 
 class UnknownNotice(LookupError):
-    """No renderer is registered for a notice kind."""
+    """No renderer is known for a notice kind."""
 
 
-_RENDERERS: dict[str, Renderer] = {}
+class NoticeRenderers:
+    """Which renderer words each kind of notice (one per kind).
 
+    Built in the composition root (`bot.composition.notice_renderers`) from the feature
+    modules' renderers, and given to the dispatcher; nothing registers itself on import.
+    """
 
-def register(kind: str) -> Callable[[Renderer], Renderer]:
-    """Register the renderer of notices of `kind` (one per kind)."""
+    def __init__(self, renderers: Mapping[str, Renderer] | None = None) -> None:
+        self._renderers: dict[str, Renderer] = dict(renderers or {})
 
-    def decorate(renderer: Renderer) -> Renderer:
-        existing = _RENDERERS.get(kind)
-        if existing is not None and existing is not renderer:
-            raise ValueError(f"a renderer for notice kind {kind!r} is already registered")
-        _RENDERERS[kind] = renderer
-        return renderer
+    def with_kind(self, kind: str, renderer: Renderer) -> NoticeRenderers:
+        """These renderers and `renderer` for `kind` (ValueError if `kind` has one already)."""
+        if kind in self._renderers:
+            raise ValueError(f"a renderer for notice kind {kind!r} is already known")
+        return NoticeRenderers({**self._renderers, kind: renderer})
 
-    return decorate
+    def render(self, kind: str, params: Mapping[str, Any], ctx: RenderContext) -> Sequence[Reply]:
+        """The replies for a notice of `kind`; `UnknownNotice` if no renderer is known."""
+        try:
+            renderer = self._renderers[kind]
+        except KeyError:
+            raise UnknownNotice(kind) from None
+        # One notice stays one message or two, however long the case system's texts are.
+        return renderer(notice_params_for_chat(params), ctx)
 
-
-def render(kind: str, params: Mapping[str, Any], ctx: RenderContext) -> Sequence[Reply]:
-    """The replies for a notice of `kind`."""
-    try:
-        renderer = _RENDERERS[kind]
-    except KeyError:
-        raise UnknownNotice(kind) from None
-    # One notice stays one message or two, however long the case system's texts are.
-    return renderer(notice_params_for_chat(params), ctx)
-
-
-def registered_kinds() -> frozenset[str]:
-    """Every kind with a renderer (after the modules defining them are imported)."""
-    return frozenset(_RENDERERS)
+    def kinds(self) -> frozenset[str]:
+        """Every kind with a renderer."""
+        return frozenset(self._renderers)

@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.domain.dossier import Dossier
+from bot.domain.notice_kinds import NoticeKind
 from bot.domain.snapshot import Recipient, Snapshot, mark_overdue_notified
 from bot.domain.status import Status
 from bot.ports import Notice
@@ -31,10 +32,6 @@ __all__ = [
     "overdue_notices",
 ]
 
-REMINDER = "reminder"
-SURVEY_INVITATION = "survey_invitation"
-EXTENSION = "extension"
-OVERDUE = "overdue"
 
 # The case API stamps changes to the second (or coarser) while subscriptions are stamped to
 # the microsecond; a citizen who subscribes in the same moment as a change must still be told
@@ -58,8 +55,9 @@ STATUS_NOTICES: frozenset[Status] = frozenset(
 URGENT: frozenset[Status] = frozenset({Status.SUPPLEMENT_REQUIRED, Status.PAYMENT_REQUIRED})
 """The citizen must act: these go first when quiet hours end."""
 
-NOTICE_KINDS: frozenset[str] = frozenset(
-    {status.value for status in STATUS_NOTICES} | {EXTENSION, OVERDUE, REMINDER}
+NOTICE_KINDS: frozenset[NoticeKind] = frozenset(
+    {NoticeKind.of_status(status) for status in STATUS_NOTICES}
+    | {NoticeKind.EXTENSION, NoticeKind.OVERDUE, NoticeKind.REMINDER}
 )
 """Every kind the watcher queues, except the survey invitation (rendered by the survey)."""
 
@@ -124,7 +122,9 @@ def apply_change(
         notices += _extension_notices(old, new, audience)
     if not status_event or not new.status.is_final:
         return ChangeOutcome(snapshot, notices)
-    return ChangeOutcome(snapshot, notices, end_reason=new.status.value, cancel_kinds=(REMINDER,))
+    return ChangeOutcome(
+        snapshot, notices, end_reason=new.status.value, cancel_kinds=(NoticeKind.REMINDER,)
+    )
 
 
 def overdue_notices(
@@ -148,8 +148,8 @@ def overdue_notices(
     return [
         Notice(
             user_id=r.user_id,
-            kind=OVERDUE,
-            dedup_key=f"{r.user_id}:{snapshot.code}:{OVERDUE}:{_stamp(snapshot.due_at)}",
+            kind=NoticeKind.OVERDUE,
+            dedup_key=f"{r.user_id}:{snapshot.code}:{NoticeKind.OVERDUE}:{_stamp(snapshot.due_at)}",
             dossier_code=snapshot.code,
             params=params,
         )
@@ -249,7 +249,7 @@ def _status_notices(
     notices = [
         Notice(
             user_id=r.user_id,
-            kind=status.value,
+            kind=NoticeKind.of_status(status),
             dedup_key=f"{r.user_id}:{dossier.code}:{event}",
             dossier_code=dossier.code,
             params=params,
@@ -278,8 +278,8 @@ def _reminders(
         notices += [
             Notice(
                 user_id=r.user_id,
-                kind=REMINDER,
-                dedup_key=f"{r.user_id}:{dossier.code}:{REMINDER}:{days}:{_stamp(ready_at)}",
+                kind=NoticeKind.REMINDER,
+                dedup_key=f"{r.user_id}:{dossier.code}:{NoticeKind.REMINDER}:{days}:{_stamp(ready_at)}",
                 dossier_code=dossier.code,
                 params={**params, "days": days},
                 not_before=due,
@@ -292,7 +292,7 @@ def _reminders(
 def _survey_invitation(code: str, user_id: int, now: datetime, config: RuleConfig) -> Notice:
     return Notice(
         user_id=user_id,
-        kind=SURVEY_INVITATION,
+        kind=NoticeKind.SURVEY_INVITATION,
         dedup_key=f"survey:{code}",
         dossier_code=code,
         params={"code": code},
@@ -313,8 +313,8 @@ def _extension_notices(old: Snapshot, new: Dossier, audience: Sequence[Recipient
     return [
         Notice(
             user_id=r.user_id,
-            kind=EXTENSION,
-            dedup_key=f"{r.user_id}:{new.code}:{EXTENSION}:{_stamp(new.due_at)}",
+            kind=NoticeKind.EXTENSION,
+            dedup_key=f"{r.user_id}:{new.code}:{NoticeKind.EXTENSION}:{_stamp(new.due_at)}",
             dossier_code=new.code,
             params=params,
         )

@@ -24,15 +24,11 @@ Every statement goes through the unit of work's repositories (`uow.watch`,
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any
-
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.domain import intake
 from bot.domain.dossier import Dossier
@@ -120,8 +116,9 @@ class _Batch:
 class Watcher:
     """Detects dossier changes (polled or pushed) and queues the notices they call for.
 
-    ``poll_once()`` runs one cycle (tests, the benchmark); ``start()`` schedules the cycles and
-    the overdue sweep with APScheduler; ``stop()`` ends them and gives leadership up.
+    ``poll_once()`` runs one poll cycle and ``sweep()`` one sweep; the composition root runs
+    them periodically (`bot.composition.watcher_schedule`) and calls
+    ``release()`` at shutdown to give leadership up. Only the leader polls and sweeps.
     """
 
     def __init__(
@@ -134,7 +131,6 @@ class Watcher:
         reminder_days: Sequence[int] = (3, 7),
         survey_delay: timedelta = timedelta(seconds=1800),
         survey_ttl: timedelta = timedelta(days=7),
-        sweep_interval: float = 300.0,
         event_retention: timedelta = timedelta(days=7),
         page_size: int = PAGE_SIZE,
         leader_lock: LeaderLock | None = None,
@@ -146,7 +142,6 @@ class Watcher:
         self._case_api = case_api
         self._clock = clock
         self.poll_interval = poll_interval
-        self.sweep_interval = sweep_interval
         self._event_retention = event_retention
         self._page_size = page_size
         self._clock_skew = clock_skew
@@ -158,8 +153,6 @@ class Watcher:
         self._lock = leader_lock or LeaseLeaderLock(
             uow_factory, clock, ttl=lease_for(poll_interval)
         )
-        self._scheduler: AsyncIOScheduler | None = None
-        self._busy = asyncio.Lock()
 
     # ------------------------------------------------------------------ polling
 
@@ -495,59 +488,17 @@ class Watcher:
             await uow.commit()
         return purged
 
-    # ------------------------------------------------------------------ running
+    # ------------------------------------------------------------------ the periodic jobs
 
-    async def start(self) -> None:
-        """Schedule the poll cycles (first one at once) and the sweep; returns at once."""
-        if self._scheduler is not None:
-            raise RuntimeError("the watcher is already running")
-        scheduler = AsyncIOScheduler(timezone="UTC")
-        common: dict[str, Any] = {"max_instances": 1, "coalesce": True, "misfire_grace_time": None}
-        scheduler.add_job(
-            self._guarded(self._poll_job),
-            "interval",
-            seconds=self.poll_interval,
-            next_run_time=datetime.now().astimezone(),
-            id="watcher-poll",
-            **common,
-        )
-        scheduler.add_job(
-            self._guarded(self._sweep_job),
-            "interval",
-            seconds=self.sweep_interval,
-            id="watcher-sweep",
-            **common,
-        )
-        scheduler.start()
-        self._scheduler = scheduler
-
-    async def stop(self) -> None:
-        """Stop scheduling, let a running cycle finish, give leadership up."""
-        scheduler, self._scheduler = self._scheduler, None
-        if scheduler is not None:
-            scheduler.shutdown(wait=False)
-        async with self._busy:
-            await self._lock.release()
-
-    def _guarded(self, job: Callable[[], Any]) -> Callable[[], Any]:
-        async def run() -> None:
-            async with self._busy:
-                if self._scheduler is None:
-                    return
-                try:
-                    await job()
-                except Exception:
-                    # The next run retries; nothing is lost (cursor and dedup keys).
-                    log.exception("watcher: cycle failed")
-
-        return run
-
-    async def _poll_job(self) -> None:
-        await self.poll_once()
-
-    async def _sweep_job(self) -> None:
+    async def sweep(self) -> None:
+        """The sweep job (if this process leads): seed missing snapshots, tell subscribers of
+        passed appointment dates, forget old pushed event ids."""
         if not await self._lock.acquire():
             return
         await self.seed_snapshots()
         await self.sweep_overdue()
         await self.purge_events()
+
+    async def release(self) -> None:
+        """Give leadership up (at shutdown, once the jobs have stopped)."""
+        await self._lock.release()

@@ -16,7 +16,7 @@ from typing import Any
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import PlainTextResponse, Response
 
-logger = logging.getLogger(__name__)
+log = logging.getLogger(__name__)
 
 TOO_LARGE = 413
 

@@ -14,8 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.channels.base import PushDetails
 from bot.channels.telegram import TelegramChannel
+from bot.composition import notice_renderers
 from bot.messages import Incoming, Reply, Response
-from bot.notify.rendering import RenderContext, register, registered_kinds
+from bot.notify.rendering import RenderContext
 from bot.ports import Notice
 from bot.storage.delivery import OutboxDeliveryQueue
 from bot.storage.tables import chat_users
@@ -32,8 +33,8 @@ def render_test_notice(params: Mapping[str, Any], ctx: RenderContext) -> Sequenc
     return [Reply(f"{label} {params['n']}")]
 
 
-if KIND not in registered_kinds():
-    register(KIND)(render_test_notice)
+RENDERERS = notice_renderers().with_kind(KIND, render_test_notice)
+"""What the dispatchers of the tests word notices with: the project's and the test kind's."""
 
 
 class FakeClock:

@@ -21,6 +21,7 @@ from bot.notify.dispatcher import Dispatcher
 from bot.notify.throttle import ChannelLimit
 from bot.storage.engine import create_engine
 from tests.notify.outbox_support import (
+    RENDERERS,
     RemoteBotApi,
     enqueue,
     make_users,
@@ -42,6 +43,7 @@ async def _serve(database_url: str, api_url: str, token: str) -> None:
         dispatcher = Dispatcher(
             queue_of(engine),
             {"telegram": channel},
+            renderers=RENDERERS,
             limits=LIMITS,
             lease_seconds=3.0,
             send_timeout=1.0,

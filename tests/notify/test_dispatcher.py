@@ -20,6 +20,7 @@ from bot.storage.outbox import SqlOutboxRepository
 from bot.storage.uow import SqlUnitOfWorkFactory
 from tests.notify.outbox_support import (
     KIND,
+    RENDERERS,
     T0,
     FakeClock,
     RecordingSender,
@@ -48,6 +49,7 @@ async def fake() -> AsyncIterator[FakeTelegram]:
 
 def dispatcher(engine: AsyncEngine, sender: Any, clock: FakeClock, **options: Any) -> Dispatcher:
     options.setdefault("limits", FAST)
+    options.setdefault("renderers", RENDERERS)
     return Dispatcher(queue_of(engine), {"telegram": sender}, clock, **options)
 
 
@@ -245,7 +247,11 @@ async def test_a_closed_chat_window_holds_until_the_user_writes(engine: AsyncEng
     await enqueue(engine, [notice(user, 1)])
     sender = RecordingSender(errors=[ChannelWindowClosed()])
     run = Dispatcher(
-        queue_of(engine), {"zalo": sender}, FakeClock(), limits={"zalo": FAST["telegram"]}
+        queue_of(engine),
+        {"zalo": sender},
+        FakeClock(),
+        renderers=RENDERERS,
+        limits={"zalo": FAST["telegram"]},
     )
     await run.run_once()
     [row] = await rows(engine)
@@ -266,7 +272,11 @@ async def test_a_closed_chat_window_falls_back_to_a_template(engine: AsyncEngine
         errors=[ChannelWindowClosed(), ChannelWindowClosed()], template_kinds={KIND}
     )
     run = Dispatcher(
-        queue_of(engine), {"zalo": sender}, FakeClock(), limits={"zalo": FAST["telegram"]}
+        queue_of(engine),
+        {"zalo": sender},
+        FakeClock(),
+        renderers=RENDERERS,
+        limits={"zalo": FAST["telegram"]},
     )
     await run.run_once()
     found = {r["user_id"]: r["state"] for r in await rows(engine)}
@@ -280,7 +290,13 @@ async def test_the_background_loop_delivers_promptly_and_stops(
 ) -> None:
     [user] = await make_users(engine, 1)
     async with telegram_sender(fake) as channel:
-        run = Dispatcher(queue_of(engine), {"telegram": channel}, limits=FAST, poll_interval=0.1)
+        run = Dispatcher(
+            queue_of(engine),
+            {"telegram": channel},
+            renderers=RENDERERS,
+            limits=FAST,
+            poll_interval=0.1,
+        )
         await run.start()
         try:
             await enqueue(engine, [notice(user, 1)], now=datetime.now(UTC))
@@ -310,7 +326,12 @@ async def test_two_dispatchers_deliver_each_notice_once_within_the_limits(
         async with telegram_sender(fake) as one, telegram_sender(fake) as two:
             runs = [
                 Dispatcher(
-                    queue_of(e), {"telegram": s}, limits=limits, poll_interval=0.05, batch_size=10
+                    queue_of(e),
+                    {"telegram": s},
+                    renderers=RENDERERS,
+                    limits=limits,
+                    poll_interval=0.05,
+                    batch_size=10,
                 )
                 for e, s in zip(engines, (one, two), strict=True)
             ]

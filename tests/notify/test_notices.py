@@ -6,9 +6,10 @@ from datetime import timedelta
 
 import pytest
 
-import bot.notify.notices  # noqa: F401  (registers the renderers)
+from bot.composition import notice_renderers
+from bot.domain.notice_kinds import NoticeKind
 from bot.domain.status import Status
-from bot.notify.rendering import RenderContext, registered_kinds, render
+from bot.notify.rendering import RenderContext
 from bot.notify.rules import (
     NOTICE_KINDS,
     Recipient,
@@ -20,6 +21,7 @@ from bot.notify.rules import (
 from tests.notify.watch_support import CODE, T0, dossier
 
 VI, EN = RenderContext("vi"), RenderContext("en")
+RENDERERS = notice_renderers()
 ALICE = Recipient(user_id=1, subscribed_at=T0 - timedelta(days=2))
 LATER = T0 + timedelta(hours=2)  # 11:00 local time on 14/03/2025
 
@@ -34,12 +36,16 @@ def notice_params(status: Status, **changes: object) -> dict[str, object]:
 
 
 def text(kind: str, params: dict[str, object], ctx: RenderContext) -> str:
-    (reply,) = render(kind, params, ctx)
+    (reply,) = RENDERERS.render(kind, params, ctx)
     return reply.text
 
 
 def test_every_kind_the_rules_queue_has_a_renderer() -> None:
-    assert registered_kinds() >= NOTICE_KINDS
+    assert RENDERERS.kinds() >= NOTICE_KINDS
+
+
+def test_every_notice_kind_has_a_renderer() -> None:
+    assert RENDERERS.kinds() == set(NoticeKind)
 
 
 def test_ready_at_the_counter_says_where_when_and_what_to_bring() -> None:
@@ -60,7 +66,7 @@ def test_ready_at_the_counter_says_where_when_and_what_to_bring() -> None:
 
 
 def test_ready_buttons_refresh_and_stop_notices_for_that_dossier() -> None:
-    (reply,) = render("ready", notice_params(Status.READY), EN)
+    (reply,) = RENDERERS.render("ready", notice_params(Status.READY), EN)
     (row,) = reply.buttons
     assert [(b.label, b.payload) for b in row] == [
         ("🔄 Refresh", f"lk:{CODE}"),
@@ -126,7 +132,7 @@ def test_final_notices_say_no_more_notices_follow(
     assert "Ông/bà sẽ không nhận thêm thông báo về hồ sơ này." in vi
     assert en_words in en
     assert "You will get no more notices about this dossier." in en
-    (reply,) = render(status.value, params, EN)
+    (reply,) = RENDERERS.render(status.value, params, EN)
     assert [b.label for row in reply.buttons for b in row] == ["🔄 Refresh"]
 
 

@@ -56,7 +56,7 @@ async def rig(engine: AsyncEngine) -> AsyncIterator[Rig]:
     ):
         watcher = Watcher(factory, api, clock, poll_interval=1.0)
         yield Rig(sim, api, clock, factory, engine, watcher)
-        await watcher.stop()
+        await watcher.release()
 
 
 async def stored_cursor(engine: AsyncEngine) -> str | None:
@@ -202,13 +202,13 @@ async def test_only_one_watcher_polls_and_another_takes_over_when_it_stops(rig: 
         code = rig.pick(Status.PROCESSING)
         await add_subscriber(rig.factory, code)
         rig.move(code, Status.READY)
-        await rig.watcher.stop()  # gives leadership up
+        await rig.watcher.release()  # gives leadership up
         taken = await second.poll_once()
         assert taken.leader
         assert taken.dossiers == 1
         assert len(await outbox_rows(rig.engine, kind="ready")) == 1
     finally:
-        await second.stop()
+        await second.release()
 
 
 async def test_an_unavailable_case_api_loses_nothing(rig: Rig, engine: AsyncEngine) -> None:

@@ -14,6 +14,7 @@ from starlette.applications import Starlette
 import bot.notify.notices  # noqa: F401  (registers the renderers)
 from bot.caseapi.client import HttpCaseApi
 from bot.caseapi.simulator import Pusher, run_simulator
+from bot.composition import watcher_schedule
 from bot.domain.status import Status
 from bot.notify.dispatcher import Dispatcher
 from bot.notify.events import routes
@@ -21,7 +22,7 @@ from bot.notify.throttle import ChannelLimit
 from bot.notify.watcher import Watcher
 from bot.ports import SystemClock
 from bot.storage.uow import SqlUnitOfWorkFactory
-from tests.notify.outbox_support import queue_of, telegram_sender
+from tests.notify.outbox_support import RENDERERS, queue_of, telegram_sender
 from tests.notify.watch_support import add_subscriber
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.servers import serve_in_loop
@@ -43,7 +44,12 @@ async def dispatching(engine: AsyncEngine, fake: FakeTelegram) -> AsyncIterator[
     """A running dispatcher delivering to the fake Bot API through the real Telegram channel."""
     async with telegram_sender(fake) as channel:
         dispatcher = Dispatcher(
-            queue_of(engine), {"telegram": channel}, SystemClock(), limits=FAST, poll_interval=0.1
+            queue_of(engine),
+            {"telegram": channel},
+            SystemClock(),
+            renderers=RENDERERS,
+            limits=FAST,
+            poll_interval=0.1,
         )
         await dispatcher.start()
         try:
@@ -70,13 +76,15 @@ async def test_polled_change_reaches_the_owners_chat_within_one_poll_interval(
         await watcher.poll_once()  # the cursor: "from now"
         code = sim.state.codes_in([Status.PROCESSING])[0]
         await add_subscriber(factory, code, channel_user_id=str(CHAT))
-        await watcher.start()
+        jobs = watcher_schedule(watcher, poll_interval=POLL_INTERVAL)
+        await jobs.start()
         try:
             sim.state.move(code, Status.READY, datetime.now(UTC))
             # One poll interval, plus a little for the dispatcher and the Bot API round trip.
             [message] = await fake.wait_for_messages(CHAT, 1, within=POLL_INTERVAL + 1.5)
         finally:
-            await watcher.stop()
+            await jobs.stop()
+            await watcher.release()
     assert_pickup_notice(message.text, code)
     pickup = sim.state.get(code).to_json()["pickup"]  # type: ignore[union-attr]
     assert pickup["place"] in message.text

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.composition import watcher_schedule
 from bot.domain.dossier import Dossier
 from bot.notify.leader import LeaseLeaderLock
 from bot.notify.watcher import Watcher
@@ -102,14 +103,16 @@ async def test_the_started_watcher_polls_every_interval_and_stops(engine: AsyncE
     feed = CountingFeed()
     factory = SqlUnitOfWorkFactory(engine, FakeClock(T0))
     watcher = Watcher(factory, feed, factory.clock, poll_interval=0.2)
-    await watcher.start()
+    jobs = watcher_schedule(watcher, poll_interval=0.2)
+    await jobs.start()
     try:
         async with asyncio.timeout(5):
             await feed.polled.wait()  # the first cycle runs at once
             while feed.requests < 3:  # noqa: ASYNC110 - counting cycles
                 await asyncio.sleep(0.05)
     finally:
-        await watcher.stop()
+        await jobs.stop()
+        await watcher.release()
     settled = feed.requests
     await asyncio.sleep(0.5)
     assert feed.requests == settled
@@ -127,5 +130,5 @@ async def test_a_stand_by_watcher_does_not_poll(engine: AsyncEngine) -> None:
         assert report.requests == 0
         assert feed.requests == 1
     finally:
-        await leader.stop()
-        await stand_by.stop()
+        await leader.release()
+        await stand_by.release()

@@ -10,12 +10,12 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.caseapi.simulator import RunningSimulator, run_simulator
-from bot.composition import Runtime, open_runtime
+from bot.composition import Runtime, notice_renderers, open_runtime
 from bot.demo import Sample, fetch_samples
+from bot.domain.notice_kinds import NoticeKind
 from bot.domain.status import Status
 from bot.handlers.payloads import Action
-from bot.handlers.survey import INVITATION
-from bot.notify.rendering import RenderContext, render
+from bot.notify.rendering import RenderContext
 from bot.settings import Settings
 from tests.core.conftest import Citizen, settings_for
 
@@ -27,7 +27,9 @@ class SurveyCitizen(Citizen):
     def receives_invitation(self, code: str) -> str:
         """The dispatcher delivers the invitation; return what appeared."""
         start = self.screen.tell()
-        replies = render(INVITATION, {"code": code}, RenderContext(self.chat.language))
+        replies = notice_renderers().render(
+            NoticeKind.SURVEY_INVITATION, {"code": code}, RenderContext(self.chat.language)
+        )
         self.chat.show_push(replies)
         return self.screen.getvalue()[start:]
 

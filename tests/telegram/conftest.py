@@ -12,6 +12,7 @@ import pytest
 from starlette.applications import Starlette
 
 from bot.channels.telegram import RetryPolicy, TelegramChannel
+from bot.handlers.commands import command_descriptions
 from bot.messages import Attachment, Button, Incoming, Reply, Response
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.servers import free_port, serve_in_loop
@@ -131,6 +132,7 @@ async def running_channel(
     events = events or RecordingEvents()
     options.setdefault("retry", FAST_RETRY)
     options.setdefault("poll_timeout", 1.0)
+    options.setdefault("commands", command_descriptions)  # as the composition root does
     if mode == "polling":
         channel = TelegramChannel(fake.token, fake.api_url, core, events, **options)
         await channel.start()

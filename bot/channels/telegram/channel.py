@@ -62,7 +62,7 @@ from bot.messages import Response as BotResponse
 from bot.ports import JournaledUpdate
 from bot.web.body import BodyRefused, decode_json, read_limited
 
-logger = logging.getLogger(__name__)
+log = logging.getLogger(__name__)
 
 WEBHOOK_PATH = "/hooks/telegram"
 # An update is a few KiB at most (a 4096-character text with its entities); far more is not
@@ -89,13 +89,6 @@ class RetryPolicy:
     attempts: int = 4
     backoff: float = 0.5
     max_retry_after: float = 60.0
-
-
-def default_commands(language: str) -> Sequence[tuple[str, str]]:
-    """The core's command menu in `language`."""
-    from bot.handlers.commands import command_descriptions
-
-    return command_descriptions(language)
 
 
 class TelegramChannel:
@@ -127,7 +120,7 @@ class TelegramChannel:
         poll_timeout: float = 10.0,
         connection_pool_size: int = 8,
         retry: RetryPolicy | None = None,
-        commands: CommandSource | None = default_commands,
+        commands: CommandSource | None = None,
         journal: ChannelJournal | None = None,
     ) -> None:
         if webhook_url is not None and webhook_secret is None:
@@ -206,12 +199,12 @@ class TelegramChannel:
                         max_connections=40,  # Telegram's default; each POST is short
                     )
                 )
-                logger.info("telegram: webhook set, waiting for updates")
+                log.info("telegram: webhook set, waiting for updates")
             else:
                 # Telegram refuses getUpdates while a webhook is set.
                 await self._call(lambda: app.bot.delete_webhook(drop_pending_updates=False))
                 self._poller = asyncio.create_task(self._poll(app), name="telegram-poll")
-                logger.info("telegram: long polling")
+                log.info("telegram: long polling")
         except BaseException:
             self._app = None
             await self._shutdown(app)
@@ -243,7 +236,7 @@ class TelegramChannel:
             try:
                 await app.bot.get_updates(offset=offset, timeout=0)
             except TelegramError as exc:
-                logger.info("telegram: could not confirm the last updates (%s)", exc)
+                log.info("telegram: could not confirm the last updates (%s)", exc)
 
     @staticmethod
     async def _shutdown(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
@@ -282,7 +275,7 @@ class TelegramChannel:
         try:
             body = await read_limited(request, MAX_BODY_BYTES)
         except BodyRefused as refused:
-            logger.warning("telegram: webhook body refused (%s)", refused)
+            log.warning("telegram: webhook body refused (%s)", refused)
             return refused.response
         try:
             data = decode_json(body)
@@ -290,7 +283,7 @@ class TelegramChannel:
                 raise ValueError("an update is a JSON object")
             update = Update.de_json(data, app.bot)
         except Exception as exc:  # any malformed body; Telegram itself never sends one
-            logger.warning("telegram: malformed webhook body refused (%s)", type(exc).__name__)
+            log.warning("telegram: malformed webhook body refused (%s)", type(exc).__name__)
             return PlainTextResponse("bad update", status_code=400)
         if self._journal is not None:
             try:
@@ -298,10 +291,10 @@ class TelegramChannel:
                     [(str(update.update_id), body.decode("utf-8", "replace"))]
                 )
             except Exception:
-                logger.exception("telegram: could not store update %s", update.update_id)
+                log.exception("telegram: could not store update %s", update.update_id)
                 return PlainTextResponse("unavailable", status_code=503)  # Telegram retries
             if not fresh:
-                logger.info("telegram: repeated update %s ignored", update.update_id)
+                log.info("telegram: repeated update %s ignored", update.update_id)
                 return Response(status_code=200)
         await app.update_queue.put(update)
         return Response(status_code=200)
@@ -328,15 +321,15 @@ class TelegramChannel:
                 await asyncio.sleep(retry_seconds(exc))
                 continue
             except InvalidToken:
-                logger.error("telegram: the bot token is refused; polling stopped")
+                log.error("telegram: the bot token is refused; polling stopped")
                 return
             except Conflict:
-                logger.error("telegram: another process polls or a webhook is set; retrying")
+                log.error("telegram: another process polls or a webhook is set; retrying")
                 await asyncio.sleep(pause)
                 pause = min(pause * 2, _POLL_PAUSE_MAX)
                 continue
             except Exception as exc:  # network trouble, or the database: fetch them again
-                logger.warning("telegram: polling failed (%s), retrying", _describe(exc))
+                log.warning("telegram: polling failed (%s), retrying", _describe(exc))
                 await asyncio.sleep(pause)
                 pause = min(pause * 2, _POLL_PAUSE_MAX)
                 continue
@@ -361,7 +354,7 @@ class TelegramChannel:
             try:
                 update = Update.de_json(json.loads(stored.payload), app.bot)
             except Exception as exc:
-                logger.error("telegram: journaled update %s unreadable (%s)", stored.key, exc)
+                log.error("telegram: journaled update %s unreadable (%s)", stored.key, exc)
                 if self._journal is not None:
                     await self._journal.done(stored.key)
                 continue
@@ -375,7 +368,7 @@ class TelegramChannel:
         try:
             await self._process(update)
         except Exception:
-            logger.exception("telegram: update %s could not be processed", update.update_id)
+            log.exception("telegram: update %s could not be processed", update.update_id)
         if self._journal is not None:
             await self._journal.done(str(update.update_id))
 
@@ -386,20 +379,20 @@ class TelegramChannel:
         app = self._app
         inbound = to_inbound(update, app.bot.username if app is not None else None)
         if inbound is None:
-            logger.debug("telegram: update %s ignored", update.update_id)
+            log.debug("telegram: update %s ignored", update.update_id)
             return
         response = BotResponse()
         if inbound.incoming is not None:
             try:
                 response = await self._handler(inbound.incoming)
             except Exception:
-                logger.exception("telegram: the message handler failed")
+                log.exception("telegram: the message handler failed")
         try:
             await self._answer(inbound, response)
         except ChannelBlocked:
             await self._events.user_blocked(CHANNEL, str(inbound.chat_id))
         except ChannelError as exc:
-            logger.warning("telegram: answer not delivered: %s", exc)
+            log.warning("telegram: answer not delivered: %s", exc)
 
     async def _on_member_change(self, change: ChatMemberUpdated) -> None:
         """In a private chat, "kicked" means the user blocked the bot."""
@@ -411,9 +404,7 @@ class TelegramChannel:
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         update_id = update.update_id if isinstance(update, Update) else None
-        logger.error(
-            "telegram: error while processing update %s", update_id, exc_info=context.error
-        )
+        log.error("telegram: error while processing update %s", update_id, exc_info=context.error)
 
     async def _answer(self, inbound: Inbound, response: BotResponse) -> None:
         """Deliver the response to an update; a button press is always acknowledged."""
@@ -423,7 +414,7 @@ class TelegramChannel:
             try:
                 await self._call(lambda: app.bot.answer_callback_query(query_id, text=notice))
             except ChannelPermanentError:
-                logger.info("telegram: callback query too old to answer")
+                log.info("telegram: callback query too old to answer")
         edit_id = inbound.message_id if inbound.callback_query_id is not None else None
         await self._deliver(inbound.chat_id, response.replies, response.language, edit_id)
 
@@ -459,7 +450,7 @@ class TelegramChannel:
             except ChannelPermanentError as exc:
                 if not retry:
                     raise
-                logger.warning("telegram: message refused: %s", exc)
+                log.warning("telegram: message refused: %s", exc)
                 continue
             if isinstance(message.markup, ReplyKeyboardMarkup):
                 self._keyboard_open.add(chat_id)
@@ -488,7 +479,7 @@ class TelegramChannel:
         except ChannelPermanentError as exc:
             if "not modified" in str(exc).lower():
                 return True
-            logger.info("telegram: edit refused (%s), sending instead", exc)
+            log.info("telegram: edit refused (%s), sending instead", exc)
             return False
         return True
 
@@ -524,7 +515,7 @@ class TelegramChannel:
                 wait = retry_seconds(exc)
                 if last or wait > policy.max_retry_after:
                     raise ChannelRetryAfter(wait) from exc
-                logger.info("telegram: flood control, waiting %.1f s", wait)
+                log.info("telegram: flood control, waiting %.1f s", wait)
                 await asyncio.sleep(wait)
             except Forbidden as exc:
                 raise ChannelBlocked(str(exc)) from exc
@@ -536,7 +527,7 @@ class TelegramChannel:
                 if last:
                     raise ChannelTemporaryError(str(exc)) from exc
                 wait = policy.backoff * 2 ** (attempt - 1)
-                logger.info("telegram: %s, retrying in %.1f s", type(exc).__name__, wait)
+                log.info("telegram: %s, retrying in %.1f s", type(exc).__name__, wait)
                 await asyncio.sleep(wait)
             except (ChatMigrated, TelegramError) as exc:
                 raise ChannelPermanentError(str(exc)) from exc

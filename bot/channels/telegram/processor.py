@@ -10,7 +10,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
-logger = logging.getLogger(__name__)
+log = logging.getLogger(__name__)
 
 # python-telegram-bot takes its own semaphore *before* calling `do_process_update`. If that
 # semaphore were the real bound, a burst from one user would fill every slot with updates

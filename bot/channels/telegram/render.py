@@ -17,11 +17,10 @@ from bot.channels.text import is_contact_button
 from bot.channels.text import split_text as split_to_fit
 from bot.messages import Button, Reply
 
-logger = logging.getLogger(__name__)
+log = logging.getLogger(__name__)
 
 MAX_TEXT_UNITS = 4096  # Telegram counts UTF-16 code units
 MAX_CALLBACK_DATA_BYTES = 64
-CONTACT_PAYLOAD = "contact"
 DEFAULT_CONTACT_LABELS = {"vi": "📱 Chia sẻ số điện thoại", "en": "📱 Share my phone number"}
 
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
@@ -60,7 +59,7 @@ def inline_keyboard(rows: tuple[tuple[Button, ...], ...]) -> InlineKeyboardMarku
                 continue
             size = len(button.payload.encode())
             if size > MAX_CALLBACK_DATA_BYTES or size == 0:
-                logger.warning("button dropped: payload of %d bytes does not fit Telegram", size)
+                log.warning("button dropped: payload of %d bytes does not fit Telegram", size)
                 continue
             buttons.append(InlineKeyboardButton(button.label, callback_data=button.payload))
         if buttons:
@@ -92,13 +91,13 @@ def render(reply: Reply, language: str = "vi") -> list[Outgoing]:
     """
     pieces = split_text(reply.text)
     if not pieces:
-        logger.warning("reply with empty text not sent")
+        log.warning("reply with empty text not sent")
         return []
     markup: Markup | None
     if reply.request_phone:
         dropped = [b for row in reply.buttons for b in row if not is_contact_button(b)]
         if dropped:
-            logger.info("%d button(s) not shown beside the contact keyboard", len(dropped))
+            log.info("%d button(s) not shown beside the contact keyboard", len(dropped))
         markup = contact_keyboard(reply, language)
     else:
         markup = inline_keyboard(reply.buttons)

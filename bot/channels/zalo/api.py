@@ -27,7 +27,7 @@ from bot import httptransport
 from bot.channels.errors import ChannelRetryAfter, ChannelTemporaryError
 from bot.channels.zalo.errors import ZaloApiError, ZaloAuthError
 
-logger = logging.getLogger(__name__)
+log = logging.getLogger(__name__)
 
 CS_PATH = "/v3.0/oa/message/cs"
 ZNS_PATH = "/message/template"

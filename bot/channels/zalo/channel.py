@@ -49,7 +49,7 @@ from bot.messages import ChannelEvents, Incoming, MessageHandler, Reply
 from bot.ports import Clock, JournaledUpdate, UnitOfWorkFactory
 from bot.web.body import BodyRefused, MalformedJson, decode_json, read_limited
 
-logger = logging.getLogger(__name__)
+log = logging.getLogger(__name__)
 
 WEBHOOK_PATH = "/hooks/zalo"
 MAX_BODY_BYTES = 64 * 1024
@@ -139,51 +139,51 @@ class ZaloChannel:
     async def _webhook(self, request: Request) -> Response:
         header = request.headers.get(signature.SIGNATURE_HEADER)
         if not header:
-            logger.warning("zalo: webhook delivery without a signature refused")
+            log.warning("zalo: webhook delivery without a signature refused")
             return PlainTextResponse("forbidden", status_code=403)
         try:
             body = await read_limited(request, MAX_BODY_BYTES)
         except BodyRefused as refused:
-            logger.warning("zalo: webhook body refused (%s)", refused)
+            log.warning("zalo: webhook body refused (%s)", refused)
             return refused.response
         timestamp = self._verified_timestamp(header, body)
         if timestamp is None:
-            logger.warning("zalo: webhook delivery with a bad signature refused")
+            log.warning("zalo: webhook delivery with a bad signature refused")
             return PlainTextResponse("forbidden", status_code=403)
         try:
             data = decode_json(body)
         except MalformedJson as exc:
-            logger.warning("zalo: signed delivery that is not JSON refused (%s)", exc)
+            log.warning("zalo: signed delivery that is not JSON refused (%s)", exc)
             return PlainTextResponse("bad request", status_code=400)
         if (
             not isinstance(data, dict)
             or _text(data.get("app_id")) != self._app_id
             or _text(data.get("timestamp")) != timestamp
         ):
-            logger.warning("zalo: signed delivery for another app or timestamp refused")
+            log.warning("zalo: signed delivery for another app or timestamp refused")
             return PlainTextResponse("forbidden", status_code=403)
         age = self._age(timestamp)
         if age is None or abs(age) > self._max_event_age:
-            logger.warning("zalo: stale or future delivery refused (age %s)", age)
+            log.warning("zalo: stale or future delivery refused (age %s)", age)
             return PlainTextResponse("stale event", status_code=403)
         if not self._accepting:
             return PlainTextResponse("not ready", status_code=503)
         try:
             event = parse_event(data)
         except MalformedEvent as exc:
-            logger.warning("zalo: unreadable event acknowledged and dropped: %s", exc)
+            log.warning("zalo: unreadable event acknowledged and dropped: %s", exc)
             return PlainTextResponse("ok")
         if event.incoming is None or event.user_id is None:
-            logger.debug("zalo: event %s ignored", event.name)
+            log.debug("zalo: event %s ignored", event.name)
             return PlainTextResponse("ok")
         try:
             # Stored before the 200: a crash from here on loses nothing (`bot.inbound`).
             fresh = await self._journal.admit([(event.key, body.decode("utf-8", "replace"))])
         except Exception:
-            logger.exception("zalo: could not record a delivery; Zalo will retry it")
+            log.exception("zalo: could not record a delivery; Zalo will retry it")
             return PlainTextResponse("unavailable", status_code=503)
         if not fresh:
-            logger.info("zalo: repeated delivery of %s ignored", event.name)
+            log.info("zalo: repeated delivery of %s ignored", event.name)
             return PlainTextResponse("ok")
         self._enqueue(event.user_id, event.key, event.incoming)
         return PlainTextResponse("ok")
@@ -194,7 +194,7 @@ class ZaloChannel:
             try:
                 event = parse_event(json.loads(stored.payload))
             except (ValueError, MalformedEvent) as exc:
-                logger.error("zalo: stored delivery %s unreadable (%s)", stored.key, exc)
+                log.error("zalo: stored delivery %s unreadable (%s)", stored.key, exc)
                 await self._journal.done(stored.key)
                 continue
             if event.incoming is None or event.user_id is None:
@@ -234,7 +234,7 @@ class ZaloChannel:
                     try:
                         await self._handle(incoming)
                     except Exception:
-                        logger.exception("zalo: failed to handle an event")
+                        log.exception("zalo: failed to handle an event")
                 # Not reached when cancelled (a stop that could not wait): it stays pending
                 # in the journal and is answered after the restart.
                 await self._journal.done(key)
@@ -254,7 +254,7 @@ class ZaloChannel:
         except ChannelBlocked:
             await self._events.user_blocked(CHANNEL, incoming.user_id)
         except ChannelError as exc:
-            logger.warning("zalo: answer not delivered: %s", exc)
+            log.warning("zalo: answer not delivered: %s", exc)
         await self._release_held(incoming.user_id)
 
     async def _release_held(self, channel_user_id: str) -> None:
@@ -267,10 +267,10 @@ class ZaloChannel:
                 released = await uow.outbox.release_held(user.id, now=self._clock.now())
                 await uow.commit()
         except Exception:
-            logger.exception("zalo: could not release held pushes")
+            log.exception("zalo: could not release held pushes")
             return
         if released:
-            logger.info("zalo: %d held push(es) released for user %s", released, user.id)
+            log.info("zalo: %d held push(es) released for user %s", released, user.id)
 
     # ----------------------------------------------------------------- pushes
 
@@ -298,7 +298,7 @@ class ZaloChannel:
                 tracking_id=track,
             )
         )
-        logger.info("zalo: ZNS %s sent to user %s", details.kind, details.user_id)
+        log.info("zalo: ZNS %s sent to user %s", details.kind, details.user_id)
         return True
 
     # ----------------------------------------------------------------- delivery
@@ -326,7 +326,7 @@ class ZaloChannel:
                 )
                 if wait > 10:
                     raise
-                logger.info("zalo: %s, retrying in %.1f s", exc, wait)
+                log.info("zalo: %s, retrying in %.1f s", exc, wait)
                 await asyncio.sleep(wait)
 
     async def _with_token(self, call: Callable[[str], Awaitable[_T]]) -> _T:
@@ -337,7 +337,7 @@ class ZaloChannel:
         except ZaloApiError as exc:
             if not is_token_error(exc.code):
                 raise channel_error(exc.code, exc.message) from exc
-            logger.info("zalo: access token refused (%d), refreshing", exc.code)
+            log.info("zalo: access token refused (%d), refreshing", exc.code)
         token = await self._tokens.refresh(token)
         try:
             return await call(token)

@@ -23,7 +23,7 @@ from bot.channels.zalo.inbound import PAYLOAD_PREFIX
 from bot.i18n import gettext_for
 from bot.messages import Button, Reply
 
-logger = logging.getLogger(__name__)
+log = logging.getLogger(__name__)
 
 MAX_TEXT = 2000
 MAX_BUTTONS = 5
@@ -44,7 +44,7 @@ def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
 def _button(button: Button) -> dict[str, Any] | None:
     payload = PAYLOAD_PREFIX + button.payload
     if not button.payload or len(payload) > MAX_BUTTON_PAYLOAD:
-        logger.warning("zalo: button dropped, payload of %d characters", len(payload))
+        log.warning("zalo: button dropped, payload of %d characters", len(payload))
         return None
     title = unicodedata.normalize("NFC", button.label)[:MAX_BUTTON_TITLE]
     return {"title": title, "type": QUERY_BUTTON, "payload": payload}
@@ -90,7 +90,7 @@ def render(
     ]
     pieces = split_text(reply.text)
     if not pieces and not buttons and not reply.request_phone:
-        logger.warning("zalo: reply with empty text not sent")
+        log.warning("zalo: reply with empty text not sent")
         return []
     messages: list[Message] = [{"text": piece} for piece in pieces[:-1]]
     if pieces or buttons:

@@ -19,7 +19,7 @@ from bot.channels.zalo.api import ZaloApi
 from bot.channels.zalo.errors import ZaloAuthError
 from bot.ports import Clock, StoredTokens, UnitOfWork, UnitOfWorkFactory
 
-logger = logging.getLogger(__name__)
+log = logging.getLogger(__name__)
 
 __all__ = ["StoredTokens", "TokenStore", "install_pair"]
 
@@ -81,7 +81,7 @@ class TokenStore:
                 await uow.zalo_tokens.store(renewed, now=now)
                 await uow.commit()
             self._cached = renewed
-            logger.info("zalo: access token refreshed (rotation %d)", renewed.version)
+            log.info("zalo: access token refreshed (rotation %d)", renewed.version)
             return renewed.access_token
 
     async def install(self, access_token: str, refresh_token: str) -> None:

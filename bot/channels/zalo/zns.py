@@ -25,7 +25,7 @@ from bot.i18n import gettext_for
 from bot.ports import UnitOfWorkFactory
 from bot.wording import status_label
 
-logger = logging.getLogger(__name__)
+log = logging.getLogger(__name__)
 
 MAX_TRACKING_ID = 48
 
