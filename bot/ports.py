@@ -31,11 +31,19 @@ from bot.domain.outbox import OutboxState as OutboxState
 from bot.domain.pacing import ChannelLimit
 from bot.domain.snapshot import Recipient, Snapshot
 from surveys.definitions import AnswerValue, Question
-from surveys.model import DossierFacts, ResponseKey, Session
+from surveys.model import (
+    DossierFacts,
+    ElementScore,
+    GroupCount,
+    Grouping,
+    GroupTimeliness,
+    ResponseKey,
+    Session,
+)
 from surveys.periods import Period
 
 if TYPE_CHECKING:
-    from surveys.scoring import Grouping, IndexReport
+    from surveys.scoring import IndexReport
 
 # --------------------------------------------------------------------------- case API
 
@@ -656,6 +664,37 @@ class SurveyRepository(Protocol):
         ...
 
 
+class ScoreRepository(Protocol):
+    """The satisfaction index's figures, aggregated where the answers are (design §7); each
+    limited to the answers and dossiers of `agencies` when given."""
+
+    async def element_scores(
+        self, by: Grouping, period: Period, agencies: Sequence[str] | None = None
+    ) -> list[ElementScore]:
+        """Per group, kind and element: valid and satisfied answers (≥ 4 on the 5-point
+        scale; "very satisfied" or "satisfied" on the 3-level one) and the index; on every
+        row the group's overall index (the mean of its 5-point element indices) and mean
+        5-point score."""
+        ...
+
+    async def response_counts(
+        self, by: Grouping, period: Period, agencies: Sequence[str] | None = None
+    ) -> list[GroupCount]:
+        """Per group: its name and the responses filed in `period`."""
+        ...
+
+    async def timeliness(
+        self,
+        by: Grouping,
+        period: Period,
+        tz: ZoneInfo,
+        agencies: Sequence[str] | None = None,
+    ) -> list[GroupTimeliness]:
+        """Per group: dossiers returned in `period` before, on and after the local day of
+        their (original) appointment date."""
+        ...
+
+
 # --------------------------------------------------------------------------- Zalo
 
 
@@ -913,6 +952,7 @@ class UnitOfWork(Protocol):
     watch: WatchRepository
     quarantine: QuarantineRepository
     surveys: SurveyRepository
+    scores: ScoreRepository
     zalo_tokens: ZaloTokenRepository
     inbound: InboundJournalRepository
     secrets: SecretRepository

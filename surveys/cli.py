@@ -11,6 +11,7 @@ from typing import Any
 from bot.errors import OperatorError
 from bot.settings import Settings
 from bot.storage.readiness import migrated_engine
+from bot.storage.uow import SqlUnitOfWorkFactory
 from surveys.periods import Period, current_year, parse_period
 from surveys.report import render_chart, render_csv, render_json, render_table
 from surveys.scoring import GROUPINGS, IndexReport, compute_index
@@ -51,8 +52,11 @@ def add_parser(subparsers: Any) -> None:
 
 async def build_report(settings: Settings, by: str, period: Period) -> IndexReport:
     """Compute the report from the configured database."""
-    async with migrated_engine(settings.database_url) as engine, engine.connect() as conn:
-        return await compute_index(conn, by, period, tz=settings.tz)  # type: ignore[arg-type]
+    async with (
+        migrated_engine(settings.database_url) as engine,
+        SqlUnitOfWorkFactory(engine)() as uow,
+    ):
+        return await compute_index(uow.scores, by, period, tz=settings.tz)  # type: ignore[arg-type]
 
 
 def require_charts() -> None:

@@ -10,7 +10,7 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from bot.domain.dossier import Dossier
@@ -101,3 +101,45 @@ def dossier_key(secret: str, code: str) -> str:
     HMAC-SHA256(server secret, code) in hex — enough to refuse a second survey of the same
     dossier, useless to find the dossier without the secret (design §6)."""
     return hmac.new(secret.encode(), code.encode(), hashlib.sha256).hexdigest()
+
+
+Grouping = Literal["agency", "procedure", "field", "all"]
+"""What the satisfaction index is grouped by; "all" puts every answer of the scope in one
+group (the web workspace's trend line)."""
+GROUPINGS: tuple[Grouping, ...] = ("agency", "procedure", "field")
+ALL: Grouping = "all"
+
+
+@dataclass(frozen=True, slots=True)
+class ElementScore:
+    """One group's answers of one kind ("scale5" or "rating3") and element in a period, with
+    the group's overall index and mean 5-point score (None without 5-point answers)."""
+
+    group: str
+    kind: str
+    element: str | None
+    valid: int
+    satisfied: int
+    index: float
+    overall: float | None
+    mean: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class GroupCount:
+    """One group's name and how many responses it has in a period."""
+
+    group: str
+    name: str
+    n: int
+
+
+@dataclass(frozen=True, slots=True)
+class GroupTimeliness:
+    """One group's dossiers returned in a period: early, on time and late."""
+
+    group: str
+    name: str
+    early: int
+    on_time: int
+    late: int

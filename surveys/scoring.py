@@ -15,10 +15,12 @@ For one grouping (agency, procedure or field) and one period:
   by overall index); the others are listed after them, unranked. A group with one answer of
   100 % never ranks first.
 
-One statement aggregates the answers in a single pass (the counts, the element and overall
-indices, all in double precision, so SQLite and PostgreSQL agree); a second counts responses;
-a third counts timeliness from `dossier_snapshots`. The Wilson bounds are derived from the
-integer counts SQL returns, the flag and the ranking from the element counts.
+The score repository (`bot.ports.ScoreRepository`, ``uow.scores``) aggregates: on SQL one
+statement over the answers in a single pass (the counts, the element and overall indices, in
+double precision, so SQLite and PostgreSQL agree), a second counts responses, a third counts
+timeliness from the dossier snapshots (`surveys/storage/scores.py`). This module turns those
+figures into the report: the Wilson bounds from the integer counts, the flag and the ranking
+from the element counts.
 
 Timeliness: a dossier returned on a local calendar day before its appointment day is early,
 on that day on time, after it late. The appointment is the *original* one when the agency
@@ -32,27 +34,24 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
-from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Float, and_, case, cast, func, literal, literal_column, select
-from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.elements import ColumnElement
-from sqlalchemy.sql.functions import FunctionElement
-from sqlalchemy.types import String
-
-from bot.storage.tables_watch import dossier_snapshots
-from surveys.elements import ELEMENTS, RATING3_SATISFIED, SCALE5_SATISFIED
+from bot.ports import ScoreRepository
+from surveys.elements import ELEMENTS
+from surveys.model import ALL, GROUPINGS, Grouping
 from surveys.periods import Period
-from surveys.storage.tables import survey_answers, survey_responses
 
-# "all" puts every answer of the scope in one group (the web workspace's trend line).
-Grouping = Literal["agency", "procedure", "field", "all"]
-GROUPINGS: tuple[Grouping, ...] = ("agency", "procedure", "field")
-ALL: Grouping = "all"
+__all__ = [
+    "ALL",
+    "GROUPINGS",
+    "GroupScore",
+    "Grouping",
+    "IndexReport",
+    "Share",
+    "compute_index",
+    "rank_groups",
+]
+
 SMALL_SAMPLE = 30
 Z_95 = 1.959963984540054
 
@@ -175,79 +174,8 @@ class IndexReport:
         return tuple(g for g in self.groups if g.rank is None)
 
 
-class local_day(FunctionElement[str]):  # noqa: N801 - SQL function naming
-    """The local calendar day of a UTC timestamp column, shifted by a fixed offset."""
-
-    type = String()
-    inherit_cache = True
-
-
-@compiles(local_day, "sqlite")
-def _local_day_sqlite(element: local_day, compiler: SQLCompiler, **kw: Any) -> str:
-    column, minutes = list(element.clauses)
-    return f"date({compiler.process(column, **kw)}, {compiler.process(minutes, **kw)})"
-
-
-@compiles(local_day, "postgresql")
-def _local_day_postgresql(element: local_day, compiler: SQLCompiler, **kw: Any) -> str:
-    column, minutes = list(element.clauses)
-    return (
-        f"CAST(({compiler.process(column, **kw)} AT TIME ZONE 'UTC') "
-        f"+ CAST({compiler.process(minutes, **kw)} AS INTERVAL) AS DATE)"
-    )
-
-
-def _offset_literal(tz: ZoneInfo, period: Period) -> ColumnElement[str]:
-    start, _ = period.utc_bounds(tz)
-    offset = start.utcoffset() or timedelta(0)
-    minutes = int(offset.total_seconds() // 60)
-    return literal(f"{minutes:+d} minutes", String())
-
-
-# A constant group key; statements leave it out of GROUP BY (PostgreSQL refuses a constant).
-_ALL_GROUP: ColumnElement[str] = literal_column(f"'{ALL}'", String())
-
-
-def _group_by(by: Grouping, *keys: Any) -> list[Any]:
-    """The GROUP BY terms: `keys`, without the constant key of the "all" grouping."""
-    return [key for key in keys if key is not _ALL_GROUP]
-
-
-def _answer_group(by: Grouping) -> ColumnElement[str]:
-    return {
-        "agency": survey_answers.c.agency_code,
-        "procedure": survey_answers.c.procedure_code,
-        "field": survey_answers.c.field,
-        "all": _ALL_GROUP,
-    }[by]
-
-
-def _response_group(by: Grouping) -> tuple[ColumnElement[str], ColumnElement[str]]:
-    r = survey_responses.c
-    return {
-        "agency": (r.agency_code, r.agency_name),
-        "procedure": (r.procedure_code, r.procedure_name),
-        "field": (r.field, r.field),
-        "all": (_ALL_GROUP, _ALL_GROUP),
-    }[by]
-
-
-def _snapshot_group(by: Grouping) -> tuple[ColumnElement[str], ColumnElement[str]]:
-    s = dossier_snapshots.c
-    return {
-        "agency": (s.agency_code, s.agency_name),
-        "procedure": (s.procedure_code, s.procedure_name),
-        "field": (s.field, s.field),
-        "all": (_ALL_GROUP, _ALL_GROUP),
-    }[by]
-
-
-def _as_float(value: Any) -> ColumnElement[float]:
-    return cast(value, Float)
-
-
 async def compute_index(
-    conn: AsyncConnection,
+    scores: ScoreRepository,
     by: Grouping,
     period: Period,
     *,
@@ -257,6 +185,7 @@ async def compute_index(
     """The satisfaction index and timeliness for every group with data in `period`.
 
     `agencies` limits every figure to the answers and dossiers of those agencies (None: all).
+    The figures come from the score repository of an open unit of work (``uow.scores``).
     """
     groups: dict[str, GroupScore] = {}
 
@@ -268,31 +197,23 @@ async def compute_index(
             found.name = name
         return found
 
-    for row in (await conn.execute(_scores_statement(by, period, agencies))).all():
-        score = group(row.g)
-        share = Share.of(int(row.valid), int(row.satisfied), float(row.idx))
+    for row in await scores.element_scores(by, period, agencies):
+        score = group(row.group)
+        share = Share.of(row.valid, row.satisfied, row.index)
         if row.kind == "rating3":
             score.quick = share
         elif row.element in ELEMENTS:
             score.elements[row.element] = share
-        if row.overall is not None:
-            score.overall = float(row.overall)
-            score.mean_score = float(row.mean)
+        if row.overall is not None and row.mean is not None:
+            score.overall = row.overall
+            score.mean_score = row.mean
 
-    key, name = _response_group(by)
-    responses = (
-        select(key.label("g"), func.max(name).label("name"), func.count().label("n"))
-        .where(survey_responses.c.period_month.between(period.first_month, period.last_month))
-        .group_by(*_group_by(by, key))
-    )
-    if agencies is not None:
-        responses = responses.where(survey_responses.c.agency_code.in_(agencies))
-    for row in (await conn.execute(responses)).all():
-        group(row.g, row.name).n = int(row.n)
+    for counted in await scores.response_counts(by, period, agencies):
+        group(counted.group, counted.name).n = counted.n
 
-    for row in (await conn.execute(_timeliness_statement(by, period, tz, agencies))).all():
-        group(row.g, row.name).timeliness = Timeliness(
-            int(row.early or 0), int(row.on_time or 0), int(row.late or 0)
+    for timely in await scores.timeliness(by, period, tz, agencies):
+        group(timely.group, timely.name).timeliness = Timeliness(
+            timely.early, timely.on_time, timely.late
         )
 
     return IndexReport(by=by, period=period, groups=rank_groups(groups.values()))
@@ -318,88 +239,3 @@ def rank_groups(groups: Iterable[GroupScore]) -> tuple[GroupScore, ...]:
     for group in others:
         group.rank = None
     return (*rankable, *others)
-
-
-def _scores_statement(by: Grouping, period: Period, agencies: Sequence[str] | None) -> Any:
-    a = survey_answers.c
-    g = _answer_group(by)
-    satisfied = case(
-        (and_(a.kind == "scale5", a.score >= SCALE5_SATISFIED), 1),
-        (and_(a.kind == "rating3", a.score >= RATING3_SATISFIED), 1),
-        else_=0,
-    )
-    valid = func.count(a.score)
-    # One pass over the answers (through the covering index); materialised so the two
-    # readers below do not aggregate twice.
-    per_element = (
-        select(
-            g.label("g"),
-            a.kind,
-            a.element,
-            valid.label("valid"),
-            func.sum(satisfied).label("satisfied"),
-            func.sum(a.score).label("total"),
-            (100.0 * _as_float(func.sum(satisfied)) / _as_float(valid)).label("idx"),
-        )
-        .where(
-            a.period_month.between(period.first_month, period.last_month),
-            a.kind.in_(("scale5", "rating3")),
-            a.score.is_not(None),
-            *(() if agencies is None else (a.agency_code.in_(agencies),)),
-        )
-        .group_by(*_group_by(by, g, a.kind, a.element))
-        .cte("per_element")
-        .prefix_with("MATERIALIZED")
-    )
-    e = per_element.c
-    per_group = (
-        select(
-            e.g,
-            func.avg(e.idx).label("overall"),
-            (_as_float(func.sum(e.total)) / _as_float(func.sum(e.valid))).label("mean"),
-        )
-        .where(e.kind == "scale5")
-        .group_by(e.g)
-        .cte("per_group")
-    )
-    return select(
-        e.g,
-        e.kind,
-        e.element,
-        e.valid,
-        e.satisfied,
-        e.idx,
-        per_group.c.overall,
-        per_group.c.mean,
-    ).select_from(per_element.outerjoin(per_group, per_group.c.g == e.g))
-
-
-def _timeliness_statement(
-    by: Grouping, period: Period, tz: ZoneInfo, agencies: Sequence[str] | None
-) -> Any:
-    s = dossier_snapshots.c
-    key, name = _snapshot_group(by)
-    start, end = period.utc_bounds(tz)
-    offset = _offset_literal(tz, period)
-    returned = local_day(s.returned_at, offset)
-    due = local_day(func.coalesce(s.original_due_at, s.due_at), offset)
-
-    def count_when(condition: ColumnElement[bool]) -> Any:
-        return func.sum(case((condition, 1), else_=0))
-
-    return (
-        select(
-            key.label("g"),
-            func.max(name).label("name"),
-            count_when(returned < due).label("early"),
-            count_when(returned == due).label("on_time"),
-            count_when(returned > due).label("late"),
-        )
-        .where(
-            s.returned_at >= start,
-            s.returned_at < end,
-            func.coalesce(s.original_due_at, s.due_at).is_not(None),
-            *(() if agencies is None else (s.agency_code.in_(agencies),)),
-        )
-        .group_by(*_group_by(by, key))
-    )

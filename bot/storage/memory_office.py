@@ -178,87 +178,13 @@ class MemoryOfficeRepository:
         tz: ZoneInfo,
         agencies: Sequence[str] | None = None,
     ) -> IndexReport:
-        """The index of design §7 over the stored answers (and timeliness of snapshots)."""
-        from surveys.elements import ELEMENTS, RATING3_SATISFIED, SCALE5_SATISFIED
-        from surveys.scoring import ALL, GroupScore, IndexReport, Share, Timeliness, rank_groups
+        """The index of design §7 over the stored answers (and timeliness of snapshots), from
+        the same figures as `uow.scores` gives."""
+        from bot.storage.memory import MemoryScoreRepository
+        from surveys.scoring import compute_index
 
-        def key_of(agency: str, procedure: str, field_: str) -> str:
-            return {"agency": agency, "procedure": procedure, "field": field_, ALL: ALL}[by]
-
-        groups: dict[str, GroupScore] = {}
-        counts: dict[tuple[str, str, str], list[int]] = {}  # (g, kind, element) -> v, s, total
-        for answer in self._all.answers.values():
-            k = answer.key
-            kind, score = answer.fields["kind"], answer.fields["score"]
-            if (
-                not period.first_month <= k.period_month <= period.last_month
-                or kind not in ("scale5", "rating3")
-                or score is None
-                or not _in_scope(k.agency_code, agencies)
-            ):
-                continue
-            g = key_of(k.agency_code, k.procedure_code, k.field)
-            threshold = SCALE5_SATISFIED if kind == "scale5" else RATING3_SATISFIED
-            cell = counts.setdefault((g, kind, answer.fields["element"] or ""), [0, 0, 0])
-            cell[0] += 1
-            cell[1] += int(score >= threshold)
-            cell[2] += int(score)
-        names: dict[str, str] = {}
-        responses: dict[str, int] = {}
-        for response in self._all.responses.values():
-            f = response.facts
-            if not period.first_month <= response.period_month <= period.last_month:
-                continue
-            if not _in_scope(f.agency_code, agencies):
-                continue
-            g = key_of(f.agency_code, f.procedure_code, f.field)
-            names[g] = {"agency": f.agency_name, "procedure": f.procedure_name}.get(by, g)
-            responses[g] = responses.get(g, 0) + 1
-
-        def group(key: str) -> GroupScore:
-            return groups.setdefault(key, GroupScore(key=key, name=names.get(key, key)))
-
-        for (g, kind, element), (valid, satisfied, _total) in counts.items():
-            share = Share.of(valid, satisfied)
-            if kind == "rating3":
-                group(g).quick = share
-            elif element in ELEMENTS:
-                group(g).elements[element] = share
-        for g, score in list(groups.items()):
-            scale = [
-                (v, t)
-                for (gg, kind, _e), (v, _s, t) in counts.items()
-                if gg == g and kind == "scale5"
-            ]
-            if score.elements:
-                score.overall = sum(s.index for s in score.elements.values()) / len(score.elements)
-                score.mean_score = sum(t for _v, t in scale) / sum(v for v, _t in scale)
-        for g, n in responses.items():
-            group(g).n = n
-        start, end = period.utc_bounds(tz)
-        offset = start.utcoffset() or timedelta(0)
-        for snap in self._all.snapshots.values():
-            due = snap.original_due_at or snap.due_at
-            if snap.returned_at is None or due is None or not start <= snap.returned_at < end:
-                continue
-            if not _in_scope(snap.agency_code, agencies):
-                continue
-            g = key_of(snap.agency_code, snap.procedure_code, snap.field)
-            names.setdefault(
-                g, {"agency": snap.agency_name, "procedure": snap.procedure_name}.get(by, g)
-            )
-            returned_day = (snap.returned_at.replace(tzinfo=None) + offset).date()
-            due_day = (due.replace(tzinfo=None) + offset).date()
-            t = group(g).timeliness
-            group(g).timeliness = Timeliness(
-                t.early + (returned_day < due_day),
-                t.on_time + (returned_day == due_day),
-                t.late + (returned_day > due_day),
-            )
-        for score in groups.values():
-            if score.name == score.key and score.key in names:
-                score.name = names[score.key]
-        return IndexReport(by=by, period=period, groups=rank_groups(groups.values()))
+        scores = MemoryScoreRepository(self._all)
+        return await compute_index(scores, by, period, tz=tz, agencies=agencies)
 
     async def agencies(self, codes: Sequence[str] | None = None) -> list[Agency]:
         """Agencies with survey or dossier data (of `codes`, or all), by name."""

@@ -272,8 +272,10 @@ class SqlOfficeRepository:
     ) -> IndexReport:
         """The satisfaction index and timeliness (`surveys.scoring`), of `agencies` or all."""
         from surveys.scoring import compute_index
+        from surveys.storage.scores import SqlScoreRepository
 
-        return await compute_index(self._conn, by, period, tz=tz, agencies=agencies)
+        scores = SqlScoreRepository(self._conn)
+        return await compute_index(scores, by, period, tz=tz, agencies=agencies)
 
     async def agencies(self, codes: Sequence[str] | None = None) -> list[Agency]:
         """Agencies with survey or dossier data (of `codes`, or all), by name."""

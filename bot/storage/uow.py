@@ -19,6 +19,7 @@ from bot.ports import (
     OwnershipRepository,
     QuarantineRepository,
     RateLimitRepository,
+    ScoreRepository,
     SecretRepository,
     StaffRepository,
     SubscriptionRepository,
@@ -44,6 +45,7 @@ from bot.storage.sqlite_driver import TransactionMode
 from bot.storage.watch import SqlWatchRepository
 from bot.storage.zalo import SqlZaloTokenRepository
 from surveys.storage.repository import SqlSurveyRepository
+from surveys.storage.scores import SqlScoreRepository
 
 # How long a unit of work waits for its turn on SQLite (SQLAlchemy's default pool_timeout).
 WRITER_QUEUE_TIMEOUT_S = 30.0
@@ -73,6 +75,7 @@ class SqlUnitOfWork:
     watch: WatchRepository
     quarantine: QuarantineRepository
     surveys: SurveyRepository
+    scores: ScoreRepository
     zalo_tokens: ZaloTokenRepository
     inbound: InboundJournalRepository
     secrets: SecretRepository
@@ -126,6 +129,7 @@ class SqlUnitOfWork:
         self.watch = SqlWatchRepository(conn)
         self.quarantine = SqlQuarantineRepository(conn)
         self.surveys = SqlSurveyRepository(conn)
+        self.scores = SqlScoreRepository(conn)
         self.zalo_tokens = SqlZaloTokenRepository(conn)
         self.inbound = SqlInboundJournalRepository(conn)
         self.secrets = SqlSecretRepository(conn)

@@ -4,6 +4,7 @@ reading rows back, and senders for our own seam (`bot.channels.base.Sender`)."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -17,9 +18,9 @@ from bot.channels.telegram import TelegramChannel
 from bot.composition import notice_renderers
 from bot.messages import Incoming, Reply, Response
 from bot.notify.rendering import RenderContext
-from bot.ports import Notice
+from bot.ports import Notice, UnitOfWorkFactory
 from bot.storage.delivery import OutboxDeliveryQueue
-from bot.storage.tables import chat_users
+from bot.storage.memory import MemoryUnitOfWorkFactory
 from bot.storage.tables_outbox import outbox
 from bot.storage.uow import SqlUnitOfWorkFactory
 
@@ -50,8 +51,17 @@ class FakeClock:
         self.current += timedelta(**delta)
 
 
+Store = AsyncEngine | MemoryUnitOfWorkFactory
+"""Where the tests' outbox lives: a migrated database, or the in-memory twin."""
+
+
+def factory_of(store: Store) -> UnitOfWorkFactory:
+    """Units of work on `store`."""
+    return SqlUnitOfWorkFactory(store) if isinstance(store, AsyncEngine) else store
+
+
 async def make_users(
-    engine: AsyncEngine,
+    engine: Store,
     count: int,
     *,
     channel: str = "telegram",
@@ -59,7 +69,7 @@ async def make_users(
     language: str = "vi",
 ) -> list[int]:
     """Create `count` chat users with channel ids first_id, first_id+1, …; our user ids."""
-    factory = SqlUnitOfWorkFactory(engine)
+    factory = factory_of(engine)
     ids: list[int] = []
     async with factory() as uow:
         for i in range(count):
@@ -83,37 +93,41 @@ def notice(user_id: int, n: int, **options: Any) -> Notice:
     )
 
 
-async def enqueue(engine: AsyncEngine, notices: Sequence[Notice], now: datetime = T0) -> int:
+async def enqueue(engine: Store, notices: Sequence[Notice], now: datetime = T0) -> int:
     """Queue notices in one unit of work; how many were new."""
-    async with SqlUnitOfWorkFactory(engine)() as uow:
+    async with factory_of(engine)() as uow:
         new = await uow.outbox.enqueue_many(notices, now=now)
         await uow.commit()
     return new
 
 
-async def rows(engine: AsyncEngine) -> list[dict[str, Any]]:
+async def rows(engine: Store) -> list[dict[str, Any]]:
     """Every outbox row, by id."""
+    if not isinstance(engine, AsyncEngine):
+        stored = sorted(engine.database.tables.outbox.values(), key=lambda row: row.id)
+        return [dataclasses.asdict(row) for row in stored]
     async with engine.connect() as conn:
         result = await conn.execute(select(outbox).order_by(outbox.c.id))
         return [dict(row) for row in result.mappings()]
 
 
-async def states(engine: AsyncEngine) -> dict[str, int]:
+async def states(engine: Store) -> dict[str, int]:
     """Row counts by state (every state)."""
-    async with SqlUnitOfWorkFactory(engine)() as uow:
+    async with factory_of(engine)() as uow:
         return {state.value: count for state, count in (await uow.outbox.counts()).items()}
 
 
-def queue_of(engine: AsyncEngine) -> OutboxDeliveryQueue:
+def queue_of(engine: Store) -> OutboxDeliveryQueue:
     """The delivery queue a dispatcher takes its notices from, on `engine`'s outbox."""
-    return OutboxDeliveryQueue(SqlUnitOfWorkFactory(engine))
+    return OutboxDeliveryQueue(factory_of(engine))
 
 
-async def is_blocked(engine: AsyncEngine, user_id: int) -> bool:
+async def is_blocked(engine: Store, user_id: int) -> bool:
     """Whether the user is marked as having blocked the bot."""
-    async with engine.connect() as conn:
-        query = select(chat_users.c.blocked).where(chat_users.c.id == user_id)
-        return bool((await conn.execute(query)).scalar_one())
+    async with factory_of(engine)() as uow:
+        user = await uow.users.get(user_id)
+    assert user is not None
+    return user.blocked
 
 
 @dataclass

@@ -16,14 +16,15 @@ from bot.channels.errors import ChannelWindowClosed
 from bot.notify.dispatcher import Backoff, Dispatcher
 from bot.notify.throttle import ChannelLimit
 from bot.storage.engine import create_engine
+from bot.storage.memory import MemoryUnitOfWorkFactory
 from bot.storage.outbox import SqlOutboxRepository
-from bot.storage.uow import SqlUnitOfWorkFactory
 from tests.notify.outbox_support import (
     KIND,
     RENDERERS,
     T0,
     FakeClock,
     RecordingSender,
+    Store,
     TemplateRecordingSender,
     enqueue,
     is_blocked,
@@ -42,43 +43,52 @@ CHAT = 10_000  # the Telegram id of the first user make_users creates
 
 
 @pytest.fixture
+def store() -> MemoryUnitOfWorkFactory:
+    """The in-memory twin of the storage: these tests are about the dispatcher, not SQL (the
+    outbox's SQL is checked by test_outbox.py and the conformance suite)."""
+    return MemoryUnitOfWorkFactory()
+
+
+@pytest.fixture
 async def fake() -> AsyncIterator[FakeTelegram]:
     async with FakeTelegram().serve() as server:
         yield server
 
 
-def dispatcher(engine: AsyncEngine, sender: Any, clock: FakeClock, **options: Any) -> Dispatcher:
+def dispatcher(engine: Store, sender: Any, clock: FakeClock, **options: Any) -> Dispatcher:
     options.setdefault("limits", FAST)
     options.setdefault("renderers", RENDERERS)
     return Dispatcher(queue_of(engine), {"telegram": sender}, clock, **options)
 
 
 async def test_delivers_in_the_users_language_of_the_moment(
-    engine: AsyncEngine, fake: FakeTelegram
+    store: MemoryUnitOfWorkFactory, fake: FakeTelegram
 ) -> None:
-    users = await make_users(engine, 2)
-    await enqueue(engine, [notice(users[0], 1), notice(users[1], 2)])
-    async with SqlUnitOfWorkFactory(engine)() as uow:  # switched after the notice was queued
+    users = await make_users(store, 2)
+    await enqueue(store, [notice(users[0], 1), notice(users[1], 2)])
+    async with store() as uow:  # switched after the notice was queued
         await uow.users.set_language(users[1], "en")
         await uow.commit()
     async with telegram_sender(fake) as channel:
-        assert await dispatcher(engine, channel, FakeClock()).run_once() == 2
+        assert await dispatcher(store, channel, FakeClock()).run_once() == 2
     assert fake.texts(CHAT) == ["Thông báo số 1"]
     assert fake.texts(CHAT + 1) == ["Notice 2"]
-    assert (await states(engine))["sent"] == 2
+    assert (await states(store))["sent"] == 2
 
 
-async def test_quiet_hours_hold_pushes_then_urgent_ones_go_first(engine: AsyncEngine) -> None:
-    users = await make_users(engine, 3)
+async def test_quiet_hours_hold_pushes_then_urgent_ones_go_first(
+    store: MemoryUnitOfWorkFactory,
+) -> None:
+    users = await make_users(store, 3)
     evening = datetime(2025, 3, 14, 15, 30, tzinfo=UTC)  # 22:30 in Hà Nội
     await enqueue(
-        engine,
+        store,
         [notice(users[0], 1), notice(users[1], 2, urgent=True), notice(users[2], 3)],
         now=evening,
     )
     clock = FakeClock(evening)
     sender = RecordingSender()
-    quiet = dispatcher(engine, sender, clock, quiet_hours=QUIET)
+    quiet = dispatcher(store, sender, clock, quiet_hours=QUIET)
 
     assert await quiet.run_once() == 0
     clock.current = datetime(2025, 3, 14, 23, 59, tzinfo=UTC)  # 06:59
@@ -95,16 +105,16 @@ async def test_quiet_hours_hold_pushes_then_urgent_ones_go_first(engine: AsyncEn
 
 
 async def test_flood_control_waits_exactly_retry_after(
-    engine: AsyncEngine, fake: FakeTelegram
+    store: MemoryUnitOfWorkFactory, fake: FakeTelegram
 ) -> None:
-    [user] = await make_users(engine, 1)
-    await enqueue(engine, [notice(user, 1)])
+    [user] = await make_users(store, 1)
+    await enqueue(store, [notice(user, 1)])
     fake.fail("sendMessage", 429, retry_after=3)
     clock = FakeClock()
     async with telegram_sender(fake) as channel:
-        run = dispatcher(engine, channel, clock)
+        run = dispatcher(store, channel, clock)
         assert await run.run_once() == 1
-        [row] = await rows(engine)
+        [row] = await rows(store)
         assert (row["state"], row["attempts"]) == ("queued", 0)
         assert row["next_attempt_at"] == T0 + timedelta(seconds=3)
         assert row["last_error"] == "retry after 3 s"
@@ -141,18 +151,18 @@ def _retry_after(seconds: float) -> Exception:
 
 
 async def test_server_errors_are_retried_with_backoff_then_dead(
-    engine: AsyncEngine, fake: FakeTelegram
+    store: MemoryUnitOfWorkFactory, fake: FakeTelegram
 ) -> None:
-    users = await make_users(engine, 2)
-    await enqueue(engine, [notice(users[0], 1), notice(users[1], 2)])
+    users = await make_users(store, 2)
+    await enqueue(store, [notice(users[0], 1), notice(users[1], 2)])
     fake.fail("sendMessage", 500, chat_id=CHAT, times=1)
     fake.fail("sendMessage", 502, chat_id=CHAT + 1, times=10)
     clock = FakeClock()
     retry = Backoff(max_attempts=3, base=10, cap=60)
     async with telegram_sender(fake) as channel:
-        run = dispatcher(engine, channel, clock, retry=retry)
+        run = dispatcher(store, channel, clock, retry=retry)
         await run.run_once()
-        first = {r["user_id"]: r for r in await rows(engine)}
+        first = {r["user_id"]: r for r in await rows(store)}
         for row in first.values():
             assert (row["state"], row["attempts"]) == ("retrying", 1)
             assert T0 + timedelta(seconds=5) <= row["next_attempt_at"] <= T0 + timedelta(seconds=10)
@@ -167,7 +177,7 @@ async def test_server_errors_are_retried_with_backoff_then_dead(
 
     assert fake.texts(CHAT) == ["Thông báo số 1"]
     assert fake.texts(CHAT + 1) == []
-    final = {r["user_id"]: r for r in await rows(engine)}
+    final = {r["user_id"]: r for r in await rows(store)}
     assert final[users[0]]["state"] == "sent"
     assert (final[users[1]]["state"], final[users[1]]["attempts"]) == ("dead", 3)
     assert final[users[1]]["last_error"] == "gave up after 3 attempts: ChannelTemporaryError"
@@ -189,97 +199,101 @@ class SlowTelegram(FakeTelegram):
         return await super()._m_sendMessage(params)
 
 
-async def test_a_send_that_times_out_is_retried(engine: AsyncEngine) -> None:
-    [user] = await make_users(engine, 1)
-    await enqueue(engine, [notice(user, 1)])
+async def test_a_send_that_times_out_is_retried(store: MemoryUnitOfWorkFactory) -> None:
+    [user] = await make_users(store, 1)
+    await enqueue(store, [notice(user, 1)])
     slow = SlowTelegram()
     slow.slow.add(CHAT)
     clock = FakeClock()
     async with slow.serve(), telegram_sender(slow) as channel:
-        run = dispatcher(engine, channel, clock, send_timeout=0.2, retry=Backoff(base=1))
+        run = dispatcher(store, channel, clock, send_timeout=0.2, retry=Backoff(base=1))
         await run.run_once()
-        [row] = await rows(engine)
+        [row] = await rows(store)
         assert (row["state"], row["attempts"], row["last_error"]) == ("retrying", 1, "timeout")
         clock.advance(seconds=1)
         await run.run_once()
         await asyncio.sleep(slow.delay)  # the abandoned first request completes meanwhile
-    [row] = await rows(engine)
+    [row] = await rows(store)
     assert row["state"] == "sent"
     assert "Thông báo số 1" in slow.texts(CHAT)
 
 
 async def test_a_user_who_blocked_the_bot_gets_nothing_more(
-    engine: AsyncEngine, fake: FakeTelegram
+    store: MemoryUnitOfWorkFactory, fake: FakeTelegram
 ) -> None:
-    [user] = await make_users(engine, 1)
-    await enqueue(engine, [notice(user, 1)])
+    [user] = await make_users(store, 1)
+    await enqueue(store, [notice(user, 1)])
     fake.fail("sendMessage", 403)
     async with telegram_sender(fake) as channel:
-        run = dispatcher(engine, channel, FakeClock())
+        run = dispatcher(store, channel, FakeClock())
         await run.run_once()
-        assert await is_blocked(engine, user)
-        await enqueue(engine, [notice(user, 2)])
+        assert await is_blocked(store, user)
+        await enqueue(store, [notice(user, 2)])
         await run.run_once()
-    assert [r["state"] for r in await rows(engine)] == ["dead", "dead"]
-    assert [r["last_error"] for r in await rows(engine)] == ["user blocked the bot"] * 2
+    assert [r["state"] for r in await rows(store)] == ["dead", "dead"]
+    assert [r["last_error"] for r in await rows(store)] == ["user blocked the bot"] * 2
     assert len(fake.calls_of("sendMessage")) == 1
     assert fake.texts(CHAT) == []
 
 
 async def test_a_refused_message_and_an_unknown_kind_are_dead(
-    engine: AsyncEngine, fake: FakeTelegram
+    store: MemoryUnitOfWorkFactory, fake: FakeTelegram
 ) -> None:
-    users = await make_users(engine, 2)
-    await enqueue(engine, [notice(users[0], 1), notice(users[1], 2, kind="no.such.kind")])
+    users = await make_users(store, 2)
+    await enqueue(store, [notice(users[0], 1), notice(users[1], 2, kind="no.such.kind")])
     fake.fail("sendMessage", 400, description="Bad Request: can't parse entities")
     async with telegram_sender(fake) as channel:
-        await dispatcher(engine, channel, FakeClock()).run_once()
-    found = {r["user_id"]: r for r in await rows(engine)}
+        await dispatcher(store, channel, FakeClock()).run_once()
+    found = {r["user_id"]: r for r in await rows(store)}
     assert found[users[0]]["state"] == "dead"
     assert found[users[0]]["last_error"] == "refused by the channel (ChannelPermanentError)"
     assert found[users[1]]["state"] == "dead"
     assert found[users[1]]["last_error"] == "unknown notice kind no.such.kind"
-    assert not await is_blocked(engine, users[0])
+    assert not await is_blocked(store, users[0])
 
 
-async def test_a_closed_chat_window_holds_until_the_user_writes(engine: AsyncEngine) -> None:
-    [user] = await make_users(engine, 1, channel="zalo")
-    await enqueue(engine, [notice(user, 1)])
+async def test_a_closed_chat_window_holds_until_the_user_writes(
+    store: MemoryUnitOfWorkFactory,
+) -> None:
+    [user] = await make_users(store, 1, channel="zalo")
+    await enqueue(store, [notice(user, 1)])
     sender = RecordingSender(errors=[ChannelWindowClosed()])
     run = Dispatcher(
-        queue_of(engine),
+        queue_of(store),
         {"zalo": sender},
         FakeClock(),
         renderers=RENDERERS,
         limits={"zalo": FAST["telegram"]},
     )
     await run.run_once()
-    [row] = await rows(engine)
+    [row] = await rows(store)
     assert row["state"] == "held"
     assert await run.run_once() == 0
 
-    async with SqlUnitOfWorkFactory(engine)() as uow:  # the user writes again
+    async with store() as uow:  # the user writes again
         assert await uow.outbox.release_held(user, now=T0) == 1
         await uow.commit()
     await run.run_once()
     assert sender.sent == [("10000", "Thông báo số 1")]
 
 
-async def test_a_closed_chat_window_falls_back_to_a_template(engine: AsyncEngine) -> None:
-    users = await make_users(engine, 2, channel="zalo")
-    await enqueue(engine, [notice(users[0], 1), notice(users[1], 2, kind="other.kind")])
+async def test_a_closed_chat_window_falls_back_to_a_template(
+    store: MemoryUnitOfWorkFactory,
+) -> None:
+    users = await make_users(store, 2, channel="zalo")
+    await enqueue(store, [notice(users[0], 1), notice(users[1], 2, kind="other.kind")])
     sender = TemplateRecordingSender(
         errors=[ChannelWindowClosed(), ChannelWindowClosed()], template_kinds={KIND}
     )
     run = Dispatcher(
-        queue_of(engine),
+        queue_of(store),
         {"zalo": sender},
         FakeClock(),
         renderers=RENDERERS,
         limits={"zalo": FAST["telegram"]},
     )
     await run.run_once()
-    found = {r["user_id"]: r["state"] for r in await rows(engine)}
+    found = {r["user_id"]: r["state"] for r in await rows(store)}
     assert found == {users[0]: "sent", users[1]: "dead"}  # other.kind has no renderer
     [(to, details)] = sender.templates
     assert (to, details.kind, dict(details.params)) == ("10000", KIND, {"n": 1})

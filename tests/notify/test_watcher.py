@@ -1,4 +1,6 @@
-"""The watcher against the real case API simulator on loopback, on SQLite and PostgreSQL."""
+"""The watcher against the real case API simulator on loopback, on the in-memory twin of the
+storage (the watcher's SQL is checked by the conformance suite, test_events.py and
+test_watcher_e2e.py)."""
 
 from __future__ import annotations
 
@@ -7,16 +9,12 @@ from dataclasses import dataclass
 from datetime import UTC, timedelta
 
 import pytest
-from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.caseapi.client import HttpCaseApi
 from bot.caseapi.simulator import RunningSimulator, run_simulator
 from bot.domain.status import Status
 from bot.notify.watcher import Watcher
-from bot.storage.tables_watch import dossier_snapshots, watch_state
-from bot.storage.uow import SqlUnitOfWorkFactory
-from bot.storage.watch import CURSOR_KEY
+from bot.storage.memory import MemoryUnitOfWorkFactory
 from tests.notify.watch_support import (
     T0,
     FakeClock,
@@ -33,8 +31,7 @@ class Rig:
     sim: RunningSimulator
     api: HttpCaseApi
     clock: FakeClock
-    factory: SqlUnitOfWorkFactory
-    engine: AsyncEngine
+    factory: MemoryUnitOfWorkFactory
     watcher: Watcher
 
     def pick(self, status: Status, index: int = 0) -> str:
@@ -47,31 +44,29 @@ class Rig:
 
 
 @pytest.fixture
-async def rig(engine: AsyncEngine) -> AsyncIterator[Rig]:
+async def rig() -> AsyncIterator[Rig]:
     clock = FakeClock(T0)
-    factory = SqlUnitOfWorkFactory(engine, clock)
+    factory = MemoryUnitOfWorkFactory(clock=clock)
     async with (
         run_simulator(seed=7, dossiers=1500, now=T0, token="t") as sim,
         HttpCaseApi(sim.url, sim.token) as api,
     ):
         watcher = Watcher(factory, api, clock, poll_interval=1.0)
-        yield Rig(sim, api, clock, factory, engine, watcher)
+        yield Rig(sim, api, clock, factory, watcher)
         await watcher.release()
 
 
-async def stored_cursor(engine: AsyncEngine) -> str | None:
-    async with engine.connect() as conn:
-        query = select(watch_state.c.value).where(watch_state.c.key == CURSOR_KEY)
-        value: str | None = (await conn.execute(query)).scalar()
-        return value
+async def stored_cursor(factory: MemoryUnitOfWorkFactory) -> str | None:
+    async with factory() as uow:
+        return await uow.watch.cursor()
 
 
 async def test_the_first_poll_starts_from_now(rig: Rig) -> None:
     report = await rig.watcher.poll_once()
     assert report.requests == 1
     assert report.dossiers == 0
-    assert await stored_cursor(rig.engine) == rig.sim.state.cursor()
-    assert await outbox_rows(rig.engine) == []
+    assert await stored_cursor(rig.factory) == rig.sim.state.cursor()
+    assert await outbox_rows(rig.factory) == []
 
 
 async def test_a_dossier_turning_ready_queues_the_pickup_notice_for_its_owner(rig: Rig) -> None:
@@ -87,48 +82,46 @@ async def test_a_dossier_turning_ready_queues_the_pickup_notice_for_its_owner(ri
 
     assert report.dossiers == 2
     assert report.requests == 1  # the page was not full: the feed is drained
-    [ready] = await outbox_rows(rig.engine, kind="ready")
+    [ready] = await outbox_rows(rig.factory, kind="ready")
     assert ready["user_id"] == owner
     assert ready["dossier_code"] == code
     assert ready["state"] == "queued"
     assert ready["params"]["place"]
     assert ready["params"]["hours"]
-    reminders = await outbox_rows(rig.engine, kind="reminder")
+    reminders = await outbox_rows(rig.factory, kind="reminder")
     ready_at = rig.sim.state.get(code).status_changed_at  # type: ignore[union-attr]
     assert sorted(r["not_before"] for r in reminders) == [
         ready_at + timedelta(days=3),
         ready_at + timedelta(days=7),
     ]
-    async with rig.engine.connect() as conn:
-        stored = await conn.execute(select(dossier_snapshots.c.code, dossier_snapshots.c.status))
-        assert {(row.code, row.status) for row in stored} == {(code, "ready"), (other, "ready")}
+    stored = rig.factory.database.tables.snapshots.values()
+    assert {(s.code, s.status) for s in stored} == {(code, "ready"), (other, "ready")}
 
     again = await rig.watcher.poll_once()
     assert again.dossiers == 0
-    assert len(await outbox_rows(rig.engine)) == 3
+    assert len(await outbox_rows(rig.factory)) == 3
 
 
 async def test_a_page_processed_twice_queues_nothing_twice(rig: Rig) -> None:
     await rig.watcher.poll_once()
-    before = await stored_cursor(rig.engine)
+    before = await stored_cursor(rig.factory)
     codes = [rig.pick(Status.PROCESSING, i) for i in range(5)]
     for i, code in enumerate(codes):
         await add_subscriber(rig.factory, code, channel_user_id=str(2000 + i))
         rig.move(code, Status.SUPPLEMENT_REQUIRED)
     await rig.watcher.poll_once()
-    first = await outbox_rows(rig.engine)
+    first = await outbox_rows(rig.factory)
     assert len(first) == 5
     assert all(row["urgent"] for row in first)
 
     # As if the process had died after the page's work but before the cursor moved.
-    async with rig.engine.begin() as conn:
-        await conn.execute(
-            update(watch_state).where(watch_state.c.key == CURSOR_KEY).values(value=before)
-        )
+    async with rig.factory() as uow:
+        assert await uow.watch.advance_cursor(await uow.watch.cursor(), before, now=T0)  # type: ignore[arg-type]
+        await uow.commit()
     replay = await rig.watcher.poll_once()
     assert replay.dossiers == 5
     assert replay.queued == 0
-    assert len(await outbox_rows(rig.engine)) == 5
+    assert len(await outbox_rows(rig.factory)) == 5
 
 
 async def test_returned_ends_the_subscription_cancels_reminders_and_invites_to_the_survey(
@@ -139,21 +132,21 @@ async def test_returned_ends_the_subscription_cancels_reminders_and_invites_to_t
     owner = await add_subscriber(rig.factory, code)
     rig.move(code, Status.READY)
     await rig.watcher.poll_once()
-    assert {r["state"] for r in await outbox_rows(rig.engine, kind="reminder")} == {"queued"}
+    assert {r["state"] for r in await outbox_rows(rig.factory, kind="reminder")} == {"queued"}
 
     rig.clock.advance(timedelta(days=1))
     rig.move(code, Status.RETURNED)
     await rig.watcher.poll_once()
 
-    assert {r["state"] for r in await outbox_rows(rig.engine, kind="reminder")} == {"cancelled"}
-    [thanks] = await outbox_rows(rig.engine, kind="returned")
+    assert {r["state"] for r in await outbox_rows(rig.factory, kind="reminder")} == {"cancelled"}
+    [thanks] = await outbox_rows(rig.factory, kind="returned")
     assert thanks["user_id"] == owner
-    [invitation] = await outbox_rows(rig.engine, kind="survey_invitation")
+    [invitation] = await outbox_rows(rig.factory, kind="survey_invitation")
     assert invitation["user_id"] == owner
     assert invitation["dedup_key"] == f"survey:{code}"
     assert invitation["not_before"] == rig.clock.now() + timedelta(seconds=1800)
     assert invitation["expires_at"] == rig.clock.now() + timedelta(days=7)
-    subscription = await subscription_row(rig.engine, owner, code)
+    subscription = await subscription_row(rig.factory, owner, code)
     assert subscription["active"] is False
     assert subscription["end_reason"] == "returned"
 
@@ -169,7 +162,7 @@ async def test_an_extension_and_a_passed_appointment_are_told_once(rig: Rig) -> 
     new_due = due + timedelta(days=5)
     rig.move(code, Status.PROCESSING, due_at=new_due)
     await rig.watcher.poll_once()
-    [extension] = await outbox_rows(rig.engine, kind="extension")
+    [extension] = await outbox_rows(rig.factory, kind="extension")
     assert extension["params"]["due_at"] == new_due.astimezone(UTC).isoformat()
     assert extension["params"]["note"]  # the agency's apology
 
@@ -180,7 +173,7 @@ async def test_an_extension_and_a_passed_appointment_are_told_once(rig: Rig) -> 
     assert await rig.watcher.sweep_overdue() == 0
     rig.clock.advance(timedelta(days=2))
     assert await rig.watcher.sweep_overdue() == 0
-    [overdue] = await outbox_rows(rig.engine, kind="overdue")
+    [overdue] = await outbox_rows(rig.factory, kind="overdue")
     assert overdue["params"]["due_at"] == new_due.astimezone(UTC).isoformat()
 
 
@@ -191,7 +184,7 @@ async def test_a_user_who_blocked_the_bot_gets_nothing_new(rig: Rig) -> None:
     rig.move(code, Status.READY)
     report = await rig.watcher.poll_once()
     assert report.dossiers == 1
-    assert await outbox_rows(rig.engine) == []
+    assert await outbox_rows(rig.factory) == []
 
 
 async def test_only_one_watcher_polls_and_another_takes_over_when_it_stops(rig: Rig) -> None:
@@ -206,14 +199,14 @@ async def test_only_one_watcher_polls_and_another_takes_over_when_it_stops(rig: 
         taken = await second.poll_once()
         assert taken.leader
         assert taken.dossiers == 1
-        assert len(await outbox_rows(rig.engine, kind="ready")) == 1
+        assert len(await outbox_rows(rig.factory, kind="ready")) == 1
     finally:
         await second.release()
 
 
-async def test_an_unavailable_case_api_loses_nothing(rig: Rig, engine: AsyncEngine) -> None:
+async def test_an_unavailable_case_api_loses_nothing(rig: Rig) -> None:
     await rig.watcher.poll_once()
-    cursor = await stored_cursor(engine)
+    cursor = await stored_cursor(rig.factory)
     code = rig.pick(Status.PROCESSING)
     await add_subscriber(rig.factory, code)
     rig.move(code, Status.READY)
@@ -221,7 +214,7 @@ async def test_an_unavailable_case_api_loses_nothing(rig: Rig, engine: AsyncEngi
         broken = Watcher(rig.factory, down, rig.clock, leader_lock=_AlwaysLeader())
         report = await broken.poll_once()
     assert report.error is not None
-    assert await stored_cursor(engine) == cursor
+    assert await stored_cursor(rig.factory) == cursor
     assert (await rig.watcher.poll_once()).queued == 3  # pickup notice and two reminders
 
 
@@ -249,16 +242,18 @@ async def test_stopping_notices_cancels_what_is_queued_for_later(rig: Rig) -> No
         await uow.subscriptions.unsubscribe(owner, first)
         assert await uow.outbox.cancel_for_user(owner, dossier_code=first, now=T0) == 3
         await uow.commit()
-    mine = await outbox_rows(rig.engine, user_id=owner)
+    mine = await outbox_rows(rig.factory, user_id=owner)
     assert {(r["dossier_code"], r["state"]) for r in mine} == {
         (first, "cancelled"),
         (second, "queued"),
     }
-    assert {r["state"] for r in await outbox_rows(rig.engine, user_id=other)} == {"queued"}
+    assert {r["state"] for r in await outbox_rows(rig.factory, user_id=other)} == {"queued"}
 
     async with rig.factory() as uow:  # "stop all notices"
         await uow.subscriptions.unsubscribe_all(owner)
-        queued = [r for r in await outbox_rows(rig.engine, user_id=owner) if r["state"] == "queued"]
+        queued = [
+            r for r in await outbox_rows(rig.factory, user_id=owner) if r["state"] == "queued"
+        ]
         assert await uow.outbox.cancel_for_user(owner, now=T0) == len(queued) > 0
         await uow.commit()
-    assert {r["state"] for r in await outbox_rows(rig.engine, user_id=owner)} == {"cancelled"}
+    assert {r["state"] for r in await outbox_rows(rig.factory, user_id=owner)} == {"cancelled"}

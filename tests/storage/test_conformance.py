@@ -5,7 +5,8 @@ It covers the ports the other storage tests do not (the watcher's memory, the qu
 outbox and the delivery queue, surveys, Zalo, the housekeeping purges, transactions); the
 port-level tests in
 `test_users.py`, `test_ownership.py`, `test_rate_limits.py`, `test_conversations.py` and
-`test_subscriptions.py` run on all three as well. A new repository port gets its checks here.
+`test_subscriptions.py`, and the scoring tests (`tests/surveys/test_scoring.py`, the score
+repository) run on all three as well. A new repository port gets its checks here.
 """
 
 from __future__ import annotations

@@ -12,16 +12,17 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.storage.tables_watch import dossier_snapshots
+from bot.domain.snapshot import Snapshot
+from bot.domain.status import Status
+from bot.ports import UnitOfWork, UnitOfWorkFactory
+from bot.storage.uow import SqlUnitOfWorkFactory
 from surveys.definitions import default_catalog
-from surveys.model import DossierFacts, ResponseKey
+from surveys.model import DossierFacts
 from surveys.periods import parse_period
 from surveys.report import render_chart, render_csv, render_json, render_table
-from surveys.scoring import SMALL_SAMPLE, Share, compute_index, wilson_interval
-from surveys.storage.repository import SqlSurveyRepository as SurveyRepository
+from surveys.scoring import SMALL_SAMPLE, IndexReport, Share, compute_index, wilson_interval
 from surveys.storage.tables import survey_answers, survey_responses
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -30,45 +31,33 @@ ELEMENT_QUESTIONS = ("access", "procedure", "staff", "result", "feedback")
 
 
 async def _respond(
-    repo: SurveyRepository,
+    uow: UnitOfWork,
     code: str,
     agency: str,
     quick: int,
     scores: dict[str, int],
     when: datetime,
 ) -> None:
+    """A response filed for `code` under `agency`, with its answers (the session closed)."""
     definition = default_catalog().default
     facts = DossierFacts(code, agency, f"UBND {agency}", "1.001193", "Đăng ký khai sinh", "Hộ tịch")
-    # Responses are filed directly: scoring needs no chat user or session.
-    result = await repo._conn.execute(
-        insert(survey_responses)
-        .values(
-            dossier_key=code,
-            survey_id="default",
-            agency_code=facts.agency_code,
-            agency_name=facts.agency_name,
-            procedure_code=facts.procedure_code,
-            procedure_name=facts.procedure_name,
-            field=facts.field,
-            period_month=when.astimezone(TZ).year * 100 + when.astimezone(TZ).month,
-        )
-        .returning(survey_responses.c.id)
+    user = await uow.users.get_or_create("telegram", "scorer", language="vi", now=when)
+    rk = await uow.surveys.start(
+        facts, survey_id=definition.id, user_id=user.id, now=when, expires_at=when, tz=TZ
     )
-    rk = ResponseKey(
-        int(result.scalar_one()),
-        facts.agency_code,
-        facts.procedure_code,
-        facts.field,
-        when.astimezone(TZ).year * 100 + when.astimezone(TZ).month,
-    )
-    await repo.save_answer(rk, definition.question("quick"), quick, now=when)
+    await uow.surveys.save_answer(rk, definition.question("quick"), quick, now=when)
     for question_id, score in scores.items():
-        await repo.save_answer(rk, definition.question(question_id), score, now=when)
+        await uow.surveys.save_answer(rk, definition.question(question_id), score, now=when)
+    await uow.surveys.close(code)  # scoring reads responses and answers, not sessions
 
 
-async def test_hand_computed_fixture(engine: AsyncEngine) -> None:
-    async with engine.begin() as conn:
-        repo = SurveyRepository(conn)
+async def _index(factory: UnitOfWorkFactory, period: str) -> IndexReport:
+    async with factory() as uow:
+        return await compute_index(uow.scores, "agency", parse_period(period), tz=TZ)
+
+
+async def test_hand_computed_fixture(any_uow_factory: UnitOfWorkFactory) -> None:
+    async with any_uow_factory() as repo:
         # Agency A: 3 responses.
         await _respond(repo, "A-1", "A", 3, {"access": 5, "procedure": 4, "staff": 2}, NOW)
         await _respond(repo, "A-2", "A", 2, {"access": 3, "procedure": 5}, NOW)
@@ -77,9 +66,9 @@ async def test_hand_computed_fixture(engine: AsyncEngine) -> None:
         await _respond(repo, "B-1", "B", 2, dict.fromkeys(ELEMENT_QUESTIONS, 4), NOW)
         # Another month: not in 2026-10.
         await _respond(repo, "A-9", "A", 1, {"access": 1}, NOW + timedelta(days=30))
-    async with engine.connect() as conn:
-        report = await compute_index(conn, "agency", parse_period("2026-10"), tz=TZ)
-        quarter = await compute_index(conn, "agency", parse_period("2026-Q4"), tz=TZ)
+        await repo.commit()
+    report = await _index(any_uow_factory, "2026-10")
+    quarter = await _index(any_uow_factory, "2026-Q4")
     # Both rest on a handful of answers: listed (by name), flagged, not ranked.
     a, b = report.groups
     assert (b.key, b.rank, b.n, b.overall, b.mean_score) == ("B", None, 1, 100.0, 4.0)
@@ -113,27 +102,27 @@ def test_wilson_interval_matches_the_textbook() -> None:
     assert wilson_interval(0, 0) == (0.0, 100.0)
 
 
-async def test_timeliness_against_the_original_appointment(engine: AsyncEngine) -> None:
+async def test_timeliness_against_the_original_appointment(
+    any_uow_factory: UnitOfWorkFactory,
+) -> None:
     def snap(
         code: str, due: datetime, returned: datetime, original: datetime | None = None
-    ) -> dict[str, object]:
-        return {
-            "code": code,
-            "status": "returned",
-            "status_code": 10,
-            "status_changed_at": returned,
-            "agency_code": "A",
-            "agency_name": "UBND A",
-            "procedure_code": "1.001193",
-            "procedure_name": "Đăng ký khai sinh",
-            "field": "Hộ tịch",
-            "received_at": due - timedelta(days=3),
-            "due_at": due,
-            "original_due_at": original,
-            "returned_at": returned,
-            "delivery": "counter",
-            "updated_at": returned,
-        }
+    ) -> Snapshot:
+        return Snapshot(
+            code=code,
+            status=Status.RETURNED,
+            status_changed_at=returned,
+            agency_code="A",
+            agency_name="UBND A",
+            procedure_code="1.001193",
+            procedure_name="Đăng ký khai sinh",
+            field="Hộ tịch",
+            received_at=due - timedelta(days=3),
+            due_at=due,
+            original_due_at=original,
+            returned_at=returned,
+            delivery="counter",
+        )
 
     due = datetime(2026, 10, 10, 9, 0, tzinfo=TZ)
     rows = [
@@ -146,10 +135,10 @@ async def test_timeliness_against_the_original_appointment(engine: AsyncEngine) 
         snap("extended", due + timedelta(days=10), due + timedelta(days=5), original=due),
         snap("other-month", due, due + timedelta(days=30)),
     ]
-    async with engine.begin() as conn:
-        await conn.execute(insert(dossier_snapshots), rows)
-    async with engine.connect() as conn:
-        report = await compute_index(conn, "agency", parse_period("2026-10"), tz=TZ)
+    async with any_uow_factory() as uow:
+        await uow.watch.save_snapshots(rows, now=NOW)
+        await uow.commit()
+    report = await _index(any_uow_factory, "2026-10")
     [group] = report.groups
     t = group.timeliness
     assert (t.early, t.on_time, t.late) == (1, 1, 2)
@@ -195,11 +184,12 @@ async def test_sql_indices_stay_within_0_and_100_and_match_python(
     async with engine.begin() as conn:
         await conn.execute(survey_answers.delete())
         await conn.execute(survey_responses.delete())
-        repo = SurveyRepository(conn)
+    factory = SqlUnitOfWorkFactory(engine)
+    async with factory() as uow:
         for number, (agency, quick, scores) in enumerate(responses):
-            await _respond(repo, f"D-{number}", agency, quick, scores, NOW)
-    async with engine.connect() as conn:
-        report = await compute_index(conn, "agency", parse_period("2026"), tz=TZ)
+            await _respond(uow, f"D-{number}", agency, quick, scores, NOW)
+        await uow.commit()
+    report = await _index(factory, "2026")
     for group in report.groups:
         mine = [r for r in responses if r[0] == group.key]
         assert group.n == len(mine)
@@ -217,15 +207,16 @@ async def test_sql_indices_stay_within_0_and_100_and_match_python(
             assert group.overall is None
 
 
-async def test_the_three_formats_and_the_chart(engine: AsyncEngine, tmp_path: Path) -> None:
-    async with engine.begin() as conn:
-        repo = SurveyRepository(conn)
+async def test_the_three_formats_and_the_chart(
+    any_uow_factory: UnitOfWorkFactory, tmp_path: Path
+) -> None:
+    async with any_uow_factory() as repo:
         for number in range(SMALL_SAMPLE):
             await _respond(repo, f"A-{number}", "A", 3, dict.fromkeys(ELEMENT_QUESTIONS, 5), NOW)
             await _respond(repo, f"B-{number}", "B", 1, dict.fromkeys(ELEMENT_QUESTIONS, 2), NOW)
         await _respond(repo, "C-1", "C", 3, dict.fromkeys(ELEMENT_QUESTIONS, 5), NOW)
-    async with engine.connect() as conn:
-        report = await compute_index(conn, "agency", parse_period("2026-Q4"), tz=TZ)
+        await repo.commit()
+    report = await _index(any_uow_factory, "2026-Q4")
     table = render_table(report, "vi")
     assert "Chỉ số hài lòng theo cơ quan, kỳ 2026-Q4" in table
     lines = table.splitlines()
@@ -248,10 +239,9 @@ async def test_the_three_formats_and_the_chart(engine: AsyncEngine, tmp_path: Pa
 
 
 async def test_the_flag_counts_the_thinnest_element_not_the_responses(
-    engine: AsyncEngine,
+    any_uow_factory: UnitOfWorkFactory,
 ) -> None:
-    async with engine.begin() as conn:
-        repo = SurveyRepository(conn)
+    async with any_uow_factory() as repo:
         # Q: 40 one-tap ratings, but only 2 answers in each element, all perfect.
         for number in range(40):
             scores = dict.fromkeys(ELEMENT_QUESTIONS, 5) if number < 2 else {}
@@ -266,8 +256,8 @@ async def test_the_flag_counts_the_thinnest_element_not_the_responses(
             if number == 0:
                 del scores["staff"]
             await _respond(repo, f"S-{number}", "S", 3, scores, NOW)
-    async with engine.connect() as conn:
-        report = await compute_index(conn, "agency", parse_period("2026-10"), tz=TZ)
+        await repo.commit()
+    report = await _index(any_uow_factory, "2026-10")
     by_key = {g.key: g for g in report.groups}
     q, r, s = by_key["Q"], by_key["R"], by_key["S"]
     assert (q.n, q.overall, q.fewest_valid, q.small_sample) == (40, 100.0, 2, True)
@@ -279,13 +269,12 @@ async def test_the_flag_counts_the_thinnest_element_not_the_responses(
     assert q.rank is None and s.rank is None
 
 
-async def test_ties_share_a_rank(engine: AsyncEngine) -> None:
-    async with engine.begin() as conn:
-        repo = SurveyRepository(conn)
+async def test_ties_share_a_rank(any_uow_factory: UnitOfWorkFactory) -> None:
+    async with any_uow_factory() as repo:
         for agency, high in (("T", 30), ("U", 30), ("V", 15), ("W", 0)):
             for number in range(SMALL_SAMPLE):
                 scores = dict.fromkeys(ELEMENT_QUESTIONS, 5 if number < high else 2)
                 await _respond(repo, f"{agency}-{number}", agency, 3, scores, NOW)
-    async with engine.connect() as conn:
-        report = await compute_index(conn, "agency", parse_period("2026-10"), tz=TZ)
+        await repo.commit()
+    report = await _index(any_uow_factory, "2026-10")
     assert [(g.key, g.rank) for g in report.groups] == [("T", 1), ("U", 1), ("V", 3), ("W", 4)]
