@@ -137,17 +137,6 @@ class OwnedDossier:
 
 
 @dataclass(frozen=True, slots=True)
-class Subscriber:
-    """A user following a dossier, as the notifier needs them."""
-
-    user_id: int
-    channel: str
-    channel_user_id: str
-    language: str
-    blocked: bool
-
-
-@dataclass(frozen=True, slots=True)
 class ConversationState:
     """What the bot is waiting for from a user (e.g. a PIN for a dossier)."""
 
@@ -255,13 +244,9 @@ class SubscriptionRepository(Protocol):
         """Whether the user follows the dossier."""
         ...
 
-    async def subscribers_of(self, dossier_code: str) -> list[Subscriber]:
-        """The active subscribers of a dossier."""
-        ...
-
     async def recipients_of(self, dossier_codes: Sequence[str]) -> dict[str, list[Recipient]]:
-        """The active subscribers of each of the dossiers, by user id, as the watcher's
-        rules need them (dossiers nobody follows are left out)."""
+        """The active subscribers of each of the dossiers, by user id, blocked ones included
+        (flagged), as the watcher's rules need them (dossiers nobody follows are left out)."""
         ...
 
     async def followed_without_snapshot(self, limit: int) -> list[str]:

@@ -56,7 +56,6 @@ from bot.ports import (
     SecretRepository,
     StaffRepository,
     StoredTokens,
-    Subscriber,
     SubscriptionRepository,
     SurveyAlreadyStarted,
     SurveyRepository,
@@ -417,14 +416,6 @@ class MemorySubscriptionRepository:
         """Whether the user follows the dossier."""
         subscription = self._t.subscriptions.get((user_id, dossier_code))
         return subscription is not None and subscription.active
-
-    async def subscribers_of(self, dossier_code: str) -> list[Subscriber]:
-        """The active subscribers of a dossier, blocked ones included (flagged), by user id."""
-        return [
-            Subscriber(u.id, u.channel, u.channel_user_id, u.language, u.blocked)
-            for user_id in self._followers(dossier_code)
-            if (u := self._t.users[user_id]) is not None
-        ]
 
     async def recipients_of(self, dossier_codes: Sequence[str]) -> dict[str, list[Recipient]]:
         """The active subscribers of each dossier, by user id."""

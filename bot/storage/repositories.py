@@ -28,7 +28,7 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain.snapshot import Recipient
-from bot.ports import ChatUser, Clock, ConversationState, OwnedDossier, Subscriber
+from bot.ports import ChatUser, Clock, ConversationState, OwnedDossier
 from bot.storage.dialect import insert_for, rowcount, upsert_into
 from bot.storage.tables import (
     OWNERSHIP_METHODS,
@@ -367,27 +367,12 @@ class SqlSubscriptionRepository:
         )
         return bool((await self._conn.execute(query)).scalar())
 
-    async def subscribers_of(self, dossier_code: str) -> list[Subscriber]:
-        """The active subscribers of a dossier, blocked ones included (flagged), by user id."""
-        query = subscribers_query(dossier_code)
-        rows = (await self._conn.execute(query)).all()
-        return [
-            Subscriber(
-                user_id=row.id,
-                channel=row.channel,
-                channel_user_id=row.channel_user_id,
-                language=row.language,
-                blocked=row.blocked,
-            )
-            for row in rows
-        ]
-
     async def recipients_of(self, dossier_codes: Sequence[str]) -> dict[str, list[Recipient]]:
         """The active subscribers of each dossier, by user id (one query, partial index)."""
         if not dossier_codes:
             return {}
         found: dict[str, list[Recipient]] = {}
-        rows = await self._conn.execute(_RECIPIENTS_OF, {"codes": list(dossier_codes)})
+        rows = await self._conn.execute(RECIPIENTS_OF, {"codes": list(dossier_codes)})
         for row in rows:
             found.setdefault(row.dossier_code, []).append(
                 Recipient(user_id=row.id, subscribed_at=row.created_at, blocked=bool(row.blocked))
@@ -417,7 +402,9 @@ class SqlSubscriptionRepository:
         return rowcount(result)
 
 
-_RECIPIENTS_OF = (
+# The watcher asks this for every page of changes: it must stay served by the partial index
+# ix_subscriptions_active_dossier_code (a test checks the plan on both databases).
+RECIPIENTS_OF = (
     select(
         subscriptions.c.dossier_code,
         subscriptions.c.created_at,
@@ -431,22 +418,6 @@ _RECIPIENTS_OF = (
     )
     .order_by(subscriptions.c.dossier_code, chat_users.c.id)
 )
-
-
-def subscribers_query(dossier_code: str) -> Select[Any]:
-    """The query behind `subscribers_of`: it must stay served by the partial index."""
-    return (
-        select(
-            chat_users.c.id,
-            chat_users.c.channel,
-            chat_users.c.channel_user_id,
-            chat_users.c.language,
-            chat_users.c.blocked,
-        )
-        .select_from(subscriptions.join(chat_users, chat_users.c.id == subscriptions.c.user_id))
-        .where(subscriptions.c.dossier_code == dossier_code, subscriptions.c.active)
-        .order_by(chat_users.c.id)
-    )
 
 
 class SqlConversationRepository:

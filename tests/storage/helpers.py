@@ -8,6 +8,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql.schema import Table
 
+from bot.ports import UnitOfWork
+
 T0 = datetime(2025, 3, 14, 2, 0, tzinfo=UTC)
 
 
@@ -28,3 +30,9 @@ async def row_count(engine: AsyncEngine, table: Table) -> int:
     """How many rows `table` holds, read outside any unit of work."""
     async with engine.connect() as conn:
         return (await conn.execute(select(func.count()).select_from(table))).scalar_one()
+
+
+async def followers(uow: UnitOfWork, dossier_code: str) -> list[int]:
+    """The user ids of the active subscribers of a dossier."""
+    found = await uow.subscriptions.recipients_of([dossier_code])
+    return [recipient.user_id for recipient in found.get(dossier_code, [])]

@@ -1,4 +1,4 @@
-"""Subscriptions: following, stopping, and the watcher's subscribers_of query."""
+"""Subscriptions: following, stopping, and the watcher's recipients_of query."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.ports import UnitOfWorkFactory
-from bot.storage.repositories import subscribers_query
+from bot.storage.repositories import RECIPIENTS_OF
 from bot.storage.tables import subscriptions
 from bot.storage.uow import SqlUnitOfWorkFactory
-from tests.storage.helpers import T0, FakeClock
+from tests.storage.helpers import T0, FakeClock, followers
 
 CODE = "000.00.53.H48-220921-0099"
 OTHER = "000.00.53.H48-220921-0100"
@@ -26,7 +26,7 @@ async def test_subscribe_is_idempotent(uow_factory: SqlUnitOfWorkFactory) -> Non
     async with uow_factory() as uow:
         assert await uow.subscriptions.is_subscribed(user.id, CODE)
         assert not await uow.subscriptions.is_subscribed(user.id, OTHER)
-        assert [s.user_id for s in await uow.subscriptions.subscribers_of(CODE)] == [user.id]
+        assert await followers(uow, CODE) == [user.id]
     async with uow_factory.engine.connect() as conn:
         created_at = (
             await conn.execute(
@@ -46,7 +46,7 @@ async def test_unsubscribe_and_resubscribe(engine: AsyncEngine) -> None:
         assert await uow.subscriptions.unsubscribe(user.id, CODE) is False
         assert await uow.subscriptions.unsubscribe(user.id, OTHER) is False
         assert not await uow.subscriptions.is_subscribed(user.id, CODE)
-        assert await uow.subscriptions.subscribers_of(CODE) == []
+        assert await followers(uow, CODE) == []
         await uow.commit()
     async with engine.connect() as conn:
         ended = (
@@ -85,10 +85,10 @@ async def test_unsubscribe_all_counts_only_active(any_uow_factory: UnitOfWorkFac
         assert await uow.subscriptions.unsubscribe_all(user.id) == 0
         await uow.commit()
     async with any_uow_factory() as uow:
-        assert [s.user_id for s in await uow.subscriptions.subscribers_of(CODE)] == [other.id]
+        assert await followers(uow, CODE) == [other.id]
 
 
-async def test_subscribers_of_lists_active_followers_with_their_channel(
+async def test_recipients_of_lists_active_followers_blocked_ones_flagged(
     any_uow_factory: UnitOfWorkFactory,
 ) -> None:
     async with any_uow_factory() as uow:
@@ -103,11 +103,12 @@ async def test_subscribers_of_lists_active_followers_with_their_channel(
         await uow.users.set_blocked(bob.id, True)
         await uow.commit()
     async with any_uow_factory() as uow:
-        found = await uow.subscriptions.subscribers_of(CODE)
-        assert await uow.subscriptions.subscribers_of("nobody-follows-this") == []
-    assert [(s.user_id, s.channel, s.channel_user_id, s.language, s.blocked) for s in found] == [
-        (alice.id, "telegram", "100", "vi", False),
-        (bob.id, "zalo", "z-200", "en", True),
+        found = (await uow.subscriptions.recipients_of([CODE, OTHER, "nobody"]))[CODE]
+        assert await followers(uow, "nobody-follows-this") == []
+        assert await followers(uow, OTHER) == [dave.id]
+    assert [(r.user_id, r.subscribed_at, r.blocked) for r in found] == [
+        (alice.id, T0, False),
+        (bob.id, T0, True),
     ]
 
 
@@ -125,8 +126,8 @@ async def test_end_for_dossiers_stops_every_follower(uow_factory: SqlUnitOfWorkF
         )
         assert ended == 3
         assert await uow.subscriptions.end_for_dossiers([], reason="returned", now=T0) == 0
-        assert await uow.subscriptions.subscribers_of(CODE) == []
-        assert [s.user_id for s in await uow.subscriptions.subscribers_of(OTHER)] == [users[0].id]
+        assert await followers(uow, CODE) == []
+        assert await followers(uow, OTHER) == [users[0].id]
         await uow.commit()
     async with uow_factory.engine.connect() as conn:
         reasons = (
@@ -137,12 +138,13 @@ async def test_end_for_dossiers_stops_every_follower(uow_factory: SqlUnitOfWorkF
         assert set(reasons) == {"returned"}
 
 
-async def test_subscribers_of_uses_the_partial_index(uow_factory: SqlUnitOfWorkFactory) -> None:
+async def test_recipients_of_uses_the_partial_index(uow_factory: SqlUnitOfWorkFactory) -> None:
     """The watcher's query must be an index search, not a scan of every subscription."""
     async with uow_factory.engine.begin() as conn:
         sql = str(
-            subscribers_query(CODE).compile(
-                dialect=conn.dialect, compile_kwargs={"literal_binds": True}
+            RECIPIENTS_OF.params(codes=[CODE]).compile(
+                dialect=conn.dialect,
+                compile_kwargs={"literal_binds": True, "render_postcompile": True},
             )
         )
         if conn.dialect.name == "sqlite":

@@ -17,7 +17,7 @@ from bot.storage.tables import (
     subscriptions,
 )
 from bot.storage.uow import SqlUnitOfWorkFactory
-from tests.storage.helpers import T0, row_count
+from tests.storage.helpers import T0, followers, row_count
 
 CODE = "000.00.53.H48-220921-0099"
 LOOKUPS = Bucket("lookup-m:account", capacity=1, period_seconds=60)
@@ -175,7 +175,7 @@ async def test_erase_removes_the_user_and_everything_linked(
         assert not await uow.owners.is_owner(user.id, CODE)
         assert await uow.owners.list_for_user(user.id) == []
         assert not await uow.subscriptions.is_subscribed(user.id, CODE)
-        assert [s.user_id for s in await uow.subscriptions.subscribers_of(CODE)] == [other.id]
+        assert await followers(uow, CODE) == [other.id]
         assert await uow.conversations.get(user.id, now=T0) is None
         # The other user is untouched.
         assert await uow.users.get(other.id) is not None
