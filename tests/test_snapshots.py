@@ -19,16 +19,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-import bot.handlers.survey
-import bot.notify.notices  # noqa: F401  (registers the renderers)
+from bot.composition import notice_renderers
 from bot.domain.dossier import Dossier
+from bot.domain.notice_kinds import NoticeKind
 from bot.domain.status import Status
 from bot.handlers.render import CardTexts, render_dossier, render_short
 from bot.messages import Reply
-from bot.notify.rendering import RenderContext, registered_kinds, render
+from bot.notify.rendering import RenderContext
 from bot.notify.rules import (
     NOTICE_KINDS,
-    SURVEY_INVITATION,
     Recipient,
     RuleConfig,
     Snapshot,
@@ -38,6 +37,7 @@ from bot.notify.rules import (
 from tests.notify.watch_support import T0, dossier
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
+RENDERERS = notice_renderers()
 UPDATE = os.environ.get("MOTCUA_UPDATE_SNAPSHOTS") == "1"
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 NOW = T0  # 09:00 on 14/03/2025 in Hà Nội
@@ -167,7 +167,7 @@ def notice_document(language: str) -> str:
     ctx = RenderContext(language, TZ)
     parts = [f"# Notices ({language})\n"]
     for label, kind, params in notice_cases():
-        for number, reply in enumerate(render(kind, params, ctx), start=1):
+        for number, reply in enumerate(RENDERERS.render(kind, params, ctx), start=1):
             suffix = f" · message {number}" if number > 1 else ""
             parts.append(f"══ {label}{suffix} ══")
             parts.append(reply.text)
@@ -212,8 +212,8 @@ def test_notices(language: str) -> None:
 
 def test_every_notice_kind_is_in_the_snapshots() -> None:
     kinds = {kind for _, kind, _ in notice_cases()}
-    assert kinds == NOTICE_KINDS | {SURVEY_INVITATION}
-    assert kinds <= registered_kinds()
+    assert kinds == NOTICE_KINDS | {NoticeKind.SURVEY_INVITATION}
+    assert kinds <= RENDERERS.kinds()
 
 
 def test_every_status_has_a_card() -> None:
