@@ -11,13 +11,13 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.ports import OperationalFigures
+from bot.domain.notice_kinds import NoticeKind
+from bot.ports import OperationalFigures, OutboxState
 from bot.storage.tables_outbox import OUTBOX_STATES, outbox
 from bot.storage.tables_zalo import zalo_tokens
 from surveys.storage.tables import survey_responses
 
-SURVEY_INVITATION = "survey_invitation"
-WAITING_STATES = ("queued", "retrying")
+WAITING_STATES = (OutboxState.QUEUED, OutboxState.RETRYING)
 
 
 class SqlOperationalFigures:
@@ -36,19 +36,21 @@ class SqlOperationalFigures:
             )
             sent = await conn.scalar(
                 select(func.count()).where(
-                    outbox.c.kind == SURVEY_INVITATION, outbox.c.state == "sent"
+                    outbox.c.kind == NoticeKind.SURVEY_INVITATION,
+                    outbox.c.state == OutboxState.SENT,
                 )
             )
             answered = await conn.scalar(select(func.count()).select_from(survey_responses))
             token_changed = await conn.scalar(select(func.max(zalo_tokens.c.updated_at)))
         return OperationalFigures(
             outbox_by_state={state: found.get(state, 0) for state in OUTBOX_STATES},
-            oldest_waiting_age=_age(now, oldest),
+            oldest_waiting_age=age(now, oldest),
             surveys_sent=int(sent or 0),
             surveys_answered=int(answered or 0),
-            zalo_token_age=_age(now, token_changed),
+            zalo_token_age=age(now, token_changed),
         )
 
 
-def _age(now: datetime, then: datetime | None) -> float | None:
+def age(now: datetime, then: datetime | None) -> float | None:
+    """Seconds from `then` to `now` (never negative); None without a `then`."""
     return None if then is None else max((now - then).total_seconds(), 0.0)

@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.exc import IntegrityError
 
 from bot.domain.intake import RejectedItem, bounded
+from bot.domain.notice_kinds import NoticeKind
 from bot.domain.pacing import ChannelLimit, ClaimCandidate, SlotCursor, plan_claim
 from bot.domain.snapshot import Recipient, Snapshot
 from bot.domain.status import Status
@@ -44,6 +45,7 @@ from bot.ports import (
     JournaledUpdate,
     Notice,
     OfficeRepository,
+    OperationalFigures,
     OutboxRepository,
     OutboxState,
     OwnedDossier,
@@ -66,6 +68,7 @@ from bot.ports import (
     WatchRepository,
     ZaloTokenRepository,
 )
+from bot.storage.figures import WAITING_STATES, age
 from bot.storage.memory_office import (
     MemoryOfficeRepository,
     MemoryStaffRepository,
@@ -215,6 +218,7 @@ class MemoryTables:
     survey_sessions: dict[str, _SurveySession] = field(default_factory=dict)
     survey_secret: str = field(default_factory=lambda: secrets.token_hex(32))
     zalo_tokens: StoredTokens | None = None
+    zalo_token_changed_at: datetime | None = None
     inbound: dict[tuple[str, str], _InboundRow] = field(default_factory=dict)
     office: OfficeTables = field(default_factory=OfficeTables)
 
@@ -1294,10 +1298,12 @@ class MemoryZaloTokenRepository:
         """Store a first pair (rotation 0) unless one is stored already."""
         if self._t.zalo_tokens is None:
             self._t.zalo_tokens = StoredTokens(access_token, refresh_token, None, 0)
+            self._t.zalo_token_changed_at = now
 
     async def store(self, tokens: StoredTokens, *, now: datetime) -> None:
         """Store `tokens` in place of the current pair."""
         self._t.zalo_tokens = tokens
+        self._t.zalo_token_changed_at = now
 
 
 class MemoryInboundJournalRepository:
@@ -1481,3 +1487,31 @@ def _conforms(factory: MemoryUnitOfWorkFactory) -> UnitOfWorkFactory:
     uow: UnitOfWork = factory()
     del uow
     return factory
+
+
+class MemoryOperationalFigures:
+    """`bot.ports.OperationalFiguresReader` over a `MemoryDatabase`'s committed state."""
+
+    def __init__(self, database: MemoryDatabase) -> None:
+        self._database = database
+
+    async def read(self, now: datetime) -> OperationalFigures:
+        """The figures as of `now`."""
+        tables = self._database.tables
+        rows = list(tables.outbox.values())
+        waiting = [r.created_at for r in rows if r.state in WAITING_STATES]
+        sent = [
+            r
+            for r in rows
+            if r.kind == NoticeKind.SURVEY_INVITATION and r.state is OutboxState.SENT
+        ]
+        tokens = tables.zalo_tokens
+        return OperationalFigures(
+            outbox_by_state={
+                state.value: sum(r.state is state for r in rows) for state in OutboxState
+            },
+            oldest_waiting_age=age(now, min(waiting, default=None)),
+            surveys_sent=len(sent),
+            surveys_answered=len(tables.responses),
+            zalo_token_age=age(now, tables.zalo_token_changed_at if tokens else None),
+        )

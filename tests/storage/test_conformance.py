@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.domain.intake import MAX_RAW_CHARS, RejectedItem
+from bot.domain.notice_kinds import NoticeKind
 from bot.domain.pacing import ChannelLimit
 from bot.domain.snapshot import Snapshot
 from bot.domain.status import Status
@@ -24,6 +25,7 @@ from bot.ports import (
     Bucket,
     DeliveryOutcome,
     Notice,
+    OperationalFiguresReader,
     OutboxState,
     StoredTokens,
     SurveyAlreadyStarted,
@@ -31,6 +33,9 @@ from bot.ports import (
     UnitOfWorkFactory,
 )
 from bot.storage.delivery import OutboxDeliveryQueue
+from bot.storage.figures import SqlOperationalFigures
+from bot.storage.memory import MemoryOperationalFigures, MemoryUnitOfWorkFactory
+from bot.storage.uow import SqlUnitOfWorkFactory
 from surveys.definitions import default_catalog
 from surveys.model import DossierFacts
 from tests.notify.watch_support import dossier
@@ -590,3 +595,45 @@ async def test_the_inbound_journal_admits_once_and_hands_out_what_was_left_unfin
             "telegram", [("2", "again")], now=later, lease_until=later
         ) == {"2"}
         await uow.commit()
+
+
+# --------------------------------------------------------------------------- operator figures
+
+
+def figures_reader(factory: UnitOfWorkFactory) -> OperationalFiguresReader:
+    """The operator-figures reader over the same storage as `factory`."""
+    if isinstance(factory, MemoryUnitOfWorkFactory):
+        return MemoryOperationalFigures(factory.database)
+    assert isinstance(factory, SqlUnitOfWorkFactory)
+    return SqlOperationalFigures(factory.engine)
+
+
+async def test_operator_figures(any_uow_factory: UnitOfWorkFactory) -> None:
+    reader = figures_reader(any_uow_factory)
+    empty = await reader.read(T0)
+    assert empty.outbox_by_state == {state.value: 0 for state in OutboxState}
+    assert (empty.oldest_waiting_age, empty.zalo_token_age) == (None, None)
+    assert (empty.surveys_sent, empty.surveys_answered) == (0, 0)
+    async with any_uow_factory() as uow:
+        user = await new_user(uow)
+        await uow.outbox.enqueue_many(
+            [notice(user, 1), notice(user, 2, kind=NoticeKind.SURVEY_INVITATION)],
+            now=T0 - timedelta(minutes=5),
+        )
+        await uow.zalo_tokens.seed("a", "r", now=T0 - timedelta(hours=1))
+        await uow.commit()
+    queue = OutboxDeliveryQueue(any_uow_factory)
+    claim = {"limits": FAST, "lease": LEASE, "horizon": 1.0, "lead": 0.0, "limit": 10}
+    [first] = await queue.claim(now=T0, token="a", **claim)  # type: ignore[arg-type]
+    await queue.settle([DeliveryOutcome(first, OutboxState.SENT)], now=T0)
+    [second] = await queue.claim(now=T0, token="b", **claim)  # type: ignore[arg-type]
+    await queue.settle([DeliveryOutcome(second, OutboxState.SENT)], now=T0)
+    figures = await reader.read(T0)
+    assert figures.outbox_by_state["sent"] == 2
+    assert figures.oldest_waiting_age is None
+    assert figures.surveys_sent == 1
+    assert figures.zalo_token_age == 3600.0
+    async with any_uow_factory() as uow:
+        await uow.outbox.enqueue(notice(user, 3), now=T0 - timedelta(seconds=30))
+        await uow.commit()
+    assert (await reader.read(T0)).oldest_waiting_age == 30.0
