@@ -7,14 +7,16 @@ from datetime import timedelta
 
 import pytest
 
-import bot.notify.notices  # noqa: F401  (registers the renderers)
 from bot.channels.telegram.render import split_text as telegram_pieces
 from bot.channels.zalo.render import split_text as zalo_pieces
+from bot.composition import notice_renderers
 from bot.domain.snapshot import Recipient, Snapshot
 from bot.domain.status import Status
-from bot.notify.rendering import RenderContext, render
+from bot.notify.rendering import RenderContext
 from bot.notify.rules import RuleConfig, apply_change
 from tests.notify.watch_support import T0, dossier
+
+RENDERERS = notice_renderers()
 
 HUGE = "Giấy tờ cần bổ sung theo quy định. " * 3_000  # about 100,000 characters
 HUGE_FIELDS = {
@@ -50,7 +52,7 @@ def test_a_huge_note_and_names_make_one_message_per_notice(status: Status, langu
     for notice in outcome.notices:
         if notice.kind == "survey_invitation":
             continue
-        replies = render(notice.kind, notice.params, RenderContext(language))
+        replies = RENDERERS.render(notice.kind, notice.params, RenderContext(language))
         texts = [reply.text for reply in replies]
         # One message: also what the dispatcher's pacing counts a notice as.
         assert sum(len(telegram_pieces(text)) for text in texts) == 1, notice.kind
@@ -71,5 +73,5 @@ def test_an_extension_with_a_huge_apology_is_one_message() -> None:
         old, new, [Recipient(user_id=1, subscribed_at=T0 - timedelta(days=2))], T0, RuleConfig()
     )
     [notice] = outcome.notices
-    [reply] = render(notice.kind, notice.params, RenderContext("vi"))
+    [reply] = RENDERERS.render(notice.kind, notice.params, RenderContext("vi"))
     assert len(zalo_pieces(reply.text)) == 1

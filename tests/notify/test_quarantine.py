@@ -125,7 +125,7 @@ async def rig(engine: AsyncEngine, database_url: str) -> AsyncIterator[Rig]:
         watcher = Watcher(factory, api, clock)
         await watcher.poll_once()  # "from now": the cursor c-0
         yield Rig(feed, clock, factory, watcher, Settings(database_url=database_url))
-        await watcher.stop()  # gives the leader lock (and its connection) back
+        await watcher.release()  # gives the leader lock (and its connection) back
 
 
 async def kinds_for(engine: AsyncEngine, user_id: int) -> list[str]:
@@ -306,7 +306,7 @@ async def hook(engine: AsyncEngine, database_url: str) -> AsyncIterator[tuple[st
     async with serve_in_loop(Starlette(routes=routes(watcher, SECRET))) as server:
         settings = Settings(database_url=database_url)
         yield f"{server.url}/hooks/case-events", Rig(Feed(), clock, factory, watcher, settings)
-    await watcher.stop()
+    await watcher.release()
 
 
 async def push(url: str, *events: tuple[str, Any]) -> httpx.Response:

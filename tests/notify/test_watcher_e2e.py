@@ -11,7 +11,6 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 
-import bot.notify.notices  # noqa: F401  (registers the renderers)
 from bot.caseapi.client import HttpCaseApi
 from bot.caseapi.simulator import Pusher, run_simulator
 from bot.composition import watcher_schedule
