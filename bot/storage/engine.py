@@ -17,7 +17,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.engine.interfaces import AdaptedConnection
 from sqlalchemy.exc import ArgumentError
@@ -113,6 +113,12 @@ async def write_transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnectio
         await use_transactions(conn, TransactionMode.IMMEDIATE)
         async with conn.begin():
             yield conn
+
+
+async def ping(engine: AsyncEngine) -> None:
+    """Ask the database a trivial question; raises when it does not answer (health checks)."""
+    async with engine.connect() as conn:
+        await conn.execute(text("SELECT 1"))
 
 
 def _create_parent_directory(url: URL) -> None:
