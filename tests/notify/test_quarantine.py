@@ -23,9 +23,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-import bot.notify.notices  # noqa: F401  (registers the renderers)
 from bot.caseapi.client import HttpCaseApi
 from bot.caseapi.simulator import sign
+from bot.composition import notice_renderers
 from bot.domain.snapshot import Snapshot
 from bot.domain.status import Status
 from bot.notify import cli as outbox_cli
@@ -190,7 +190,9 @@ async def test_the_other_citizens_pickup_notices_arrive_in_their_chats(rig: Rig)
     fast = {"telegram": ChannelLimit(per_second=1000, per_chat_interval=0)}
     async with FakeTelegram().serve() as fake, telegram_sender(fake) as channel:
         queue = OutboxDeliveryQueue(rig.factory)
-        dispatcher = Dispatcher(queue, {"telegram": channel}, SystemClock(), limits=fast)
+        dispatcher = Dispatcher(
+            queue, {"telegram": channel}, SystemClock(), renderers=notice_renderers(), limits=fast
+        )
         await dispatcher.run_once()
     for code in (A, C):
         texts = fake.texts(chats[code])
