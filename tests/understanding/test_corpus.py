@@ -1,0 +1,42 @@
+"""The understanding step against the labelled corpus of citizen messages."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.domain.codes import extract_codes
+from bot.understanding import Intent, default_matcher
+from tests.understanding.corpus import load_corpus, score
+
+REQUIRED_OVERALL = 0.95
+
+
+def test_the_corpus_is_large_and_covers_every_intent() -> None:
+    examples = load_corpus()
+    assert len(examples) >= 400
+    assert {e.intent for e in examples} == set(Intent)
+
+
+def test_accuracy_per_intent_and_overall(capsys: pytest.CaptureFixture[str]) -> None:
+    examples = load_corpus()
+    matcher = default_matcher()
+    everything = score(matcher, examples)
+    held_out = score(matcher, [e for e in examples if e.held_out])
+    with capsys.disabled():
+        print("\nunderstanding corpus, every message:")
+        print(everything.table())
+        print(f"held-out part only (never used to tune the phrases): {held_out.overall:.1%}")
+        for example, got in everything.misses:
+            print(
+                f"  miss (line {example.line}): {example.intent.value} → {got.value}: "
+                f"{example.text!r}"
+            )
+    assert everything.overall >= REQUIRED_OVERALL, everything.table()
+
+
+def test_every_message_with_a_valid_code_goes_to_the_lookup() -> None:
+    matcher = default_matcher()
+    with_codes = [e for e in load_corpus() if extract_codes(e.text)]
+    assert len(with_codes) >= 15
+    wrong = [e.text for e in with_codes if matcher.understand(e.text).intent is not Intent.LOOKUP]
+    assert wrong == []

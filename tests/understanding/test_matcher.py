@@ -1,0 +1,116 @@
+"""The matcher's parts: normalisation, slots, phrase files, hostile input."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.understanding import Intent, Matcher, default_matcher, understand
+from bot.understanding.matcher import bundled_phrase_files, load_phrase_file
+
+
+def tokens(text: str) -> tuple[str, ...]:
+    return understand(text).tokens
+
+
+def test_diacritics_case_repeats_and_abbreviations_fold_alike() -> None:
+    assert tokens("Hồ Sơ CỦA Em XONG CHƯA Ạ!!!") == tokens("ho so cua e xong chua a")
+    assert tokens("đc ko") == ("duoc", "khong")
+    assert tokens("hs xongggg chưaaaa") == ("ho", "so", "xong", "chua")
+    assert tokens("a/c ơi") == ("anh", "chi", "oi")
+
+
+def test_a_typo_of_a_longer_word_is_corrected() -> None:
+    assert understand("thnaks").intent is Intent.THANKS
+    assert understand("huong dan su dugn").intent is Intent.HELP
+
+
+@pytest.mark.parametrize(
+    ("text", "pin"),
+    [
+        ("728508", "728508"),
+        ("728 508", "728508"),
+        ("72.85.08", "728508"),
+        ("72-85-08", "728508"),
+        ("mã pin của em là 728 508 ạ", "728508"),
+        ("PIN: 4471", "4471"),
+    ],
+)
+def test_a_pin_is_found_with_spaces_dots_and_dashes(text: str, pin: str) -> None:
+    understood = understand(text)
+    assert (understood.intent, understood.pin) == (Intent.PIN, pin)
+
+
+def test_numbers_inside_sentences_are_not_pins() -> None:
+    assert understand("con tôi 12 tuổi làm hộ chiếu ở đâu").intent is not Intent.PIN
+    assert understand("123").intent is not Intent.PIN  # too short for a PIN
+
+
+@pytest.mark.parametrize("text", ["0912345678", "sđt của em 0912.345.678", "+84 912 345 678"])
+def test_a_typed_phone_number_is_recognised_and_not_kept(text: str) -> None:
+    understood = understand(text)
+    assert understood.intent is Intent.PHONE
+    assert "912" not in repr(understood)
+
+
+def test_slots_of_stop_language_and_feedback() -> None:
+    assert understand("tắt hết thông báo").all_dossiers
+    assert not understand("tắt thông báo").all_dossiers
+    assert understand("chuyển sang tiếng anh").wanted_language == "en"
+    assert understand("nói tiếng việt đi").wanted_language == "vi"
+    complaint = understand("tôi muốn khiếu nại cán bộ hách dịch")
+    assert complaint.intent is Intent.FEEDBACK and complaint.complaint and complaint.substantial
+    bare = understand("góp ý")
+    assert bare.intent is Intent.FEEDBACK and not bare.substantial
+
+
+def test_the_language_of_a_message() -> None:
+    assert understand("when will my dossier be ready").language == "en"
+    assert understand("ho so cua toi xong chua").language == "vi"
+    assert understand("hồ sơ").language == "vi"
+    assert understand("ok").language is None
+    assert understand("🙏").language is None
+
+
+def test_a_code_wins_over_every_word() -> None:
+    understood = understand("khiếu nại, cảm ơn, lệ phí 000.00.53.H48-220921-0099 bao nhiêu")
+    assert understood.intent is Intent.LOOKUP
+    assert [str(c) for c in understood.codes] == ["000.00.53.H48-220921-0099"]
+
+
+def test_an_office_adds_its_own_phrase_in_a_data_file() -> None:
+    text = "cho hỏi về sổ hồng"
+    assert default_matcher().understand(text).intent is not Intent.PICKUP
+    extra = load_phrase_file('language = "vi"\n[intents.pickup]\nstrong = ["sổ hồng"]\n')
+    matcher = Matcher([*bundled_phrase_files(), extra])
+    assert matcher.understand(text).intent is Intent.PICKUP
+
+
+def test_a_phrase_file_with_an_unknown_intent_or_weight_is_refused() -> None:
+    with pytest.raises(ValueError, match="weather"):
+        load_phrase_file('language = "vi"\n[intents.weather]\nstrong = ["mưa"]\n')
+    with pytest.raises(ValueError, match="huge"):
+        load_phrase_file('language = "vi"\n[intents.help]\nhuge = ["x"]\n')
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "hồ sơ " * 2000,
+        "😀😃😄😁😆😅🤣😂",
+        "Привет 你好 hồ sơ مرحبا",
+        "a\x00b\x07c\u200bd\u202e",
+        "\U0001f44d" * 500,
+        "9" * 5000,
+    ],
+)
+def test_hostile_input_is_understood_as_something(text: str) -> None:
+    assert isinstance(understand(text).intent, Intent)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=300))
+def test_any_text_at_all(text: str) -> None:
+    understood = understand(text)
+    assert isinstance(understood.intent, Intent)
