@@ -819,6 +819,119 @@ class InboundJournalRepository(Protocol):
 
     async def purge(self, *, finished_before: datetime) -> int:
         """Forget finished updates older than `finished_before`; how many were forgotten."""
+
+@dataclass(frozen=True, slots=True)
+class FeedbackItem:
+    """A feedback or complaint a citizen sent, as the office sees it (text digits masked)."""
+
+    id: int
+    created_at: datetime
+    updated_at: datetime
+    channel: str
+    user_id: int | None  # None once the citizen erased their data
+    agency_code: str | None
+    procedure_code: str | None
+    kind: str  # "feedback" | "complaint"
+    text: str
+    status: str  # "open" | "answered" | "closed"
+    language: str
+
+
+@dataclass(frozen=True, slots=True)
+class FeedbackMessage:
+    """One message in a feedback item's thread: the citizen's, or a staff reply."""
+
+    id: int
+    feedback_id: int
+    created_at: datetime
+    author: str  # "citizen" | "staff"
+    staff_username: str | None
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class UnansweredMessage:
+    """A message the bot did not understand, kept 30 days for the office (digits masked)."""
+
+    id: int
+    created_at: datetime
+    channel: str
+    language: str
+    agency_code: str | None
+    text: str
+
+
+class FeedbackRepository(Protocol):
+    """Feedback and complaints with their threads, and the messages the bot could not answer.
+
+    The citizen's first message is both `FeedbackItem.text` and the first message of the
+    thread. Callers store citizen texts already masked (`bot.domain.masking.mask_digits`).
+    """
+
+    async def add(
+        self,
+        *,
+        channel: str,
+        user_id: int | None,
+        agency_code: str | None,
+        procedure_code: str | None,
+        kind: str,
+        text: str,
+        language: str,
+        now: datetime,
+    ) -> int:
+        """Store a new feedback item (status "open") with its first message; its id."""
+        ...
+
+    async def get(self, feedback_id: int) -> FeedbackItem | None:
+        """One feedback item."""
+        ...
+
+    async def list_feedback(
+        self,
+        *,
+        agency_code: str | None = None,
+        since: datetime | None = None,
+        status: str | None = None,
+        limit: int = 100,
+    ) -> list[FeedbackItem]:
+        """Feedback items, newest first, optionally of one agency, since a time, in a state."""
+        ...
+
+    async def thread(self, feedback_id: int) -> list[FeedbackMessage]:
+        """The messages of one feedback item, oldest first."""
+        ...
+
+    async def add_message(
+        self,
+        feedback_id: int,
+        *,
+        author: str,
+        text: str,
+        now: datetime,
+        staff_username: str | None = None,
+    ) -> int:
+        """Append a message to the thread (a staff reply sets the item "answered")."""
+        ...
+
+    async def set_status(self, feedback_id: int, status: str, *, now: datetime) -> bool:
+        """Move the item to `status`; False when there is no such item."""
+        ...
+
+    async def add_unanswered(
+        self, *, channel: str, language: str, agency_code: str | None, text: str, now: datetime
+    ) -> int:
+        """Keep a message the bot could not answer; its id."""
+        ...
+
+    async def list_unanswered(
+        self, *, agency_code: str | None = None, since: datetime | None = None, limit: int = 100
+    ) -> list[UnansweredMessage]:
+        """Unanswered messages, newest first."""
+        ...
+
+    async def purge_unanswered(self, before: datetime) -> int:
+        """Delete unanswered messages older than `before`; how many."""
         ...
 
 
@@ -943,6 +1056,8 @@ class UnitOfWork(Protocol):
     secrets: SecretRepository
     staff: StaffRepository
     office: OfficeRepository
+
+    feedback: FeedbackRepository
 
     async def __aenter__(self) -> Self: ...
 

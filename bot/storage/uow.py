@@ -15,6 +15,7 @@ from bot.ports import (
     ConversationRepository,
     InboundJournalRepository,
     OfficeRepository,
+    FeedbackRepository,
     OutboxRepository,
     OwnershipRepository,
     QuarantineRepository,
@@ -30,6 +31,7 @@ from bot.ports import (
     ZaloTokenRepository,
 )
 from bot.storage.engine import is_sqlite, use_transactions
+from bot.storage.feedback import SqlFeedbackRepository
 from bot.storage.inbound import SqlInboundJournalRepository
 from bot.storage.office import SqlOfficeRepository, SqlStaffRepository
 from bot.storage.outbox import SqlOutboxRepository
@@ -81,6 +83,7 @@ class SqlUnitOfWork:
     secrets: SecretRepository
     staff: StaffRepository
     office: OfficeRepository
+    feedback: FeedbackRepository
 
     def __init__(
         self,
@@ -135,6 +138,7 @@ class SqlUnitOfWork:
         self.secrets = SqlSecretRepository(conn)
         self.staff = SqlStaffRepository(conn)
         self.office = SqlOfficeRepository(conn)
+        self.feedback = SqlFeedbackRepository(conn)
         return self
 
     async def __aexit__(
