@@ -19,7 +19,7 @@ Command = Callable[[argparse.Namespace, Settings], Coroutine[Any, Any, int]]
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
     import bot.caseapi.simulator.cli as simulator_cli
-    from bot import demo, housekeeping, runner
+    from bot import demo, feedback_cli, housekeeping, runner
     from bot.channels.telegram import receipt
     from bot.channels.zalo import cli as zalo_cli
     from bot.notify import cli as outbox_cli
@@ -52,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     zalo_cli.add_parser(commands)
     probe.add_parser(commands)
     staff_cli.add_parser(commands)
+    feedback_cli.add_parser(commands)
     return parser
 
 

@@ -62,7 +62,11 @@ def core_config(settings: Settings, *, server_secret: str = "") -> CoreConfig:
         pin_backoff_max_minutes=settings.pin_backoff_max_minutes,
         survey_delay_seconds=settings.survey_delay,
         survey_ttl_seconds=settings.survey_ttl,
+        context_ttl_seconds=settings.context_ttl,
         office_name=settings.office_name,
+        office_address=settings.office_address,
+        office_phone=settings.office_phone,
+        office_hours=settings.office_hours,
     )
 
 

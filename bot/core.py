@@ -1,25 +1,45 @@
 """The channel-neutral conversation core: one Incoming in, one Response out, never a traceback.
 
-Every channel adapter hands its citizens' messages to `ChatCore`; it cleans the text, finds the
-user (creating them on first contact), routes to a handler and turns any failure into a short
-polite answer in the user's language plus a log line.
+Every channel adapter hands its citizens' messages to `ChatCore`. For a typed message it first
+cleans the text and understands it (`bot.understanding`: an intent and its slots, pure and
+fast); then it finds the user (creating them on first contact) — for a lookup together with
+their ownership of the first code, in one statement — and routes to one handler. Any failure
+becomes a short polite answer in the user's language plus a log line.
+
+There is one way to each answer: a dossier code anywhere in a message goes to
+`lookup.lookup_codes`, whether typed alone or inside a sentence.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 import unicodedata
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 from bot import logcontext
-from bot.domain.codes import DossierCode, extract_codes, looks_like_code_attempt
-from bot.handlers import basics, lookup, mine, privacy, survey, verify
-from bot.handlers.common import expired_button
-from bot.handlers.context import Context, Dependencies, load_user
+from bot.domain.codes import looks_like_code_attempt
+from bot.handlers import (
+    basics,
+    conversation,
+    feedback,
+    lookup,
+    mine,
+    office,
+    privacy,
+    survey,
+    topic,
+    verify,
+)
+from bot.handlers.common import expired_button, is_menu_label
+from bot.handlers.context import Context, Dependencies, load_user, load_user_with_ownership
 from bot.handlers.payloads import Action, parse
 from bot.i18n import N_, gettext_for, normalize_language
 from bot.messages import Incoming, Reply, Response
+from bot.ports import OwnedDossier
+from bot.understanding import Intent, Understanding, understand
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +81,18 @@ BUTTONS: dict[Action, Handler] = {
     Action.CANCEL: verify.cancel,
     Action.HELP: basics.help_,
     Action.SURVEY: survey.button,
+    Action.DISMISS: conversation.dismissed,
+}
+
+# Intents answered the same way whatever the message said beyond its intent.
+SIMPLE_INTENTS: dict[Intent, Callable[[Context], Awaitable[Response]]] = {
+    Intent.STATUS: conversation.status,
+    Intent.PICKUP: office.pickup,
+    Intent.FEE: office.fee,
+    Intent.CONTACT: office.contact,
+    Intent.GREETING: conversation.greeting,
+    Intent.THANKS: conversation.thanks,
+    Intent.PHONE: verify.phone_typed,
 }
 
 # Zero-width and bidirectional-control characters: invisible, and never part of a code.
@@ -75,9 +107,18 @@ def clean_text(raw: str) -> str:
     return text.strip()
 
 
-def _carries_privacy(incoming: Incoming) -> bool:
-    command = _COMMAND.match(clean_text(incoming.text or ""))
-    return command is not None and command.group(1).lower() in _CARRY_PRIVACY
+@dataclass(frozen=True, slots=True)
+class Typed:
+    """A typed message, read before the user is loaded: cleaned, and what it means.
+
+    `problem` is "empty" or "too_long" for text the bot does not read; `command` the name and
+    argument of a slash command; otherwise `understood` says what it asks for.
+    """
+
+    text: str
+    problem: str | None = None
+    command: tuple[str, str] | None = None
+    understood: Understanding | None = None
 
 
 class ChatCore:
@@ -91,17 +132,29 @@ class ChatCore:
         language = normalize_language(self._deps.config.default_language)
         try:
             now = self._deps.clock.now()
-            codes = self._plain_codes(incoming)
-            if codes:
-                return await lookup.lookup_message(self._deps, incoming, codes, now)
+            typed = self._read(incoming)
+            codes = typed.understood.codes if typed and typed.understood else ()
+            known: dict[str, OwnedDossier | None] = {}
             async with self._deps.uow_factory() as uow:
-                user = await load_user(uow, incoming, language=language, now=now)
+                if codes:
+                    first = str(codes[0])
+                    user, known[first] = await load_user_with_ownership(
+                        uow, incoming, first, language=language, now=now
+                    )
+                else:
+                    user = await load_user(uow, incoming, language=language, now=now)
                 await uow.commit()
             logcontext.bind(user_id=user.id)
             language = user.language
-            ctx = Context(incoming=incoming, user=user, deps=self._deps, now=now)
-            response = await self._route(ctx)
-            if _carries_privacy(incoming):
+            ctx = Context(
+                incoming=incoming, user=user, deps=self._deps, now=now, known_owners=known
+            )
+            if typed is None:
+                return privacy.at_first_contact(ctx, await self._event(ctx))
+            response = await self._typed(ctx, typed)
+            if typed.command is not None and typed.command[0] in _CARRY_PRIVACY:
+                return response
+            if typed.understood is not None and typed.understood.intent is Intent.PRIVACY:
                 return response
             return privacy.at_first_contact(ctx, response)
         except Exception:
@@ -109,48 +162,95 @@ class ChatCore:
             _ = gettext_for(language)
             return Response.of(Reply(_(APOLOGY)), language=language)
 
-    def _plain_codes(self, incoming: Incoming) -> list[DossierCode]:
-        """The codes in a plain text message (no button, command or oversized text)."""
-        if incoming.text is None or incoming.payload or incoming.phone or incoming.attachment:
-            return []
-        if len(incoming.text) > self._deps.config.max_text_length:
-            return []
-        text = clean_text(incoming.text)
-        if not text or text.startswith("/"):
-            return []
-        return extract_codes(text)
+    def _read(self, incoming: Incoming) -> Typed | None:
+        """The typed message, or None for a button, a shared phone number or an attachment."""
+        if incoming.payload is not None or incoming.phone is not None:
+            return None
+        if incoming.attachment is not None or incoming.text is None:
+            return None
+        limit = self._deps.config.max_text_length
+        raw = incoming.text
+        if len(raw) > limit * 4:  # not even cleaned: bounded work on hostile input
+            return Typed("", problem="too_long")
+        text = clean_text(raw)
+        if not text:
+            return Typed("", problem="empty")
+        if len(text) > limit:
+            return Typed("", problem="too_long")
+        command = _COMMAND.match(text)
+        if command is not None:
+            name, argument = command.group(1).lower(), (command.group(2) or "").strip()
+            return Typed(text, command=(name, argument))
+        return Typed(text, understood=understand(text))
 
-    async def _route(self, ctx: Context) -> Response:
+    async def _event(self, ctx: Context) -> Response:
         incoming = ctx.incoming
         if incoming.payload is not None:
             return await self._button(ctx, incoming.payload)
         if incoming.phone is not None:
             return await verify.phone_shared(ctx, incoming.phone)
-        if incoming.attachment is not None:
-            return basics.attachment(ctx, incoming.attachment)
-        raw = incoming.text or ""
-        if len(raw) > ctx.config.max_text_length * 4:
+        return basics.attachment(ctx, incoming.attachment or "other")
+
+    async def _typed(self, ctx: Context, typed: Typed) -> Response:
+        if typed.problem == "too_long":
             return basics.too_long(ctx)
-        text = clean_text(raw)
-        if not text:
+        if typed.problem == "empty":
             return basics.empty(ctx)
-        if len(text) > ctx.config.max_text_length:
-            return basics.too_long(ctx)
-        command = _COMMAND.match(text)
-        if command is not None:
-            return await self._command(
-                ctx, command.group(1).lower(), (command.group(2) or "").strip()
-            )
-        codes = extract_codes(text)
-        if codes:
-            return await lookup.lookup_codes(ctx, codes)
-        pin = await verify.pin_entered(ctx, text)
-        if pin is not None:
-            return pin
-        comment = await survey.text_entered(ctx, text)
+        if typed.command is not None:
+            return await self._command(ctx, *typed.command)
+        understood = typed.understood
+        assert understood is not None
+        if understood.intent is Intent.LOOKUP:
+            return await lookup.lookup_codes(ctx, list(understood.codes))
+        if understood.intent is Intent.PIN and understood.pin is not None:
+            return await verify.pin_entered(ctx, understood.pin)
+        comment = await survey.text_entered(ctx, typed.text)
         if comment is not None:
             return comment
-        return basics.not_understood(ctx, looks_like_code_attempt(text))
+        state = await topic.current(ctx)
+        if (
+            state is not None
+            and state.kind == topic.AWAITING_FEEDBACK
+            and not is_menu_label(typed.text)
+        ):
+            return await feedback.feedback_text(ctx, typed.text)
+        written_in = understood.language
+        if written_in is not None and written_in != ctx.language:
+            # Writing in the other language is a strong hint: answer in it, offer to switch.
+            other = dataclasses.replace(
+                ctx, user=dataclasses.replace(ctx.user, language=written_in)
+            )
+            answer = await self._intent(other, typed.text, understood)
+            if understood.intent in (Intent.LANGUAGE, Intent.THANKS, Intent.GREETING):
+                return answer  # no offer under a switch itself, a "thanks" or a "hi"
+            offer = conversation.language_offer(written_in)
+            return dataclasses.replace(answer, replies=(*answer.replies, offer))
+        return await self._intent(ctx, typed.text, understood)
+
+    async def _intent(self, ctx: Context, text: str, understood: Understanding) -> Response:
+        intent = understood.intent
+        simple = SIMPLE_INTENTS.get(intent)
+        if simple is not None:
+            return await simple(ctx)
+        if intent is Intent.HELP:
+            return await basics.help_(ctx, "")
+        if intent is Intent.PRIVACY:
+            return await privacy.privacy(ctx, "")
+        if intent is Intent.STOP:
+            return await conversation.stop(ctx, all_dossiers=understood.all_dossiers)
+        if intent is Intent.FORGET:
+            return await basics.forget(ctx, "")
+        if intent is Intent.LANGUAGE:
+            return await basics.choose_language(ctx, understood.wanted_language or "")
+        if intent is Intent.FEEDBACK:
+            if understood.substantial:
+                return await feedback.store_feedback(ctx, text, complaint=understood.complaint)
+            return await feedback.ask_for_feedback(ctx)
+        if intent is Intent.PIN:  # digits but no PIN slot: cannot happen; treat as unknown
+            log.warning("PIN intent without a PIN")
+        if understood.tokens:  # something in words we could not place: keep it for the office
+            await feedback.remember_unanswered(ctx, text)
+        return conversation.not_understood(ctx, looks_like_code=looks_like_code_attempt(text))
 
     async def _command(self, ctx: Context, name: str, argument: str) -> Response:
         if name == "start" and argument:

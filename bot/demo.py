@@ -175,7 +175,8 @@ async def tour(
     simulate: Simulate,
     pushes: ConsoleSender,
 ) -> bool:
-    """The scripted tour: a real code, an invalid one, verification, the pickup notice
+    """The scripted tour: a real code, an invalid one, verification (a PIN typed right after
+    the lookup, a shared phone), citizens writing in their own words, the pickup notice
     arriving for the followed dossier, my dossiers; False if the notice never came."""
     processing, ready = samples["processing"], samples["ready"]
 
@@ -192,11 +193,15 @@ async def tour(
         await chat.press_action(action)
 
     await say("/start")
+    await say("em chào anh chị ạ")
     await say("000.00.53.H48-221399-0099")
     await say(f"Cho tôi hỏi hồ sơ {processing.code} đã xong chưa ạ?")
-    await press(Action.VERIFY)
+    # The PIN typed right after the lookup, without the button; spaces are fine.
     await say("000000")
-    await say(processing.pin)
+    await say(processing.pin[:3] + " " + processing.pin[3:])
+    await say("hs cua e xong chua a")
+    await say("phải đóng bao nhiêu tiền")
+    await say("cảm ơn em 👍")
     await say("/simulate ready")
     arrived = await pushes.wait_for(1, within=NOTICE_WAIT_S)
     await say(ready.code.lower() + ".")
@@ -207,6 +212,12 @@ async def tour(
     await say("/lang en")
     await say(processing.code)
     await say("/lang vi")
+    await say("lấy kết quả ở đâu, cần mang gì?")
+    await say("sdt cua em 0912345678")
+    await say("góp ý")
+    await say("Phòng chờ hơi nóng, nên lắp thêm quạt ạ")
+    await say("when can i get the result?")
+    await say("ok thanks")
     return arrived
 
 

@@ -8,7 +8,9 @@ removed:
 - ``conversations``: conversation states (e.g. a pending PIN) that have expired;
 - ``survey_sessions``: survey sessions past their lifetime (the answers given stay);
 - ``outbox``: pushes sent, dead, cancelled or expired more than `outbox_retention` ago
-  (pushes still waiting or being sent are never deleted).
+  (pushes still waiting or being sent are never deleted);
+- ``unanswered``: messages the bot could not answer, kept 30 days for the office
+  (`bot.handlers.feedback.UNANSWERED_RETENTION`).
 
 ``motcua run`` calls it every hour (`run_periodically`); ``motcua housekeep`` runs it once.
 """
@@ -21,6 +23,7 @@ import logging
 from datetime import timedelta
 from typing import Any
 
+from bot.handlers.feedback import UNANSWERED_RETENTION
 from bot.ports import Clock, UnitOfWorkFactory
 from bot.settings import Settings
 
@@ -30,7 +33,7 @@ OUTBOX_RETENTION = timedelta(days=30)
 INTERVAL = timedelta(hours=1)
 
 # The kinds in the order they are purged and printed.
-KINDS = ("rate_limits", "conversations", "survey_sessions", "outbox")
+KINDS = ("rate_limits", "conversations", "survey_sessions", "outbox", "unanswered")
 
 
 async def housekeep(
@@ -52,6 +55,11 @@ async def housekeep(
         await uow.commit()
     async with uow_factory() as uow:
         counts["outbox"] = await uow.outbox.purge_finished(clock.now() - outbox_retention)
+        await uow.commit()
+    async with uow_factory() as uow:
+        counts["unanswered"] = await uow.feedback.purge_unanswered(
+            clock.now() - UNANSWERED_RETENTION
+        )
         await uow.commit()
     return counts
 

@@ -73,12 +73,16 @@ class Reply:
     `buttons` are rows of buttons. `request_phone` asks the platform to offer the citizen a
     one-tap "share my phone number" (Telegram contact button, Zalo information request).
     `edit` asks the adapter to replace the message whose button was pressed, where it can.
+    `menu` is the persistent menu to show where the platform has one: labels that, tapped,
+    send themselves as typed text (Telegram's reply keyboard; on Zalo, buttons that send their
+    label; the console prints them). The understanding step reads them like any message.
     """
 
     text: str
     buttons: tuple[tuple[Button, ...], ...] = ()
     request_phone: bool = False
     edit: bool = False
+    menu: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

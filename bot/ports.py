@@ -820,6 +820,7 @@ class InboundJournalRepository(Protocol):
     async def purge(self, *, finished_before: datetime) -> int:
         """Forget finished updates older than `finished_before`; how many were forgotten."""
 
+
 @dataclass(frozen=True, slots=True)
 class FeedbackItem:
     """A feedback or complaint a citizen sent, as the office sees it (text digits masked)."""

@@ -180,6 +180,14 @@ class Settings(BaseSettings):
     office_login_attempts_per_address: int = Field(30, gt=0)
     office_login_window_minutes: int = Field(15, gt=0)
 
+    # Seconds the dossier last looked up stays "the dossier we are talking about" (a PIN typed
+    # after a lookup proves it; "how much is the fee?" refers to it).
+    context_ttl: int = Field(1800, gt=0)
+    # The office's contact details, for answers without a dossier in context.
+    office_address: str = Field("", max_length=300)
+    office_phone: str = Field("", max_length=50)
+    office_hours: str = Field("", max_length=200)
+
     @field_validator(
         "case_api_url", "telegram_api_url", "zalo_api_url", "zalo_oauth_url", "zns_api_url"
     )

@@ -96,6 +96,8 @@ class ConsoleChat:
                 self._buttons.append(button)
                 labels.append(f"[{len(self._buttons)}] {button.label}")
             self.out.write("   " + "   ".join(labels) + "\n")
+        if reply.menu and not reply.buttons:
+            self.out.write("   ☰ " + " · ".join(reply.menu) + "\n")
         self.out.flush()
 
     def _print(self, line: str) -> None:

@@ -5,7 +5,14 @@ from __future__ import annotations
 import logging
 
 from bot.handlers import confirm, payloads, privacy
-from bot.handlers.common import code_shape_help, expired_button, mine_button, respond, text
+from bot.handlers.common import (
+    code_shape_help,
+    expired_button,
+    menu,
+    mine_button,
+    respond,
+    text,
+)
 from bot.handlers.context import Context
 from bot.handlers.limits import erasure_note
 from bot.handlers.payloads import Action
@@ -23,12 +30,17 @@ def help_text(ctx: Context) -> str:
             _("Send me your dossier code to see its status and appointment date."),
             code_shape_help(ctx),
             "",
+            _(
+                "You can also simply write, e.g. “hồ sơ của tôi xong chưa?”, “lấy kết quả ở "
+                "đâu?”, “lệ phí bao nhiêu?”, “góp ý”, or use the menu."
+            ),
+            "",
             _("Commands:"),
-            _("/mine — the dossiers you follow"),
-            _("/lang — Tiếng Việt / English"),
-            _("/privacy — what is stored about you, and why"),
-            _("/forget — erase everything stored about you"),
-            _("/help — this help"),
+            _("/mine or /hoso — the dossiers you follow"),
+            _("/lang or /ngonngu — Tiếng Việt / English"),
+            _("/privacy or /quyenriengtu — what is stored about you, and why"),
+            _("/forget or /xoa — erase everything stored about you"),
+            _("/help or /trogiup — this help"),
         ]
     )
 
@@ -53,8 +65,8 @@ async def start(ctx: Context, _argument: str) -> Response:
 
 
 async def help_(ctx: Context, _argument: str) -> Response:
-    """``/help``."""
-    return text(ctx, help_text(ctx), (mine_button(ctx),))
+    """``/help``, "hướng dẫn": what the bot does, with the menu."""
+    return respond(ctx, Reply(help_text(ctx), menu=menu(ctx)))
 
 
 async def choose_language(ctx: Context, argument: str) -> Response:
@@ -185,18 +197,6 @@ def too_long(ctx: Context) -> Response:
         ctx._("Your message is too long. Please send only the dossier code.")
         + "\n"
         + code_shape_help(ctx),
-    )
-
-
-def not_understood(ctx: Context, looks_like_code: bool) -> Response:
-    """Text that is neither a code nor a command."""
-    _ = ctx._
-    if looks_like_code:
-        return text(ctx, _("That code is not in the right shape.") + "\n" + code_shape_help(ctx))
-    return text(
-        ctx,
-        _("Please send me your dossier code.") + "\n" + code_shape_help(ctx),
-        (mine_button(ctx),),
     )
 
 

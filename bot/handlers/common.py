@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.handlers import payloads
 from bot.handlers.context import Context
 from bot.handlers.payloads import Action
+from bot.i18n import LANGUAGES, N_, gettext_for
 from bot.messages import Button, Reply, Response
 
 CODE_EXAMPLE = "000.00.53.H48-220921-0099"
@@ -48,3 +49,22 @@ def code_shape_help(ctx: Context) -> str:
 def mine_button(ctx: Context) -> Button:
     """The "my dossiers" button."""
     return Button(ctx._("📂 My dossiers"), payloads.make(Action.MINE))
+
+
+MENU = (
+    N_("🔎 Look up a dossier"),
+    N_("📂 My dossiers"),
+    N_("❓ Help"),
+    N_("✍️ Feedback"),
+)
+
+
+def menu(ctx: Context) -> tuple[str, ...]:
+    """The persistent menu's labels in the user's language (they come back as typed text)."""
+    return tuple(ctx._(label) for label in MENU)
+
+
+def is_menu_label(message: str) -> bool:
+    """Whether `message` is one of the menu's labels, in any language."""
+    stripped = message.strip()
+    return any(stripped == gettext_for(lang)(label) for lang in LANGUAGES for label in MENU)

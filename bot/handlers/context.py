@@ -36,6 +36,12 @@ class CoreConfig:
     max_text_length: int = 2000
     max_codes_per_message: int = 3
     pending_ttl_seconds: int = 600
+    # How long the dossier last looked up stays "the dossier we are talking about".
+    context_ttl_seconds: int = 1800
+    # The office's contact details, for citizens without a dossier in context.
+    office_address: str = ""
+    office_phone: str = ""
+    office_hours: str = ""
     mine_list_limit: int = 10
     survey_delay_seconds: int = 1800
     survey_ttl_seconds: int = 7 * 24 * 3600
@@ -64,6 +70,8 @@ class Context:
     user: ChatUser
     deps: Dependencies
     now: datetime
+    # Ownerships the core already read with the user, by dossier code (saves a statement).
+    known_owners: dict[str, OwnedDossier | None] = field(default_factory=dict)
 
     @contextlib.asynccontextmanager
     async def tx(self) -> AsyncIterator[UnitOfWork]:

@@ -5,18 +5,17 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from datetime import datetime
 
 from bot.domain.codes import DossierCode, InvalidCode, parse_code
 from bot.domain.dossier import Dossier
-from bot.handlers import confirm, payloads, privacy
+from bot.handlers import confirm, payloads, topic
 from bot.handlers.common import case_system_busy, expired_button, respond
-from bot.handlers.context import Context, Dependencies, load_user_with_ownership
+from bot.handlers.context import Context
 from bot.handlers.limits import lookup_buckets, minutes_text
 from bot.handlers.payloads import Action
 from bot.handlers.render import render_dossier
-from bot.messages import Button, Incoming, Reply, Response
-from bot.ports import CaseApiUnavailable, DossierNotFound, OwnedDossier, UnitOfWork
+from bot.messages import Button, Reply, Response
+from bot.ports import CaseApiUnavailable, DossierNotFound, UnitOfWork
 from bot.wording import minutes_phrase
 
 log = logging.getLogger(__name__)
@@ -97,19 +96,20 @@ class _Allowed:
 async def _count_and_check(
     ctx: Context, codes: list[DossierCode]
 ) -> tuple[list[_Allowed], float | None]:
-    """Reserve the lookups from the account's limits and note which dossiers the user owns."""
+    """Reserve the lookups from the account's limits, note which dossiers the user owns, and
+    make the first one the dossier we are talking about — one transaction."""
     async with ctx.tx() as uow:
-        return await _count_and_check_in(uow, ctx, codes)
+        allowed, wait = await _count_and_check_in(uow, ctx, codes)
+        if allowed:
+            await topic.remember(uow, ctx, allowed[0].code)
+        return allowed, wait
 
 
 async def _count_and_check_in(
-    uow: UnitOfWork,
-    ctx: Context,
-    codes: list[DossierCode],
-    known: dict[str, OwnedDossier | None] | None = None,
+    uow: UnitOfWork, ctx: Context, codes: list[DossierCode]
 ) -> tuple[list[_Allowed], float | None]:
-    """`known`: ownerships already read in this transaction, by code. Each lookup is
-    reserved here, before the case API is asked; a lookup is never given back."""
+    """Each lookup is reserved here, before the case API is asked; a lookup is never given
+    back. Ownerships the core read with the user (`ctx.known_owners`) are not read again."""
     allowed: list[_Allowed] = []
     wait: float | None = None
     buckets = lookup_buckets(ctx)
@@ -119,8 +119,8 @@ async def _count_and_check_in(
             wait = reservation.retry_after_seconds
             break
         text = str(code)
-        if known is not None and text in known:
-            owned = known[text]
+        if text in ctx.known_owners:
+            owned = ctx.known_owners[text]
         else:
             owned = await uow.owners.find(ctx.user.id, text)
         allowed.append(_Allowed(text, owned is not None, owned is not None and owned.subscribed))
@@ -134,27 +134,9 @@ async def _count_and_check_in(
     return allowed, wait
 
 
-async def lookup_message(
-    deps: Dependencies, incoming: Incoming, codes: list[DossierCode], now: datetime
-) -> Response:
-    """Answer a message containing dossier codes (at least one), the service's hot path: the
-    user, the lookup limits and the ownerships in ONE transaction (the user and the first
-    code's ownership in one statement), then the case API, then the answer."""
-    shown = codes[: deps.config.max_codes_per_message]
-    first = str(shown[0])
-    language = deps.config.default_language
-    async with deps.uow_factory() as uow:
-        user, owned = await load_user_with_ownership(
-            uow, incoming, first, language=language, now=now
-        )
-        ctx = Context(incoming=incoming, user=user, deps=deps, now=now)
-        allowed, wait = await _count_and_check_in(uow, ctx, shown, {first: owned})
-        await uow.commit()
-    return privacy.at_first_contact(ctx, await _answer(ctx, codes, allowed, wait))
-
-
 async def lookup_codes(ctx: Context, codes: list[DossierCode]) -> Response:
-    """Answer a message that contained one or more dossier codes."""
+    """Answer a message that contained one or more dossier codes: the lookup reservations,
+    the ownerships and the new dossier in context in one transaction, then the case API."""
     allowed, wait = await _count_and_check(ctx, codes[: ctx.config.max_codes_per_message])
     return await _answer(ctx, codes, allowed, wait)
 

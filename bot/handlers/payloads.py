@@ -30,6 +30,7 @@ class Action(StrEnum):
     CANCEL = "cx"
     HELP = "hp"
     SURVEY = "sv"  # answer, skip, go back in or stop a satisfaction survey
+    DISMISS = "ok"  # the "keep things as they are" answer to a question
     CONTACT = SHARE_CONTACT  # the label of the platform's "share my phone" button
 
 

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import logging
-import re
 from datetime import timedelta
 
 from bot import deeplink
 from bot.domain.codes import InvalidCode, parse_code
 from bot.handlers import confirm, payloads
-from bot.handlers.common import case_system_busy, expired_button, respond, text
+from bot.handlers.common import (
+    case_system_busy,
+    code_shape_help,
+    expired_button,
+    respond,
+    text,
+)
 from bot.handlers.context import Context
 from bot.handlers.limits import (
     lookup_buckets,
@@ -20,14 +25,12 @@ from bot.handlers.limits import (
 )
 from bot.handlers.lookup import fetch, show_dossier
 from bot.handlers.payloads import Action
+from bot.handlers.topic import AWAITING_PROOF, back_to_talking, code_of
 from bot.messages import Button, Reply, Response
 from bot.ports import Bucket, CaseApiUnavailable, DossierNotFound, Reservation
 from bot.wording import minutes_phrase
 
 log = logging.getLogger(__name__)
-
-AWAITING_PROOF = "awaiting_proof"
-PIN_PATTERN = re.compile(r"^\s*(\d{4,8})\s*$")
 
 
 def _pin_buckets(ctx: Context, code: str) -> list[Bucket]:
@@ -106,7 +109,12 @@ async def start_verification(ctx: Context, argument: str) -> Response:
             phone_use(ctx),
         ]
     )
-    return respond(ctx, Reply(prompt, buttons=_proof_buttons(ctx), request_phone=True))
+    return respond(ctx, share_phone_reply(ctx, prompt))
+
+
+def share_phone_reply(ctx: Context, prompt: str) -> Reply:
+    """`prompt` with the one-tap "share my phone number" and a cancel button."""
+    return Reply(prompt, buttons=_proof_buttons(ctx), request_phone=True)
 
 
 def phone_use(ctx: Context) -> str:
@@ -119,14 +127,13 @@ def phone_use(ctx: Context) -> str:
     )
 
 
-async def pending_code(ctx: Context) -> str | None:
-    """The dossier the user is proving ownership of, if any."""
+async def pending_code(ctx: Context) -> tuple[str | None, bool]:
+    """The dossier we are talking about (being proved, or just looked up), and whether the
+    user already owns it."""
     async with ctx.tx() as uow:
-        state = await uow.conversations.get(ctx.user.id, now=ctx.now)
-    if state is None or state.kind != AWAITING_PROOF:
-        return None
-    code = state.data.get("code")
-    return code if isinstance(code, str) else None
+        code = code_of(await uow.conversations.get(ctx.user.id, now=ctx.now))
+        owner = code is not None and await uow.owners.is_owner(ctx.user.id, code)
+    return code, owner
 
 
 async def _confirmed(
@@ -143,7 +150,7 @@ async def _confirmed(
             await uow.rate_limits.give_back(reservation)
         await uow.owners.add(ctx.user.id, code, method=method, now=ctx.now, phone=phone)
         await uow.subscriptions.subscribe(ctx.user.id, code, now=ctx.now)
-        await uow.conversations.clear(ctx.user.id)
+        await back_to_talking(uow, ctx, code)
     log.info("user %s verified dossier %s by %s", ctx.user.id, code, method)
     intro = ctx._("✅ Confirmed: this dossier is yours.")
     found = await fetch(ctx, code)
@@ -207,18 +214,28 @@ async def _check(ctx: Context, code: str, *, pin: str | None, phone: str | None)
     )
 
 
-async def pin_entered(ctx: Context, pin_text: str) -> Response | None:
-    """A message while awaiting proof: a PIN attempt, or None if it is not one."""
-    code = await pending_code(ctx)
-    match = PIN_PATTERN.match(pin_text)
-    if code is None or match is None:
-        return None
-    return await _check(ctx, code, pin=match.group(1), phone=None)
+async def pin_entered(ctx: Context, pin: str) -> Response:
+    """A PIN typed (spaces, dots and dashes already taken out): it proves the dossier we are
+    talking about — the one being confirmed, or the one just looked up — without the button."""
+    code, owner = await pending_code(ctx)
+    if code is None:
+        return text(
+            ctx,
+            ctx._(
+                "If this is the PIN from your receipt: please first send the dossier code, "
+                "then type the PIN."
+            )
+            + "\n"
+            + code_shape_help(ctx),
+        )
+    if owner:
+        return text(ctx, _already_yours(ctx, code))
+    return await _check(ctx, code, pin=pin, phone=None)
 
 
 async def phone_shared(ctx: Context, phone: str) -> Response:
     """The platform shared the user's own phone number."""
-    code = await pending_code(ctx)
+    code, owner = await pending_code(ctx)
     if code is None:
         return text(
             ctx,
@@ -226,7 +243,39 @@ async def phone_shared(ctx: Context, phone: str) -> Response:
                 "Thank you. Please first send the dossier code, then press “This is my dossier”."
             ),
         )
+    if owner:
+        return text(ctx, _already_yours(ctx, code))
     return await _check(ctx, code, pin=None, phone=phone)
+
+
+async def phone_typed(ctx: Context) -> Response:
+    """A phone number typed as text: never proof, since anyone can type anyone's number."""
+    _ = ctx._
+    code, owner = await pending_code(ctx)
+    why = _(
+        "For your safety, a typed phone number cannot confirm a dossier: anyone could type "
+        "someone else's number."
+    )
+    if code is None:
+        return text(
+            ctx,
+            why + " " + _("Please first send the dossier code; then I will ask for proof."),
+        )
+    if owner:
+        return text(ctx, _already_yours(ctx, code))
+    prompt = (
+        why
+        + "\n"
+        + _(
+            "Press “Share my phone number” so the app itself confirms the number is yours, "
+            "or type the PIN printed on your receipt for dossier {code}."
+        ).format(code=code)
+    )
+    return respond(ctx, share_phone_reply(ctx, prompt + "\n\n" + phone_use(ctx)))
+
+
+def _already_yours(ctx: Context, code: str) -> str:
+    return ctx._("Dossier {code} is already confirmed as yours.").format(code=code)
 
 
 async def cancel(ctx: Context, _argument: str) -> Response:

@@ -13,9 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from bot.ports import (
     Clock,
     ConversationRepository,
+    FeedbackRepository,
     InboundJournalRepository,
     OfficeRepository,
-    FeedbackRepository,
     OutboxRepository,
     OwnershipRepository,
     QuarantineRepository,

@@ -40,8 +40,10 @@ async def test_ten_thousand_characters(world: World) -> None:
 
 async def test_emoji_rtl_and_zero_width_characters(world: World) -> None:
     citizen = world.citizen()
-    screen = await citizen.says("🙂🙏 مرحبا \u200f\u202e שלום")
+    screen = await citizen.says("🙂😀 مرحبا \u200f\u202e שלום")
     assert polite(screen) and "mã hồ sơ" in screen
+    screen = await citizen.says("🙂🙏 مرحبا \u200f\u202e שלום")  # 🙏: a thank-you
+    assert polite(screen) and "không có gì" in screen
     code = world.samples["processing"].code
     hidden = "\u200b".join(code) + "\ufeff"
     screen = await citizen.says(hidden)

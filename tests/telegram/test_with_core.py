@@ -245,3 +245,26 @@ async def test_a_huge_name_and_note_stay_one_message(citizen: Citizen) -> None:
     assert "Bổ sung giấy tờ. Bổ sung giấy tờ." in confirmed.text  # the note, wherever shown
     assert confirmed.text.count("…") >= 2
     assert len(confirmed.text) < 2000
+
+
+async def test_free_text_pin_after_lookup_and_thanks(database_url: str) -> None:
+    """Issue 14 on Telegram: the menu, a PIN with a space right after a lookup, a verified
+    citizen asking in their own words, and a thank-you answered with a thank-you."""
+    async with citizen_in("polling", database_url) as citizen:
+        [hello] = await citizen.says("xin chào")
+        assert "Xin chào" in hello.text
+        labels = [button["text"] for row in hello.keyboard for button in row]
+        assert labels == ["🔎 Tra cứu hồ sơ", "📂 Hồ sơ của tôi", "❓ Hướng dẫn", "✍️ Góp ý"]
+
+        sample = citizen.samples["processing"]
+        [answer] = await citizen.says(sample.code)
+        assert "Người nộp" not in answer.text
+        [confirmed] = await citizen.says(sample.pin[:3] + " " + sample.pin[3:])
+        assert "Đã xác minh" in confirmed.text and "Người nộp:" in confirmed.text
+
+        [mine] = await citizen.says("em ơi hồ sơ của em xong chưa ạ")
+        assert f"Hồ sơ {sample.code}" in mine.text and "Người nộp:" in mine.text
+
+        [thanks] = await citizen.says("thanks em")
+        assert "không có gì" in thanks.text
+        assert "mã hồ sơ" not in thanks.text

@@ -452,9 +452,10 @@ class TelegramChannel:
                     raise
                 log.warning("telegram: message refused: %s", exc)
                 continue
-            if isinstance(message.markup, ReplyKeyboardMarkup):
+            if isinstance(message.markup, ReplyKeyboardMarkup) and _asks_contact(message.markup):
                 self._keyboard_open.add(chat_id)
-            elif isinstance(message.markup, ReplyKeyboardRemove):
+            elif isinstance(message.markup, ReplyKeyboardMarkup | ReplyKeyboardRemove):
+                # the menu keyboard replaced the contact keyboard, or it was removed
                 self._keyboard_open.discard(chat_id)
 
     async def _send(self, chat_id: int, text: str, markup: Markup | None, *, retry: bool) -> None:
@@ -531,6 +532,11 @@ class TelegramChannel:
                 await asyncio.sleep(wait)
             except (ChatMigrated, TelegramError) as exc:
                 raise ChannelPermanentError(str(exc)) from exc
+
+
+def _asks_contact(markup: ReplyKeyboardMarkup) -> bool:
+    """Whether a reply keyboard is the "share my phone number" one (not the menu)."""
+    return any(button.request_contact for row in markup.keyboard for button in row)
 
 
 def _with_keyboard_removal(steps: list[tuple[bool, Outgoing]]) -> list[tuple[bool, Outgoing]]:

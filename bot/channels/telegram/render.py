@@ -83,11 +83,21 @@ def contact_keyboard(reply: Reply, language: str = "vi") -> ReplyKeyboardMarkup:
     )
 
 
+def menu_keyboard(labels: tuple[str, ...]) -> ReplyKeyboardMarkup:
+    """The persistent menu: a reply keyboard whose buttons send their label as text."""
+    rows = [
+        [KeyboardButton(label) for label in labels[i : i + 2]] for i in range(0, len(labels), 2)
+    ]
+    return ReplyKeyboardMarkup(rows, resize_keyboard=True, is_persistent=True)
+
+
 def render(reply: Reply, language: str = "vi") -> list[Outgoing]:
     """The messages that show `reply`; the keyboard goes under the last piece of text.
 
     A reply asking for the phone number carries the contact keyboard; Telegram allows one
     keyboard per message, so its other buttons are not shown (the citizen can still type).
+    A reply with a menu and no inline buttons sets the persistent menu keyboard (it stays
+    until another reply keyboard replaces it); beside inline buttons the menu is left out.
     """
     pieces = split_text(reply.text)
     if not pieces:
@@ -101,6 +111,8 @@ def render(reply: Reply, language: str = "vi") -> list[Outgoing]:
         markup = contact_keyboard(reply, language)
     else:
         markup = inline_keyboard(reply.buttons)
+        if markup is None and reply.menu and not reply.edit:
+            markup = menu_keyboard(reply.menu)
     messages = [Outgoing(piece) for piece in pieces[:-1]]
     messages.append(Outgoing(pieces[-1], markup))
     return messages

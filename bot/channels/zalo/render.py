@@ -32,6 +32,8 @@ MAX_BUTTON_PAYLOAD = 1000
 MAX_INFO_TITLE = 100
 MAX_INFO_SUBTITLE = 500
 QUERY_BUTTON = "oa.query.hide"
+# A button that sends its payload as visible text from the user: the menu's labels.
+SHOWN_QUERY_BUTTON = "oa.query.show"
 
 Message = dict[str, Any]
 
@@ -48,6 +50,11 @@ def _button(button: Button) -> dict[str, Any] | None:
         return None
     title = unicodedata.normalize("NFC", button.label)[:MAX_BUTTON_TITLE]
     return {"title": title, "type": QUERY_BUTTON, "payload": payload}
+
+
+def _menu_button(label: str) -> dict[str, Any]:
+    title = unicodedata.normalize("NFC", label)[:MAX_BUTTON_TITLE]
+    return {"title": title, "type": SHOWN_QUERY_BUTTON, "payload": title}
 
 
 def _with_buttons(text: str, buttons: list[dict[str, Any]]) -> Message:
@@ -88,6 +95,10 @@ def render(
         for rendered in (_button(button),)
         if rendered is not None
     ]
+    if not buttons and not reply.request_phone:
+        # Zalo has no persistent keyboard for an OA chat: the menu rides under the message as
+        # buttons that send their label (the OA menu itself is set in the OA admin page).
+        buttons = [_menu_button(label) for label in reply.menu[:MAX_BUTTONS]]
     pieces = split_text(reply.text)
     if not pieces and not buttons and not reply.request_phone:
         log.warning("zalo: reply with empty text not sent")

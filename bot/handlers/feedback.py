@@ -1,0 +1,117 @@
+"""Feedback and complaints for the office, and the messages the bot could not answer.
+
+Both are kept with the agency of the dossier we are talking about (if any), the channel and
+the time, their digits masked (`bot.domain.masking`): staff read them, and a phone number or a
+PIN typed into them must not be kept. Feedback stays until the office closes it (the officials'
+pages answer it; the answer reaches the citizen as a notice); unanswered messages are deleted
+by housekeeping after `UNANSWERED_RETENTION`.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from bot.domain.codes import InvalidCode, parse_code
+from bot.domain.masking import mask_digits
+from bot.handlers import payloads, topic
+from bot.handlers.common import respond, text
+from bot.handlers.context import Context
+from bot.handlers.lookup import fetch
+from bot.handlers.payloads import Action
+from bot.messages import Button, Reply, Response
+
+log = logging.getLogger(__name__)
+
+UNANSWERED_RETENTION = timedelta(days=30)
+FEEDBACK_WAIT_SECONDS = 15 * 60
+
+
+def agency_of(code: str | None) -> str | None:
+    """The receiving agency's identifier, read from a dossier code (no case API call)."""
+    if code is None:
+        return None
+    try:
+        return parse_code(code).agency_id
+    except InvalidCode:
+        return None
+
+
+async def ask_for_feedback(ctx: Context) -> Response:
+    """ "I want to give feedback" with nothing more: ask for it in the next message."""
+    _ = ctx._
+    code = await topic.dossier_in_context(ctx)
+    async with ctx.tx() as uow:
+        await topic.wait_for(uow, ctx, topic.AWAITING_FEEDBACK, code, FEEDBACK_WAIT_SECONDS)
+    return respond(
+        ctx,
+        Reply(
+            _(
+                "Please write your feedback or complaint in one message. It goes to the "
+                "one-stop-shop office; do not include your phone number or PIN (digits are "
+                "hidden before it is stored)."
+            ),
+            buttons=((Button(_("✖ Cancel"), payloads.make(Action.CANCEL)),),),
+        ),
+    )
+
+
+async def store_feedback(ctx: Context, message: str, *, complaint: bool) -> Response:
+    """Keep a feedback or complaint for the office and say honestly what happens next."""
+    _ = ctx._
+    code = await topic.dossier_in_context(ctx)
+    procedure: str | None = None
+    agency: str | None = agency_of(code)
+    if code is not None:
+        found = await fetch(ctx, code)
+        if not isinstance(found, str):
+            procedure, agency = found.procedure.code, found.agency.code
+    async with ctx.tx() as uow:
+        number = await uow.feedback.add(
+            channel=ctx.incoming.channel,
+            user_id=ctx.user.id,
+            agency_code=agency,
+            procedure_code=procedure,
+            kind="complaint" if complaint else "feedback",
+            text=mask_digits(message),
+            language=ctx.language,
+            now=ctx.now,
+        )
+        await topic.back_to_talking(uow, ctx, code)
+    log.info("feedback %s stored from user %s", number, ctx.user.id)
+    lines = [
+        _(
+            "Thank you. Your message has been passed to the one-stop-shop office (no. {number})."
+        ).format(number=number),
+        _(
+            "Staff read messages on working days. If an answer is needed, it will come to you "
+            "in this chat."
+        ),
+    ]
+    if complaint:
+        lines.append(
+            _(
+                "Please note: a chat message is not a formal complaint under the Law on "
+                "Complaints. For that, submit a written complaint at the office or on the "
+                "National Public Service Portal."
+            )
+        )
+    return text(ctx, "\n".join(lines))
+
+
+async def feedback_text(ctx: Context, message: str) -> Response:
+    """The message written after "please write your feedback": keep it."""
+    return await store_feedback(ctx, message, complaint=False)
+
+
+async def remember_unanswered(ctx: Context, message: str) -> None:
+    """Keep a message the bot could not answer, for the office to improve the answers."""
+    code = await topic.dossier_in_context(ctx)
+    async with ctx.tx() as uow:
+        await uow.feedback.add_unanswered(
+            channel=ctx.incoming.channel,
+            language=ctx.language,
+            agency_code=agency_of(code),
+            text=mask_digits(message),
+            now=ctx.now,
+        )

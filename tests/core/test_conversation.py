@@ -1,0 +1,176 @@
+"""Citizens writing in their own words, through the real core (console channel, real storage,
+the case API simulator): context after a lookup, intents with their own answers, feedback."""
+
+from __future__ import annotations
+
+from bot.handlers.payloads import Action
+from tests.core.conftest import Citizen, World
+
+
+async def verified(world: World, status: str, user_id: str = "citizen-1") -> Citizen:
+    """A citizen who looked up a sample dossier and typed its PIN right after."""
+    citizen = world.citizen(user_id)
+    sample = world.samples[status]
+    await citizen.says(sample.code)
+    screen = await citizen.says(sample.pin)
+    assert "Đã xác minh" in screen
+    return citizen
+
+
+async def test_pin_typed_right_after_a_lookup_verifies_without_the_button(world: World) -> None:
+    citizen = world.citizen()
+    sample = world.samples["ready"]
+    await citizen.says(sample.code)
+    spaced = sample.pin[:3] + " " + sample.pin[3:]
+    screen = await citizen.says(spaced)
+    assert "Đã xác minh" in screen
+    assert "Người nộp:" in screen
+
+
+async def test_pin_with_dots_and_dashes_while_waiting_for_it(world: World) -> None:
+    citizen = world.citizen()
+    sample = world.samples["processing"]
+    await citizen.says(sample.code)
+    await citizen.presses(Action.VERIFY)
+    screen = await citizen.says("mã pin " + "-".join(sample.pin[i : i + 2] for i in range(0, 6, 2)))
+    assert "Đã xác minh" in screen
+
+
+async def test_a_pin_without_a_dossier_in_context_asks_for_the_code_first(world: World) -> None:
+    screen = await world.citizen().says("728 508")
+    assert "gửi mã hồ sơ trước" in screen
+    assert "Đã xác minh" not in screen
+
+
+async def test_a_typed_phone_number_is_never_proof(world: World) -> None:
+    citizen = world.citizen()
+    sample = world.samples["supplement_required"]
+    await citizen.says(sample.code)
+    screen = await citizen.says(sample.phone)
+    assert "không dùng để xác nhận" in screen
+    assert "Người nộp" not in screen and "Đã xác minh" not in screen
+    # the share button is offered instead; sharing through the app does prove it
+    await citizen.presses(Action.CONTACT)
+    screen = await citizen.says(sample.phone)
+    assert "Đã xác minh" in screen
+
+
+async def test_verified_citizen_asks_in_free_text_and_gets_their_dossier(world: World) -> None:
+    citizen = await verified(world, "processing")
+    screen = await citizen.says("em ơi hồ sơ của chị xong chưa")
+    code = world.samples["processing"].code
+    assert f"Hồ sơ {code}" in screen and "Người nộp:" in screen
+    screen = await citizen.says("bao gio duoc lay")
+    assert f"Hồ sơ {code}" in screen
+
+
+async def test_someone_without_a_dossier_is_asked_for_the_code(world: World) -> None:
+    screen = await world.citizen().says("hs cua e xong chua a")
+    assert "cần mã hồ sơ" in screen and "Giấy tiếp nhận" in screen
+
+
+async def test_thanks_gets_a_thank_you_not_an_instruction(world: World) -> None:
+    citizen = world.citizen()
+    for message in ("thanks em", "cảm ơn nhiều ạ", "👍", "ok"):
+        screen = await citizen.says(message)
+        assert "không có gì" in screen, message
+        assert "mã hồ sơ" not in screen
+
+
+async def test_greeting_and_help_without_a_slash(world: World) -> None:
+    citizen = world.citizen()
+    screen = await citizen.says("xin chào")
+    assert "Xin chào" in screen and "☰" in screen  # the menu
+    screen = await citizen.says("hướng dẫn")
+    assert "/hoso" in screen and "/trogiup" in screen
+    screen = await citizen.says("help")
+    assert "Commands" in screen or "/trogiup" in screen
+
+
+async def test_fee_of_the_dossier_in_context_for_its_owner_only(world: World) -> None:
+    stranger = world.citizen("stranger")
+    sample = world.samples["processing"]
+    await stranger.says(sample.code)
+    screen = await stranger.says("phải đóng bao nhiêu tiền")
+    assert "xác nhận đây là hồ sơ của mình" in screen
+    assert "Lệ phí của hồ sơ" not in screen
+    owner = await verified(world, "processing", "owner")
+    screen = await owner.says("le phi bn vay")
+    assert "Lệ phí của hồ sơ" in screen or "không có ghi nhận lệ phí" in screen
+
+
+async def test_pickup_question_without_a_dossier_gets_the_general_answer(world: World) -> None:
+    screen = await world.citizen().says("cho hỏi chỗ nhận kết quả")
+    assert "bộ phận một cửa" in screen and "Giấy tiếp nhận hồ sơ và hẹn trả kết quả" in screen
+
+
+async def test_pickup_question_for_a_ready_dossier_of_its_owner(world: World) -> None:
+    citizen = await verified(world, "ready")
+    screen = await citizen.says("nhận kết quả ở đâu ạ")
+    assert "Nơi nhận kết quả" in screen or "bưu điện" in screen
+
+
+async def test_english_question_is_answered_in_english_with_an_offer(world: World) -> None:
+    screen = await world.citizen().says("when will my dossier be ready?")
+    assert "I need its code" in screen
+    assert "Shall I use English from now on?" in screen
+
+
+async def test_stop_notices_is_confirmed_by_a_button(world: World) -> None:
+    citizen = await verified(world, "processing")
+    screen = await citizen.says("tôi không muốn nhận tin nữa")
+    assert "dừng nhận thông báo" in screen
+    screen = await citizen.presses(Action.UNSUBSCRIBE_ALL)
+    assert "1" in screen
+    screen = await citizen.says("tắt thông báo")
+    assert "không nhận thông báo nào" in screen
+
+
+async def test_forget_me_leads_to_the_confirmed_erase(world: World) -> None:
+    citizen = await verified(world, "processing")
+    screen = await citizen.says("xóa dữ liệu của tôi")
+    assert "[1]" in screen  # the confirmation buttons
+    await citizen.presses(Action.FORGET_YES)
+    screen = await citizen.says("hồ sơ của tôi")
+    assert "cần mã hồ sơ" in screen
+
+
+async def test_feedback_is_stored_masked_with_its_agency(world: World) -> None:
+    citizen = world.citizen()
+    sample = world.samples["processing"]
+    await citizen.says(sample.code)
+    screen = await citizen.says("cán bộ thái độ không tốt, gọi lại cho tôi số 0912 345 678")
+    assert "đã được chuyển đến bộ phận một cửa" in screen
+    async with world.runtime.uow_factory() as uow:
+        items = await uow.feedback.list_feedback()
+        thread = await uow.feedback.thread(items[0].id)
+    assert len(items) == 1
+    item = items[0]
+    assert "0912" not in item.text and "•••• ••• •••" in item.text
+    assert item.agency_code == sample.code.split("-")[0]
+    assert item.channel == "console" and item.status == "open"
+    assert [m.text for m in thread] == [item.text]
+
+
+async def test_feedback_in_two_steps_and_a_complaint(world: World) -> None:
+    citizen = world.citizen()
+    screen = await citizen.says("góp ý")
+    assert "viết góp ý" in screen
+    screen = await citizen.says("Phòng chờ nóng, nên lắp thêm quạt")
+    assert "đã được chuyển" in screen
+    screen = await citizen.says("tôi muốn khiếu nại cán bộ hách dịch")
+    assert "Luật Khiếu nại" in screen
+    async with world.runtime.uow_factory() as uow:
+        items = await uow.feedback.list_feedback()
+    assert [i.kind for i in items] == ["complaint", "feedback"]  # newest first
+
+
+async def test_what_the_bot_cannot_answer_is_kept_for_the_office(world: World) -> None:
+    citizen = world.citizen()
+    screen = await citizen.says("cho hỏi làm hộ chiếu cho con 12 tuổi")
+    assert "chưa hiểu" in screen and "☰" in screen
+    screen = await citizen.says("😀😀")
+    assert "chưa hiểu" in screen
+    async with world.runtime.uow_factory() as uow:
+        kept = await uow.feedback.list_unanswered()
+    assert [k.text for k in kept] == ["cho hỏi làm hộ chiếu cho con •• tuổi"]
