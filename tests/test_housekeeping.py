@@ -27,7 +27,13 @@ from tests.storage.helpers import FakeClock
 NOW = datetime(2025, 6, 1, 3, 0, tzinfo=UTC)
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 CODE = "000.00.53.H48-250314-{:04d}"
-NOTHING = {"rate_limits": 0, "conversations": 0, "survey_sessions": 0, "outbox": 0}
+NOTHING = {
+    "rate_limits": 0,
+    "conversations": 0,
+    "survey_sessions": 0,
+    "outbox": 0,
+    "unanswered": 0,
+}
 
 
 async def _user(factory: SqlUnitOfWorkFactory, channel_user_id: str) -> int:
@@ -215,6 +221,23 @@ async def test_old_finished_pushes_go_and_unfinished_ones_stay(
     assert sorted(left) == ["held-old", "queued-old", "retrying-old", "sending-old"]
 
 
+async def test_unanswered_messages_go_after_thirty_days(uow_factory: SqlUnitOfWorkFactory) -> None:
+    async with uow_factory() as uow:
+        for days in (31, 29, 1):
+            await uow.feedback.add_unanswered(
+                channel="telegram",
+                language="vi",
+                agency_code=None,
+                text=f"{days} ngày",
+                now=NOW - timedelta(days=days),
+            )
+        await uow.commit()
+    assert await _housekeep(uow_factory) == {**NOTHING, "unanswered": 1}
+    async with uow_factory() as uow:
+        kept = await uow.feedback.list_unanswered()
+    assert [m.text for m in kept] == ["1 ngày", "29 ngày"]
+
+
 async def test_nothing_to_do_is_all_zeros(uow_factory: SqlUnitOfWorkFactory) -> None:
     assert await _housekeep(uow_factory) == NOTHING
 
@@ -238,18 +261,23 @@ async def test_the_command_prints_its_counts_on_one_line(
     await _push(uow_factory, user, "queued-long-ago", created=now - timedelta(days=60))
     async with uow_factory() as uow:
         await uow.conversations.set(user, "awaiting_proof", {}, expires_at=now - timedelta(hours=1))
+        await uow.feedback.add_unanswered(
+            channel="zalo", language="vi", agency_code=None, text="?", now=now - timedelta(days=31)
+        )
         await uow.commit()
 
     args = build_parser().parse_args(["housekeep"])
     assert await args.run(args, Settings(database_url=database_url)) == 0
     assert capsys.readouterr().out == (
-        "housekeeping removed: rate_limits=0 conversations=1 survey_sessions=0 outbox=1\n"
+        "housekeeping removed: rate_limits=0 conversations=1 survey_sessions=0 outbox=1 "
+        "unanswered=1\n"
     )
 
     args = build_parser().parse_args(["housekeep", "--outbox-days", "1"])
     assert await args.run(args, Settings(database_url=database_url)) == 0
     assert capsys.readouterr().out == (
-        "housekeeping removed: rate_limits=0 conversations=0 survey_sessions=0 outbox=0\n"
+        "housekeeping removed: rate_limits=0 conversations=0 survey_sessions=0 outbox=0 "
+        "unanswered=0\n"
     )
     with pytest.raises(SystemExit):
         build_parser().parse_args(["housekeep", "--outbox-days", "0"])
@@ -296,6 +324,8 @@ async def test_the_periodic_task_logs_each_round_and_stops_when_cancelled(
         logger.setLevel(level)
 
     assert rounds.lines[:2] == [
-        "housekeeping removed: rate_limits=0 conversations=1 survey_sessions=0 outbox=0",
-        "housekeeping removed: rate_limits=0 conversations=0 survey_sessions=0 outbox=0",
+        "housekeeping removed: rate_limits=0 conversations=1 survey_sessions=0 outbox=0 "
+        "unanswered=0",
+        "housekeeping removed: rate_limits=0 conversations=0 survey_sessions=0 outbox=0 "
+        "unanswered=0",
     ]
