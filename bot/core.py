@@ -248,9 +248,11 @@ class ChatCore:
             return await feedback.ask_for_feedback(ctx)
         if intent is Intent.PIN:  # digits but no PIN slot: cannot happen; treat as unknown
             log.warning("PIN intent without a PIN")
-        if understood.tokens:  # something in words we could not place: keep it for the office
+        looks_like_code = looks_like_code_attempt(text)
+        if understood.tokens and not looks_like_code:
+            # words we could not place (not a mistyped code): keep them for the office
             await feedback.remember_unanswered(ctx, text)
-        return conversation.not_understood(ctx, looks_like_code=looks_like_code_attempt(text))
+        return conversation.not_understood(ctx, looks_like_code=looks_like_code)
 
     async def _command(self, ctx: Context, name: str, argument: str) -> Response:
         if name == "start" and argument:

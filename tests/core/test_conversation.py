@@ -174,3 +174,10 @@ async def test_what_the_bot_cannot_answer_is_kept_for_the_office(world: World) -
     async with world.runtime.uow_factory() as uow:
         kept = await uow.feedback.list_unanswered()
     assert [k.text for k in kept] == ["cho hỏi làm hộ chiếu cho con •• tuổi"]
+
+
+async def test_a_mistyped_code_is_explained_and_not_kept(world: World) -> None:
+    screen = await world.citizen().says("000.00.53.H48-221399-0099")
+    assert "chưa đúng định dạng" in screen
+    async with world.runtime.uow_factory() as uow:
+        assert await uow.feedback.list_unanswered() == []
