@@ -1,4 +1,5 @@
-"""Feedback items with their threads, and unanswered messages, on SQLite and PostgreSQL."""
+"""Feedback items with their threads, and unanswered messages: part of the conformance suite,
+run on the in-memory twin, SQLite and PostgreSQL (`any_uow_factory`)."""
 
 from __future__ import annotations
 
@@ -6,22 +7,20 @@ from datetime import timedelta
 
 import pytest
 
-from bot.storage.uow import SqlUnitOfWorkFactory
+from bot.ports import UnitOfWorkFactory
 from tests.storage.helpers import T0
 
 AGENCY = "000.00.15.H12"
 
 
-async def _user(factory: SqlUnitOfWorkFactory) -> int:
+async def _user(factory: UnitOfWorkFactory) -> int:
     async with factory() as uow:
         user = await uow.users.get_or_create("zalo", "z-1", language="vi", now=T0)
         await uow.commit()
     return user.id
 
 
-async def _add(
-    factory: SqlUnitOfWorkFactory, user_id: int | None, text: str, **more: object
-) -> int:
+async def _add(factory: UnitOfWorkFactory, user_id: int | None, text: str, **more: object) -> int:
     values: dict[str, object] = {
         "channel": "zalo",
         "user_id": user_id,
@@ -40,11 +39,11 @@ async def _add(
 
 
 async def test_a_feedback_item_with_its_thread_and_a_staff_reply(
-    uow_factory: SqlUnitOfWorkFactory,
+    any_uow_factory: UnitOfWorkFactory,
 ) -> None:
-    user_id = await _user(uow_factory)
-    number = await _add(uow_factory, user_id, "Phòng chờ nóng quá")
-    async with uow_factory() as uow:
+    user_id = await _user(any_uow_factory)
+    number = await _add(any_uow_factory, user_id, "Phòng chờ nóng quá")
+    async with any_uow_factory() as uow:
         await uow.feedback.add_message(
             number,
             author="staff",
@@ -53,7 +52,7 @@ async def test_a_feedback_item_with_its_thread_and_a_staff_reply(
             staff_username="can.bo.a",
         )
         await uow.commit()
-    async with uow_factory() as uow:
+    async with any_uow_factory() as uow:
         item = await uow.feedback.get(number)
         thread = await uow.feedback.thread(number)
     assert item is not None
@@ -68,15 +67,15 @@ async def test_a_feedback_item_with_its_thread_and_a_staff_reply(
     ]
 
 
-async def test_lists_are_newest_first_and_filter(uow_factory: SqlUnitOfWorkFactory) -> None:
-    first = await _add(uow_factory, None, "một")
-    second = await _add(uow_factory, None, "hai", now=T0 + timedelta(days=1), agency_code="X")
-    third = await _add(uow_factory, None, "ba", now=T0 + timedelta(days=2), kind="complaint")
-    async with uow_factory() as uow:
+async def test_lists_are_newest_first_and_filter(any_uow_factory: UnitOfWorkFactory) -> None:
+    first = await _add(any_uow_factory, None, "một")
+    second = await _add(any_uow_factory, None, "hai", now=T0 + timedelta(days=1), agency_code="X")
+    third = await _add(any_uow_factory, None, "ba", now=T0 + timedelta(days=2), kind="complaint")
+    async with any_uow_factory() as uow:
         assert await uow.feedback.set_status(third, "closed", now=T0 + timedelta(days=3))
         assert not await uow.feedback.set_status(9999, "closed", now=T0)
         await uow.commit()
-    async with uow_factory() as uow:
+    async with any_uow_factory() as uow:
         everything = [i.id for i in await uow.feedback.list_feedback()]
         of_agency = [i.id for i in await uow.feedback.list_feedback(agency_code=AGENCY)]
         recent = [i.id for i in await uow.feedback.list_feedback(since=T0 + timedelta(hours=1))]
@@ -89,11 +88,11 @@ async def test_lists_are_newest_first_and_filter(uow_factory: SqlUnitOfWorkFacto
     assert limited == [third]
 
 
-async def test_unknown_kind_status_or_author_is_refused(uow_factory: SqlUnitOfWorkFactory) -> None:
+async def test_unknown_kind_status_or_author_is_refused(any_uow_factory: UnitOfWorkFactory) -> None:
     with pytest.raises(ValueError, match="kind"):
-        await _add(uow_factory, None, "x", kind="praise")
-    number = await _add(uow_factory, None, "x")
-    async with uow_factory() as uow:
+        await _add(any_uow_factory, None, "x", kind="praise")
+    number = await _add(any_uow_factory, None, "x")
+    async with any_uow_factory() as uow:
         with pytest.raises(ValueError, match="status"):
             await uow.feedback.set_status(number, "done", now=T0)
         with pytest.raises(ValueError, match="author"):
@@ -101,20 +100,20 @@ async def test_unknown_kind_status_or_author_is_refused(uow_factory: SqlUnitOfWo
 
 
 async def test_erasing_the_user_keeps_the_feedback_without_them(
-    uow_factory: SqlUnitOfWorkFactory,
+    any_uow_factory: UnitOfWorkFactory,
 ) -> None:
-    user_id = await _user(uow_factory)
-    number = await _add(uow_factory, user_id, "Cán bộ nhiệt tình")
-    async with uow_factory() as uow:
+    user_id = await _user(any_uow_factory)
+    number = await _add(any_uow_factory, user_id, "Cán bộ nhiệt tình")
+    async with any_uow_factory() as uow:
         await uow.users.erase(user_id)
         await uow.commit()
-    async with uow_factory() as uow:
+    async with any_uow_factory() as uow:
         item = await uow.feedback.get(number)
     assert item is not None and item.user_id is None and item.text == "Cán bộ nhiệt tình"
 
 
-async def test_unanswered_messages_list_and_purge(uow_factory: SqlUnitOfWorkFactory) -> None:
-    async with uow_factory() as uow:
+async def test_unanswered_messages_list_and_purge(any_uow_factory: UnitOfWorkFactory) -> None:
+    async with any_uow_factory() as uow:
         for days, text in ((0, "cũ"), (20, "giữa"), (40, "mới")):
             await uow.feedback.add_unanswered(
                 channel="telegram",
@@ -124,7 +123,7 @@ async def test_unanswered_messages_list_and_purge(uow_factory: SqlUnitOfWorkFact
                 now=T0 + timedelta(days=days),
             )
         await uow.commit()
-    async with uow_factory() as uow:
+    async with any_uow_factory() as uow:
         assert [m.text for m in await uow.feedback.list_unanswered()] == ["mới", "giữa", "cũ"]
         assert [m.text for m in await uow.feedback.list_unanswered(agency_code=AGENCY)] == [
             "mới",
@@ -133,6 +132,6 @@ async def test_unanswered_messages_list_and_purge(uow_factory: SqlUnitOfWorkFact
         removed = await uow.feedback.purge_unanswered(T0 + timedelta(days=10))
         await uow.commit()
     assert removed == 1
-    async with uow_factory() as uow:
+    async with any_uow_factory() as uow:
         since = await uow.feedback.list_unanswered(since=T0 + timedelta(days=30))
     assert [m.text for m in since] == ["mới"]
