@@ -8,6 +8,7 @@ office's general one, from the settings.
 
 from __future__ import annotations
 
+from bot import wording
 from bot.domain.dossier import Dossier
 from bot.domain.status import Status
 from bot.handlers import payloads, topic
@@ -48,20 +49,8 @@ def _confirm_first(ctx: Context, dossier: Dossier, general: str) -> Response:
 
 
 def what_to_bring(ctx: Context) -> str:
-    """What a citizen brings to collect a result (one-stop-shop practice)."""
-    _ = ctx._
-    return "\n".join(
-        [
-            _("To collect the result, bring:"),
-            _("• the receipt (“Giấy tiếp nhận hồ sơ và hẹn trả kết quả”);"),
-            _("• your ID card (căn cước / CCCD);"),
-            _(
-                "• if someone collects it for you: a written authorisation (giấy ủy quyền) "
-                "and their own ID card;"
-            ),
-            _("• the payment receipt, if the procedure has a fee you paid separately."),
-        ]
-    )
+    """What a citizen brings to collect a result (the wording of `bot.wording`)."""
+    return wording.bring_to_pickup(ctx._) + "\n" + wording.proxy_pickup(ctx._)
 
 
 def office_place(ctx: Context) -> str:
@@ -97,9 +86,8 @@ async def pickup(ctx: Context) -> Response:
         return _confirm_first(ctx, dossier, general)
     lines = []
     if dossier.delivery == "post":
-        lines.append(
-            _("The result of dossier {code} is sent to you by post.").format(code=dossier.code)
-        )
+        lines.append(_("Dossier {code}:").format(code=dossier.code))
+        lines.append(wording.by_post(_))
     elif dossier.pickup is not None:
         lines.append(_("Dossier {code}:").format(code=dossier.code))
         lines.append(_("Pickup place: {place}").format(place=dossier.pickup.place))
@@ -122,12 +110,8 @@ async def pickup(ctx: Context) -> Response:
 
 
 def how_to_pay(ctx: Context) -> str:
-    """How fees are paid."""
-    return ctx._(
-        "You can pay at the counter of the one-stop-shop office, or online on the National "
-        "Public Service Portal (dichvucong.gov.vn) when the procedure allows it. Keep the "
-        "receipt."
-    )
+    """How fees are paid (the wording of `bot.wording`)."""
+    return wording.payment_how(ctx.config.office_name, ctx._)
 
 
 async def fee(ctx: Context) -> Response:

@@ -107,7 +107,7 @@ async def test_pickup_question_without_a_dossier_gets_the_general_answer(world: 
 async def test_pickup_question_for_a_ready_dossier_of_its_owner(world: World) -> None:
     citizen = await verified(world, "ready")
     screen = await citizen.says("nhận kết quả ở đâu ạ")
-    assert "Nơi nhận kết quả" in screen or "bưu điện" in screen
+    assert "Nơi nhận kết quả" in screen or "bưu chính" in screen
 
 
 async def test_english_question_is_answered_in_english_with_an_offer(world: World) -> None:
