@@ -181,3 +181,8 @@ async def test_a_mistyped_code_is_explained_and_not_kept(world: World) -> None:
     assert "chưa đúng định dạng" in screen
     async with world.runtime.uow_factory() as uow:
         assert await uow.feedback.list_unanswered() == []
+
+
+async def test_asking_about_my_data_shows_the_privacy_notice(world: World) -> None:
+    screen = await world.citizen().says("bot lưu thông tin gì của tôi vậy")
+    assert "13/2023" in screen and "/forget" in screen
