@@ -1,7 +1,7 @@
 """Feedback, complaints and unanswered messages kept for the office (issue 14).
 
-Revision ID: 0010_feedback
-Revises: 0009_quarantine
+Revision ID: 0011_feedback
+Revises: 0010_inbound_journal
 Create Date: 2026-11-30
 """
 
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0010_feedback"
-down_revision: str | None = "0009_quarantine"
+revision: str = "0011_feedback"
+down_revision: str | None = "0010_inbound_journal"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
