@@ -77,9 +77,12 @@ async def stop(ctx: Context, *, all_dossiers: bool) -> Response:
     stop_all = confirm.signed(ctx, Action.UNSUBSCRIBE_ALL)
     rows.append((Button(_("🔕 Stop all notices"), stop_all),))
     rows.append((Button(_("Keep my notices"), payloads.make(Action.DISMISS)),))
-    question = _(
-        "Stop the notices? You receive them for {count} dossier(s). You can turn them on "
-        "again from “My dossiers”."
+    question = ctx.ngettext(
+        "Stop the notices? You receive them for {count} dossier. You can turn them on "
+        "again from “My dossiers”.",
+        "Stop the notices? You receive them for {count} dossiers. You can turn them on "
+        "again from “My dossiers”.",
+        len(followed),
     ).format(count=len(followed))
     return respond(ctx, Reply(question, buttons=tuple(rows)))
 
