@@ -1,7 +1,7 @@
 """Feedback, complaints and unanswered messages kept for the office (issue 14).
 
-Revision ID: 0013_feedback
-Revises: 0012_office
+Revision ID: 0014_feedback
+Revises: 0013_drop_zalo_seen_events
 Create Date: 2026-11-30
 """
 
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0013_feedback"
-down_revision: str | None = "0012_office"
+revision: str = "0014_feedback"
+down_revision: str | None = "0013_drop_zalo_seen_events"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
