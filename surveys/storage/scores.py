@@ -1,7 +1,9 @@
 """The satisfaction index's aggregations in SQL (`bot.ports.ScoreRepository`, ``uow.scores``).
 
 One statement aggregates the answers in a single pass (the counts, the element and overall
-indices and the ranking, all in double precision, so SQLite and PostgreSQL agree); a second
+indices, all in double precision, so SQLite and PostgreSQL agree) — by agency and over every
+agency from the per-month totals the database keeps beside the answers (`survey_answer_totals`,
+kept by triggers), so its cost does not grow with the number of answers; a second
 counts responses; a third counts timeliness from `dossier_snapshots`. `surveys.scoring` turns
 the figures into the report.
 
@@ -22,13 +24,13 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
-from sqlalchemy.types import String
+from sqlalchemy.types import Integer, String
 
 from bot.storage.tables_watch import dossier_snapshots
 from surveys.elements import RATING3_SATISFIED, SCALE5_SATISFIED
 from surveys.model import ALL, ElementScore, GroupCount, Grouping, GroupTimeliness
 from surveys.periods import Period
-from surveys.storage.tables import survey_answers, survey_responses
+from surveys.storage.tables import survey_answer_totals, survey_answers, survey_responses
 
 
 class SqlScoreRepository:
@@ -163,26 +165,33 @@ def _as_float(value: Any) -> ColumnElement[float]:
     return cast(value, Float)
 
 
-def _scores_statement(by: Grouping, period: Period, agencies: Sequence[str] | None) -> Any:
+def _scored_answers(by: Grouping, period: Period, agencies: Sequence[str] | None) -> Any:
+    """The scored answers of the period as (g, kind, element, score, n) rows: `n` answers.
+
+    By agency and over every agency they come from `survey_answer_totals` (a few hundred
+    rows a month, kept by triggers); by procedure or field from the answers themselves
+    (through the covering index, n = 1 each).
+    """
+    if by in ("agency", ALL):
+        t = survey_answer_totals.c
+        key = t.agency_code if by == "agency" else _ALL_GROUP
+        return (
+            select(key.label("g"), t.kind, t.element, t.score, t.answers.label("n"))
+            .where(
+                t.period_month.between(period.first_month, period.last_month),
+                t.answers > 0,
+                *(() if agencies is None else (t.agency_code.in_(agencies),)),
+            )
+            .subquery("scored")
+        )
     a = survey_answers.c
-    g = _answer_group(by)
-    satisfied = case(
-        (and_(a.kind == "scale5", a.score >= SCALE5_SATISFIED), 1),
-        (and_(a.kind == "rating3", a.score >= RATING3_SATISFIED), 1),
-        else_=0,
-    )
-    valid = func.count(a.score)
-    # One pass over the answers (through the covering index); materialised so the two
-    # readers below do not aggregate twice.
-    per_element = (
+    return (
         select(
-            g.label("g"),
+            _answer_group(by).label("g"),
             a.kind,
             a.element,
-            valid.label("valid"),
-            func.sum(satisfied).label("satisfied"),
-            func.sum(a.score).label("total"),
-            (100.0 * _as_float(func.sum(satisfied)) / _as_float(valid)).label("idx"),
+            a.score,
+            literal_column("1", Integer()).label("n"),
         )
         .where(
             a.period_month.between(period.first_month, period.last_month),
@@ -190,7 +199,31 @@ def _scores_statement(by: Grouping, period: Period, agencies: Sequence[str] | No
             a.score.is_not(None),
             *(() if agencies is None else (a.agency_code.in_(agencies),)),
         )
-        .group_by(*_group_by(by, g, a.kind, a.element))
+        .subquery("scored")
+    )
+
+
+def _scores_statement(by: Grouping, period: Period, agencies: Sequence[str] | None) -> Any:
+    a = _scored_answers(by, period, agencies).c
+    satisfied = case(
+        (and_(a.kind == "scale5", a.score >= SCALE5_SATISFIED), a.n),
+        (and_(a.kind == "rating3", a.score >= RATING3_SATISFIED), a.n),
+        else_=0,
+    )
+    valid = func.sum(a.n)
+    # One pass over the counted answers; materialised so the two readers below do not
+    # aggregate twice.
+    per_element = (
+        select(
+            a.g,
+            a.kind,
+            a.element,
+            valid.label("valid"),
+            func.sum(satisfied).label("satisfied"),
+            func.sum(a.score * a.n).label("total"),
+            (100.0 * _as_float(func.sum(satisfied)) / _as_float(valid)).label("idx"),
+        )
+        .group_by(a.g, a.kind, a.element)
         .cte("per_element")
         .prefix_with("MATERIALIZED")
     )

@@ -18,6 +18,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    PrimaryKeyConstraint,
     SmallInteger,
     String,
     Table,
@@ -57,6 +58,13 @@ survey_responses = Table(
 )
 
 Index("ix_survey_responses_period_month", survey_responses.c.period_month)
+# Covers counting responses per agency (with its name) for a period: the index by agency.
+Index(
+    "ix_survey_responses_period_month_agency",
+    survey_responses.c.period_month,
+    survey_responses.c.agency_code,
+    survey_responses.c.agency_name,
+)
 
 # Every answer as it is given. The grouping columns are copied from the response so that
 # scoring is one pass over this table with no join (answers are written once, read in bulk).
@@ -120,3 +128,20 @@ survey_sessions = Table(
 )
 
 Index("ix_survey_sessions_expires_at", survey_sessions.c.expires_at)
+
+# How many answers of each score each agency got per month, question kind and element (""
+# for the quick rating): what the index by agency (and over every agency) is computed from,
+# a few hundred rows a month instead of every answer. Database triggers (migration
+# 0009_survey_answer_totals) keep it exact on every insert, update and delete of
+# `survey_answers`, in the same transaction as the answer.
+survey_answer_totals = Table(
+    "survey_answer_totals",
+    metadata,
+    Column("period_month", Integer, nullable=False),
+    Column("agency_code", String(64), nullable=False),
+    Column("kind", String(8), nullable=False),
+    Column("element", String(16), nullable=False),
+    Column("score", SmallInteger, nullable=False),
+    Column("answers", Integer, nullable=False),
+    PrimaryKeyConstraint("period_month", "agency_code", "kind", "element", "score"),
+)

@@ -207,3 +207,30 @@ async def test_usage_delivery_and_scoped_requeue(any_uow_factory: UnitOfWorkFact
     assert [f.error for f in delivery_a.failures] == ["Bad Request"]
     assert after.counts == {("dead", "telegram"): 1, ("queued", "telegram"): 1}
     assert after.oldest_queued_at == T0
+
+
+async def test_the_index_follows_replaced_and_removed_answers(
+    any_uow_factory: UnitOfWorkFactory,
+) -> None:
+    """By agency the SQL index reads totals kept by triggers: they follow every change."""
+    definition = default_catalog().default
+    access, staff = definition.question("access"), definition.question("staff")
+    async with any_uow_factory() as uow:
+        user = await _user(uow, "7")
+        key = await uow.surveys.start(
+            _facts(f"{A}-250301-0077", A, "UBND A"), survey_id=definition.id, user_id=user,
+            now=T0, expires_at=T0 + timedelta(days=7), tz=VN,
+        )  # fmt: skip
+        await uow.surveys.save_answer(key, access, 5, now=T0)
+        await uow.surveys.save_answer(key, staff, 4, now=T0)
+        await uow.commit()
+    async with any_uow_factory() as uow:
+        await uow.surveys.save_answer(key, access, 2, now=T0)  # the citizen went back
+        await uow.surveys.remove_answers(key.response_id, [staff.id])
+        await uow.commit()
+    async with any_uow_factory() as uow:
+        report = await uow.office.index_report("agency", parse_period("2025-03"), tz=VN)
+    [group] = report.groups
+    assert set(group.elements) == {"access"}
+    assert (group.elements["access"].valid, group.elements["access"].satisfied) == (1, 0)
+    assert group.overall == 0.0 and group.mean_score == 2.0
