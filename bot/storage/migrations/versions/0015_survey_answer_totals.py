@@ -52,11 +52,33 @@ _SQLITE_TRIGGERS = (
     + "; END",
 )
 
+# The key of a row's totals, comparable as a row value.
+_TOTALS_KEY = (
+    "({row}.period_month, {row}.agency_code, {row}.kind, COALESCE({row}.element, ''), {row}.score)"
+)
+# An answer replaced by another moves one count between two totals rows: they are locked in
+# key order, so two citizens' answers changing in opposite directions cannot deadlock.
 _POSTGRES_FUNCTION = (
     "CREATE FUNCTION survey_answer_totals_count() RETURNS trigger LANGUAGE plpgsql AS $$\n"
     "BEGIN\n"
-    "  IF TG_OP IN ('UPDATE', 'DELETE') THEN " + _REMOVE.format(row="OLD") + "; END IF;\n"
-    "  IF TG_OP IN ('INSERT', 'UPDATE') THEN " + _ADD.format(row="NEW") + "; END IF;\n"
+    "  IF TG_OP = 'INSERT' THEN " + _ADD.format(row="NEW") + ";\n"
+    "  ELSIF TG_OP = 'DELETE' THEN " + _REMOVE.format(row="OLD") + ";\n"
+    "  ELSIF "
+    + _TOTALS_KEY.format(row="OLD")
+    + " IS NOT DISTINCT FROM "
+    + _TOTALS_KEY.format(row="NEW")
+    + " THEN NULL;\n"
+    "  ELSIF "
+    + _TOTALS_KEY.format(row="OLD")
+    + " < "
+    + _TOTALS_KEY.format(row="NEW")
+    + " THEN "
+    + _REMOVE.format(row="OLD")
+    + "; "
+    + _ADD.format(row="NEW")
+    + ";\n"
+    "  ELSE " + _ADD.format(row="NEW") + "; " + _REMOVE.format(row="OLD") + ";\n"
+    "  END IF;\n"
     "  RETURN NULL;\n"
     "END $$"
 )
