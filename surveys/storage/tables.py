@@ -132,7 +132,7 @@ Index("ix_survey_sessions_expires_at", survey_sessions.c.expires_at)
 # How many answers of each score each agency got per month, question kind and element (""
 # for the quick rating): what the index by agency (and over every agency) is computed from,
 # a few hundred rows a month instead of every answer. Database triggers (migration
-# 0009_survey_answer_totals) keep it exact on every insert, update and delete of
+# 0015_survey_answer_totals) keep it exact on every insert, update and delete of
 # `survey_answers`, in the same transaction as the answer.
 survey_answer_totals = Table(
     "survey_answer_totals",
