@@ -32,6 +32,18 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(sock.getsockname()[1])
 
 
+def _listening_socket(host: str) -> socket.socket:
+    """A TCP socket bound to a port the kernel picks on `host`, for uvicorn to listen on."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        # No SO_REUSEADDR: nobody else may bind this port until the server has closed it.
+        sock.bind((host, 0))
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
 class _EmbeddedServer(uvicorn.Server):
     """A uvicorn server that leaves signal handling to the program embedding it, and stops
     as soon as it is asked to (`stop`) instead of at its next tenth-of-a-second tick."""
@@ -68,8 +80,12 @@ async def serve_in_loop(
 
     `port=0` picks a free port. The server is listening when the block starts.
     """
-    if port == 0:
-        port = free_port(host)
+    # With port 0 the listening socket is bound here and handed to uvicorn: the kernel's
+    # choice is kept, so no other process (a parallel test worker, say) can take the port
+    # between choosing it and listening on it, as it could with `free_port`.
+    listener = _listening_socket(host) if port == 0 else None
+    if listener is not None:
+        port = int(listener.getsockname()[1])
     # log_config=None: uvicorn's records go to the root logger's handlers, through the
     # masking filter (`bot.logs`), instead of to a stderr handler of uvicorn's own.
     config = uvicorn.Config(
@@ -82,7 +98,7 @@ async def serve_in_loop(
         access_log=False,
     )
     server = _EmbeddedServer(config)
-    task = asyncio.create_task(server.serve())
+    task = asyncio.create_task(server.serve(sockets=None if listener is None else [listener]))
     try:
         while not server.started:
             if task.done():
@@ -92,5 +108,9 @@ async def serve_in_loop(
         yield RunningServer(host, port)
     finally:
         server.stop()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        try:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        finally:
+            if listener is not None:
+                listener.close()  # already closed by uvicorn unless start-up failed
