@@ -61,6 +61,23 @@ class _EmbeddedServer(uvicorn.Server):
         self.should_exit = True
         self._stop_requested.set()
 
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        """uvicorn's shutdown, less its fixed tenth of a second of grace when nothing is left
+        to finish: with no open connection and no running request there is nobody to give
+        it to (the usual case when a program or a test stops its embedded server)."""
+        if self.server_state.connections or self.server_state.tasks:
+            await super().shutdown(sockets)  # the graceful path, unchanged
+            return
+        # Nothing can be accepted between the check above and the close below (no await).
+        for server in self.servers:
+            server.close()
+        for sock in sockets or []:
+            sock.close()
+        for server in self.servers:
+            await server.wait_closed()
+        if not self.force_exit:
+            await self.lifespan.shutdown()
+
     async def main_loop(self) -> None:
         """uvicorn's loop of ticks (the Date header, the request limit), woken by `stop`."""
         counter = 0
