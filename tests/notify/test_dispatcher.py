@@ -382,13 +382,16 @@ async def test_slots_lead_a_slow_claim_by_twice_its_time(
 
     async def slow_claim(self: SqlOutboxRepository, **kwargs: Any) -> Any:
         leads.append(kwargs["lead"])
-        await asyncio.sleep(0.15 if len(leads) == 1 else 0)
+        # The slow claim must stand out from the real ones (which take a few ms, or a few
+        # tenths of a second on a loaded machine) and stay clear of the cap, or the lead
+        # after it is capped and cannot be seen shrinking.
+        await asyncio.sleep(0.5 if len(leads) == 1 else 0)
         kwargs["limit"] = 1
         return await claim(self, **kwargs)
 
     monkeypatch.setattr(SqlOutboxRepository, "claim", slow_claim)
     sender = RecordingSender()
-    assert await dispatcher(engine, sender, FakeClock(), lead=0.1, horizon=1.0).run_once() == 3
+    assert await dispatcher(engine, sender, FakeClock(), lead=0.1, horizon=4.0).run_once() == 3
     assert leads[0] == 0.1
-    assert 0.3 <= leads[1] <= 0.5  # twice the 0.15 s claim, at most half the horizon
+    assert 1.0 <= leads[1] <= 2.0  # twice the 0.5 s claim, at most half the horizon
     assert leads[2] < leads[1]  # the slow claim is forgotten bit by bit
