@@ -744,6 +744,10 @@ class QuarantineRepository(Protocol):
         """Mark the open items of `dossier_codes` resolved: a valid version superseded them."""
         ...
 
+    async def dismiss(self, item_id: int, *, now: datetime) -> bool:
+        """Resolve one open item by hand (an operator dealt with it); whether it was open."""
+        ...
+
     async def open_count(self) -> int:
         """How many items are set aside and not yet superseded."""
         ...

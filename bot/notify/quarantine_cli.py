@@ -5,12 +5,13 @@ with the case system's people.
 Open items are listed most recent first with their dossier code, source, how often they were
 seen and why; ``--all`` adds those a later valid version superseded; ``--show ID`` prints one
 item's stored JSON (it may hold an applicant's name: it is printed only on this request, and
-never logged).
+never logged); ``--dismiss ID`` closes an open item by hand.
 """
 
 from __future__ import annotations
 
 import argparse
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -37,6 +38,13 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         help=f"at most this many (default {DEFAULT_LIMIT})",
     )
     parser.add_argument("--show", type=int, metavar="ID", help="print one item's stored JSON")
+    parser.add_argument(
+        "--dismiss",
+        type=int,
+        metavar="ID",
+        help="close one open item by hand (e.g. one without a readable dossier code, once dealt "
+        "with); a later valid version of its dossier closes an item by itself",
+    )
     parser.set_defaults(run=run)
     return parser
 
@@ -53,6 +61,14 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
         migrated_engine(settings.database_url) as engine,
         SqlUnitOfWorkFactory(engine)() as uow,
     ):
+        if args.dismiss is not None:
+            dismissed = await uow.quarantine.dismiss(args.dismiss, now=datetime.now(UTC))
+            await uow.commit()
+            if not dismissed:
+                print(f"motcua quarantine: no open item {args.dismiss}")
+                return 1
+            print(f"item {args.dismiss} dismissed")
+            return 0
         if args.show is not None:
             item = await uow.quarantine.get(args.show)
             items = [] if item is None else [item]

@@ -1052,6 +1052,14 @@ class MemoryQuarantineRepository:
             self._t.quarantine[item.id] = dataclasses.replace(item, resolved_at=now)
         return len(released)
 
+    async def dismiss(self, item_id: int, *, now: datetime) -> bool:
+        """Resolve the open item `item_id`; whether it was open."""
+        item = self._t.quarantine.get(item_id)
+        if item is None or item.resolved_at is not None:
+            return False
+        self._t.quarantine[item_id] = dataclasses.replace(item, resolved_at=now)
+        return True
+
     async def open_count(self) -> int:
         """How many items are open."""
         return sum(1 for q in self._t.quarantine.values() if q.resolved_at is None)

@@ -90,6 +90,15 @@ class SqlQuarantineRepository:
         )
         return rowcount(result)
 
+    async def dismiss(self, item_id: int, *, now: datetime) -> bool:
+        """Resolve the open row `item_id`; whether it was open."""
+        result = await self._conn.execute(
+            update(quarantined_items)
+            .where(quarantined_items.c.id == item_id, quarantined_items.c.resolved_at.is_(None))
+            .values(resolved_at=now)
+        )
+        return rowcount(result) == 1
+
     async def open_count(self) -> int:
         """How many rows are open."""
         query = select(func.count()).where(quarantined_items.c.resolved_at.is_(None))

@@ -210,6 +210,11 @@ async def test_the_same_poison_again_is_one_item_seen_twice(rig: Rig) -> None:
     assert f"  {B}  feed  seen 2×" in listed
     assert listed.count("(no readable code)") == 2
 
+    # An item without a code is never superseded: the operator closes it once dealt with.
+    item_id = listed.splitlines()[-1 - 1].split()[0].removeprefix("#")
+    assert await rig.quarantine("--dismiss", item_id) == f"item {item_id} dismissed\n"
+    assert (await rig.quarantine()).startswith("2 items set aside\n")
+
 
 async def test_a_valid_version_later_in_the_same_page_supersedes_the_poison(rig: Rig) -> None:
     later = (T0 + timedelta(seconds=30)).isoformat()

@@ -233,9 +233,13 @@ async def test_quarantined_items_are_kept_refreshed_and_superseded(
         resolved = await uow.quarantine.get(newest.id)
         assert resolved is not None and resolved.resolved_at == later
         assert len(await uow.quarantine.list(include_resolved=True)) == 2
+        unreadable_id = (await uow.quarantine.list())[0].id
+        assert await uow.quarantine.dismiss(unreadable_id, now=later)
+        assert not await uow.quarantine.dismiss(unreadable_id, now=later)  # closed already
+        assert await uow.quarantine.open_count() == 0
         assert await uow.quarantine.purge_resolved(later) == 0
-        assert await uow.quarantine.purge_resolved(later + timedelta(seconds=1)) == 1
-        assert len(await uow.quarantine.list(include_resolved=True)) == 1
+        assert await uow.quarantine.purge_resolved(later + timedelta(seconds=1)) == 2
+        assert await uow.quarantine.list(include_resolved=True) == []
         with pytest.raises(ValueError):
             await uow.quarantine.hold([poison], source="elsewhere", now=T0)
 
