@@ -38,7 +38,6 @@ from bot.handlers.context import Context, Dependencies, load_user, load_user_wit
 from bot.handlers.payloads import Action, parse
 from bot.i18n import N_, gettext_for, normalize_language
 from bot.messages import Incoming, Reply, Response
-from bot.ports import OwnedDossier
 from bot.understanding import Intent, Understanding, understand
 
 log = logging.getLogger(__name__)
@@ -134,21 +133,24 @@ class ChatCore:
             now = self._deps.clock.now()
             typed = self._read(incoming)
             codes = typed.understood.codes if typed and typed.understood else ()
-            known: dict[str, OwnedDossier | None] = {}
             async with self._deps.uow_factory() as uow:
                 if codes:
                     first = str(codes[0])
-                    user, known[first] = await load_user_with_ownership(
+                    user, owned = await load_user_with_ownership(
                         uow, incoming, first, language=language, now=now
+                    )
+                    ctx = Context(incoming=incoming, user=user, deps=self._deps, now=now)
+                    # The lookup's reservations go in this same transaction (the hot path);
+                    # the router's lookup branch answers from them.
+                    ctx.reserved_lookup = await lookup.reserve(
+                        uow, ctx, list(codes), known={first: owned}
                     )
                 else:
                     user = await load_user(uow, incoming, language=language, now=now)
+                    ctx = Context(incoming=incoming, user=user, deps=self._deps, now=now)
                 await uow.commit()
             logcontext.bind(user_id=user.id)
             language = user.language
-            ctx = Context(
-                incoming=incoming, user=user, deps=self._deps, now=now, known_owners=known
-            )
             if typed is None:
                 return privacy.at_first_contact(ctx, await self._event(ctx))
             response = await self._typed(ctx, typed)

@@ -70,8 +70,9 @@ class Context:
     user: ChatUser
     deps: Dependencies
     now: datetime
-    # Ownerships the core already read with the user, by dossier code (saves a statement).
-    known_owners: dict[str, OwnedDossier | None] = field(default_factory=dict)
+    # A lookup the core already reserved in the transaction that loaded the user
+    # (`bot.handlers.lookup.Reserved`): a typed lookup costs one transaction, not two.
+    reserved_lookup: object | None = None
 
     @contextlib.asynccontextmanager
     async def tx(self) -> AsyncIterator[UnitOfWork]:

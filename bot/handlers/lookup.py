@@ -15,7 +15,7 @@ from bot.handlers.limits import lookup_buckets, minutes_text
 from bot.handlers.payloads import Action
 from bot.handlers.render import render_dossier
 from bot.messages import Button, Reply, Response
-from bot.ports import CaseApiUnavailable, DossierNotFound, UnitOfWork
+from bot.ports import CaseApiUnavailable, DossierNotFound, OwnedDossier, UnitOfWork
 from bot.wording import minutes_phrase
 
 log = logging.getLogger(__name__)
@@ -93,23 +93,53 @@ class _Allowed:
     subscribed: bool
 
 
+@dataclass(frozen=True, slots=True)
+class Reserved:
+    """The lookups of a message, reserved (and the first made the dossier in context)."""
+
+    codes: tuple[str, ...]
+    allowed: list[_Allowed]
+    wait: float | None
+
+
+async def reserve(
+    uow: UnitOfWork,
+    ctx: Context,
+    codes: list[DossierCode],
+    *,
+    known: dict[str, OwnedDossier | None] | None = None,
+) -> Reserved:
+    """Reserve the lookups of `codes` (the first few) inside the caller's transaction, note
+    the ownerships (`known`: those already read with the user) and make the first one the
+    dossier we are talking about. The core calls it in the transaction that loads the user,
+    so a typed lookup costs one transaction; `lookup_codes` answers from the result."""
+    shown = codes[: ctx.config.max_codes_per_message]
+    allowed, wait = await _count_and_check_in(uow, ctx, shown, known or {})
+    if allowed:
+        await topic.remember(uow, ctx, allowed[0].code)
+    return Reserved(tuple(str(code) for code in shown), allowed, wait)
+
+
 async def _count_and_check(
     ctx: Context, codes: list[DossierCode]
 ) -> tuple[list[_Allowed], float | None]:
     """Reserve the lookups from the account's limits, note which dossiers the user owns, and
     make the first one the dossier we are talking about — one transaction."""
     async with ctx.tx() as uow:
-        allowed, wait = await _count_and_check_in(uow, ctx, codes)
+        allowed, wait = await _count_and_check_in(uow, ctx, codes, {})
         if allowed:
             await topic.remember(uow, ctx, allowed[0].code)
         return allowed, wait
 
 
 async def _count_and_check_in(
-    uow: UnitOfWork, ctx: Context, codes: list[DossierCode]
+    uow: UnitOfWork,
+    ctx: Context,
+    codes: list[DossierCode],
+    known: dict[str, OwnedDossier | None],
 ) -> tuple[list[_Allowed], float | None]:
     """Each lookup is reserved here, before the case API is asked; a lookup is never given
-    back. Ownerships the core read with the user (`ctx.known_owners`) are not read again."""
+    back. `known`: ownerships already read in this transaction, by code."""
     allowed: list[_Allowed] = []
     wait: float | None = None
     buckets = lookup_buckets(ctx)
@@ -119,8 +149,8 @@ async def _count_and_check_in(
             wait = reservation.retry_after_seconds
             break
         text = str(code)
-        if text in ctx.known_owners:
-            owned = ctx.known_owners[text]
+        if text in known:
+            owned = known[text]
         else:
             owned = await uow.owners.find(ctx.user.id, text)
         allowed.append(_Allowed(text, owned is not None, owned is not None and owned.subscribed))
@@ -137,7 +167,12 @@ async def _count_and_check_in(
 async def lookup_codes(ctx: Context, codes: list[DossierCode]) -> Response:
     """Answer a message that contained one or more dossier codes: the lookup reservations,
     the ownerships and the new dossier in context in one transaction, then the case API."""
-    allowed, wait = await _count_and_check(ctx, codes[: ctx.config.max_codes_per_message])
+    shown = codes[: ctx.config.max_codes_per_message]
+    reserved = ctx.reserved_lookup
+    if isinstance(reserved, Reserved) and reserved.codes == tuple(str(c) for c in shown):
+        allowed, wait = reserved.allowed, reserved.wait
+    else:
+        allowed, wait = await _count_and_check(ctx, shown)
     return await _answer(ctx, codes, allowed, wait)
 
 
