@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -49,6 +50,11 @@ def _flushed(path: Path) -> str:
     return path.read_text(encoding="utf-8")
 
 
+def _without_times(written: str) -> str:
+    """The log without its lines' timestamps, whose milliseconds may read ",345" (1 in 1000)."""
+    return re.sub(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} ", "", written, flags=re.MULTILINE)
+
+
 async def test_a_phone_number_in_a_database_error_is_masked(log_file: Path, tmp_path: Path) -> None:
     configure_logging("INFO", file=log_file)
     engine = create_engine(f"sqlite:///{tmp_path / 'x.db'}")
@@ -67,7 +73,7 @@ async def test_a_phone_number_in_a_database_error_is_masked(log_file: Path, tmp_
     assert "no_such_table" in written, "the traceback is still there"
     assert "Traceback" in written
     assert "<phone>" in written
-    assert "345" not in written
+    assert "345" not in _without_times(written)
 
 
 async def test_debug_prints_no_pin_name_or_token(log_file: Path, tmp_path: Path) -> None:
@@ -108,7 +114,7 @@ async def test_an_unhandled_error_in_a_web_route_is_logged_masked(log_file: Path
 
     written = _flushed(log_file)
     assert "RuntimeError" in written
-    assert "345" not in written
+    assert "345" not in _without_times(written)
     assert ZALO_TOKEN not in written
 
 
