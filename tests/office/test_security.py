@@ -176,10 +176,6 @@ async def test_a_comment_with_a_script_is_shown_as_text_with_digits_masked(
         assert "0912" not in page.text and "345 678" not in page.text
         assert "Chờ lâu quá" in page.text
         assert "Tân Phú rất nhiệt tình" in page.text  # the admin sees every agency
-        inbox = await client.get("/office/feedback")
-        assert "&lt;script&gt;alert(" in inbox.text and "<script>alert" not in inbox.text
-        assert "Tân Phú rất nhiệt tình" not in inbox.text  # B's citizen was not unhappy
-        assert "không thể trả lời qua khung chat" in inbox.text
 
 
 async def test_signing_out_ends_the_session(workspace: Workspace) -> None:
