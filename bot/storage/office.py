@@ -6,14 +6,13 @@ Both work on the connection of an open unit of work (``uow.staff``, ``uow.office
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, exists, func, insert, select, union, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.ext.compiler import compiles
@@ -34,6 +33,7 @@ from bot.domain.office import (
     UsageReport,
 )
 from bot.storage.agency_scope import about_agencies
+from bot.storage.dialect import insert_for
 from bot.storage.tables import chat_users, dossier_owners, subscriptions
 from bot.storage.tables_office import staff_accounts, staff_audit, staff_sessions, usage_daily
 from bot.storage.tables_outbox import outbox
@@ -252,8 +252,14 @@ def _last_day_of(month: int) -> int:
     return last.year * 10000 + last.month * 100 + last.day
 
 
-def _upsert_for(dialect: str) -> Any:
-    return postgresql_insert if dialect == "postgresql" else sqlite_insert
+@functools.cache
+def _usage_upsert(dialect: str) -> Any:
+    # Built once per dialect: every lookup counts itself here.
+    statement = insert_for(dialect, usage_daily)
+    return statement.on_conflict_do_update(
+        index_elements=[usage_daily.c.day, usage_daily.c.agency_code, usage_daily.c.metric],
+        set_={"count": usage_daily.c.count + statement.excluded["count"]},
+    )
 
 
 class SqlOfficeRepository:
@@ -548,11 +554,7 @@ class SqlOfficeRepository:
             counts[code[:64]] = counts.get(code[:64], 0) + 1
         if not counts:
             return
-        statement = _upsert_for(self._conn.dialect.name)(usage_daily)
-        statement = statement.on_conflict_do_update(
-            index_elements=[usage_daily.c.day, usage_daily.c.agency_code, usage_daily.c.metric],
-            set_={"count": usage_daily.c.count + statement.excluded["count"]},
-        )
+        statement = _usage_upsert(self._conn.dialect.name)
         await self._conn.execute(
             statement,
             [

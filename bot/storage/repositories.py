@@ -275,6 +275,21 @@ _OWNED_ONE = _owned(bindparam("user_id")).where(
 
 
 @functools.cache
+def _conversation_upsert(dialect: str) -> Any:
+    # Built once per dialect: every lookup sets the dossier in context, and building an
+    # upsert (its `excluded` columns) cost more CPU than running it.
+    insert = insert_for(dialect, conversations)
+    return insert.on_conflict_do_update(
+        index_elements=["user_id"],
+        set_={
+            "kind": insert.excluded.kind,
+            "data": insert.excluded.data,
+            "expires_at": insert.excluded.expires_at,
+        },
+    )
+
+
+@functools.cache
 def _new_user_insert(dialect: str) -> Any:
     """Create a chat user (parameters: the columns but id and blocked) unless it exists;
     returns the new row, or nothing when another transaction created it first."""
@@ -440,18 +455,9 @@ class SqlConversationRepository:
         self, user_id: int, kind: str, data: dict[str, Any], *, expires_at: datetime
     ) -> None:
         """Replace the user's conversation state."""
-        insert = upsert_into(self._conn, conversations).values(
-            user_id=user_id, kind=kind, data=data, expires_at=expires_at
-        )
         await self._conn.execute(
-            insert.on_conflict_do_update(
-                index_elements=["user_id"],
-                set_={
-                    "kind": insert.excluded.kind,
-                    "data": insert.excluded.data,
-                    "expires_at": insert.excluded.expires_at,
-                },
-            )
+            _conversation_upsert(self._conn.dialect.name),
+            {"user_id": user_id, "kind": kind, "data": data, "expires_at": expires_at},
         )
 
     async def clear(self, user_id: int) -> None:
