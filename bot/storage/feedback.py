@@ -41,7 +41,7 @@ class SqlFeedbackRepository:
     """Feedback and unanswered messages on one connection (the unit of work's)."""
 
     def __init__(self, conn: AsyncConnection) -> None:
-        self._conn = conn
+        self._connection = conn
 
     async def add(
         self,
@@ -58,7 +58,7 @@ class SqlFeedbackRepository:
         """Store a new feedback item (status "open") with its first message; its id."""
         _check(kind, FEEDBACK_KINDS, "feedback kind")
         text = text[:MAX_FEEDBACK_TEXT]
-        result = await self._conn.execute(
+        result = await self._connection.execute(
             insert(feedback_items)
             .values(
                 created_at=now,
@@ -75,7 +75,7 @@ class SqlFeedbackRepository:
             .returning(feedback_items.c.id)
         )
         feedback_id = int(result.scalar_one())
-        await self._conn.execute(
+        await self._connection.execute(
             insert(feedback_messages).values(
                 feedback_id=feedback_id, created_at=now, author="citizen", text=text
             )
@@ -84,7 +84,7 @@ class SqlFeedbackRepository:
 
     async def get(self, feedback_id: int) -> FeedbackItem | None:
         """One feedback item."""
-        result = await self._conn.execute(
+        result = await self._connection.execute(
             select(feedback_items).where(feedback_items.c.id == feedback_id)
         )
         row = result.mappings().first()
@@ -107,12 +107,12 @@ class SqlFeedbackRepository:
         if status is not None:
             query = query.where(feedback_items.c.status == status)
         query = query.order_by(feedback_items.c.created_at.desc(), feedback_items.c.id.desc())
-        result = await self._conn.execute(query.limit(limit))
+        result = await self._connection.execute(query.limit(limit))
         return [_item(row) for row in result.mappings()]
 
     async def thread(self, feedback_id: int) -> list[FeedbackMessage]:
         """The messages of one feedback item, oldest first."""
-        result = await self._conn.execute(
+        result = await self._connection.execute(
             select(feedback_messages)
             .where(feedback_messages.c.feedback_id == feedback_id)
             .order_by(feedback_messages.c.created_at, feedback_messages.c.id)
@@ -130,7 +130,7 @@ class SqlFeedbackRepository:
     ) -> int:
         """Append a message to the thread (a staff reply sets the item "answered")."""
         _check(author, FEEDBACK_AUTHORS, "author")
-        result = await self._conn.execute(
+        result = await self._connection.execute(
             insert(feedback_messages)
             .values(
                 feedback_id=feedback_id,
@@ -144,7 +144,7 @@ class SqlFeedbackRepository:
         changes: dict[str, Any] = {"updated_at": now}
         if author == "staff":
             changes["status"] = "answered"
-        await self._conn.execute(
+        await self._connection.execute(
             update(feedback_items).where(feedback_items.c.id == feedback_id).values(**changes)
         )
         return int(result.scalar_one())
@@ -152,7 +152,7 @@ class SqlFeedbackRepository:
     async def set_status(self, feedback_id: int, status: str, *, now: datetime) -> bool:
         """Move the item to `status`; False when there is no such item."""
         _check(status, FEEDBACK_STATES, "feedback status")
-        result = await self._conn.execute(
+        result = await self._connection.execute(
             update(feedback_items)
             .where(feedback_items.c.id == feedback_id)
             .values(status=status, updated_at=now)
@@ -163,7 +163,7 @@ class SqlFeedbackRepository:
         self, *, channel: str, language: str, agency_code: str | None, text: str, now: datetime
     ) -> int:
         """Keep a message the bot could not answer; its id."""
-        result = await self._conn.execute(
+        result = await self._connection.execute(
             insert(unanswered_messages)
             .values(
                 created_at=now,
@@ -188,12 +188,12 @@ class SqlFeedbackRepository:
         query = query.order_by(
             unanswered_messages.c.created_at.desc(), unanswered_messages.c.id.desc()
         )
-        result = await self._conn.execute(query.limit(limit))
+        result = await self._connection.execute(query.limit(limit))
         return [UnansweredMessage(**dict(row)) for row in result.mappings()]
 
     async def purge_unanswered(self, before: datetime) -> int:
         """Delete unanswered messages older than `before`; how many."""
-        result = await self._conn.execute(
+        result = await self._connection.execute(
             delete(unanswered_messages).where(unanswered_messages.c.created_at < before)
         )
         return max(result.rowcount, 0)

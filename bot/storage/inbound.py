@@ -17,7 +17,7 @@ class SqlInboundJournalRepository:
     """The inbound journal on one connection; implements `bot.ports.InboundJournalRepository`."""
 
     def __init__(self, conn: AsyncConnection) -> None:
-        self._conn = conn
+        self._connection = conn
 
     async def record(
         self,
@@ -49,11 +49,11 @@ class SqlInboundJournalRepository:
         # executemany with RETURNING: one statement for the batch ("insertmanyvalues"),
         # compiled once whatever the batch size.
         statement = (
-            upsert_into(self._conn, t)
+            upsert_into(self._connection, t)
             .on_conflict_do_nothing(index_elements=["channel", "update_key"])
             .returning(t.c.update_key)
         )
-        return {str(key) for key in (await self._conn.execute(statement, rows)).scalars()}
+        return {str(key) for key in (await self._connection.execute(statement, rows)).scalars()}
 
     async def finish(
         self, channel: str, keys: Sequence[str], *, now: datetime, state: str = "done"
@@ -63,7 +63,7 @@ class SqlInboundJournalRepository:
             raise ValueError(f"not a finished state: {state}")
         if not keys:
             return
-        await self._conn.execute(
+        await self._connection.execute(
             update(t)
             .where(t.c.channel == channel, t.c.update_key.in_(list(keys)))
             .values(state=state, payload=None, lease_until=None, finished_at=now)
@@ -73,7 +73,7 @@ class SqlInboundJournalRepository:
         """Renew the lease of pending updates the caller is still working on."""
         if not keys:
             return
-        await self._conn.execute(
+        await self._connection.execute(
             update(t)
             .where(
                 t.c.channel == channel,
@@ -102,12 +102,12 @@ class SqlInboundJournalRepository:
         )
         if expired_only:
             query = query.where(t.c.lease_until < now)
-        if self._conn.dialect.name == "postgresql":
+        if self._connection.dialect.name == "postgresql":
             query = query.with_for_update(skip_locked=True)
-        keys = list((await self._conn.execute(query)).scalars())
+        keys = list((await self._connection.execute(query)).scalars())
         if not keys:
             return []
-        result = await self._conn.execute(
+        result = await self._connection.execute(
             update(t)
             .where(t.c.channel == channel, t.c.update_key.in_(keys))
             .values(lease_until=lease_until, attempts=t.c.attempts + 1)
@@ -127,7 +127,7 @@ class SqlInboundJournalRepository:
 
     async def purge(self, *, finished_before: datetime) -> int:
         """Forget finished updates older than `finished_before`; how many."""
-        result = await self._conn.execute(
+        result = await self._connection.execute(
             delete(t).where(t.c.state != "pending", t.c.finished_at < finished_before)
         )
         return int(result.rowcount or 0)

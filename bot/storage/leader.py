@@ -29,13 +29,13 @@ class AdvisoryLeaderLock:
     def __init__(self, engine: AsyncEngine, key: int = WATCHER_LOCK_ID) -> None:
         self._engine = engine
         self._key = key
-        self._conn: AsyncConnection | None = None
+        self._connection: AsyncConnection | None = None
 
     async def acquire(self) -> bool:
         """Whether this process holds the lock (taking it if free)."""
-        if self._conn is not None:
+        if self._connection is not None:
             try:
-                await self._conn.execute(text("SELECT 1"))
+                await self._connection.execute(text("SELECT 1"))
                 return True
             except (DBAPIError, OSError):
                 log.warning("watcher: lost the leader connection; leadership given up")
@@ -50,21 +50,23 @@ class AdvisoryLeaderLock:
             await conn.close()
             raise
         if got:
-            self._conn = conn
+            self._connection = conn
             return True
         await conn.close()
         return False
 
     async def release(self) -> None:
         """Give leadership up."""
-        if self._conn is None:
+        if self._connection is None:
             return
         with contextlib.suppress(DBAPIError, OSError):
-            await self._conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": self._key})
+            await self._connection.execute(
+                text("SELECT pg_advisory_unlock(:key)"), {"key": self._key}
+            )
         await self._drop()
 
     async def _drop(self) -> None:
-        conn, self._conn = self._conn, None
+        conn, self._connection = self._connection, None
         if conn is not None:
             # The connection may already be dead (that is often why we drop it).
             with contextlib.suppress(Exception):

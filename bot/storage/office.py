@@ -77,7 +77,7 @@ class SqlStaffRepository:
     """`bot.ports.StaffRepository` on one connection."""
 
     def __init__(self, connection: AsyncConnection) -> None:
-        self._conn = connection
+        self._connection = connection
 
     async def add(
         self,
@@ -92,8 +92,8 @@ class SqlStaffRepository:
         if await self.get(username) is not None:
             return None
         try:
-            async with self._conn.begin_nested():
-                await self._conn.execute(
+            async with self._connection.begin_nested():
+                await self._connection.execute(
                     insert(staff_accounts).values(
                         username=username,
                         password_hash=password_hash,
@@ -111,7 +111,7 @@ class SqlStaffRepository:
     async def get(self, username: str) -> StaffAccount | None:
         """The account named `username`, active or not."""
         row = (
-            await self._conn.execute(
+            await self._connection.execute(
                 select(staff_accounts).where(staff_accounts.c.username == username)
             )
         ).first()
@@ -119,7 +119,9 @@ class SqlStaffRepository:
 
     async def accounts(self) -> list[StaffAccount]:
         """Every account, by username."""
-        rows = await self._conn.execute(select(staff_accounts).order_by(staff_accounts.c.username))
+        rows = await self._connection.execute(
+            select(staff_accounts).order_by(staff_accounts.c.username)
+        )
         return [_account(row) for row in rows.all()]
 
     async def set_active(self, username: str, active: bool, *, now: datetime) -> bool:
@@ -137,14 +139,14 @@ class SqlStaffRepository:
         return found
 
     async def _update(self, username: str, values: dict[str, Any]) -> bool:
-        result = await self._conn.execute(
+        result = await self._connection.execute(
             update(staff_accounts).where(staff_accounts.c.username == username).values(**values)
         )
         return bool(result.rowcount)
 
     async def _end_sessions(self, username: str) -> None:
         ids = select(staff_accounts.c.id).where(staff_accounts.c.username == username)
-        await self._conn.execute(
+        await self._connection.execute(
             delete(staff_sessions).where(staff_sessions.c.staff_id.in_(ids.scalar_subquery()))
         )
 
@@ -152,7 +154,7 @@ class SqlStaffRepository:
         self, staff_id: int, token_hash: str, *, now: datetime, expires_at: datetime
     ) -> None:
         """Record a signed-in browser under the hash of its session token."""
-        await self._conn.execute(
+        await self._connection.execute(
             insert(staff_sessions).values(
                 token_hash=token_hash, staff_id=staff_id, created_at=now, expires_at=expires_at
             )
@@ -161,7 +163,7 @@ class SqlStaffRepository:
     async def session_account(self, token_hash: str, *, now: datetime) -> StaffAccount | None:
         """The active account of an unexpired session, if any."""
         row = (
-            await self._conn.execute(
+            await self._connection.execute(
                 select(staff_accounts)
                 .join(staff_sessions, staff_sessions.c.staff_id == staff_accounts.c.id)
                 .where(
@@ -175,13 +177,13 @@ class SqlStaffRepository:
 
     async def close_session(self, token_hash: str) -> None:
         """Sign one browser out."""
-        await self._conn.execute(
+        await self._connection.execute(
             delete(staff_sessions).where(staff_sessions.c.token_hash == token_hash)
         )
 
     async def purge_sessions(self, *, now: datetime) -> int:
         """Delete expired sessions; how many."""
-        result = await self._conn.execute(
+        result = await self._connection.execute(
             delete(staff_sessions).where(staff_sessions.c.expires_at <= now)
         )
         return max(result.rowcount, 0)
@@ -190,7 +192,7 @@ class SqlStaffRepository:
         self, username: str, action: str, target: str, *, now: datetime, detail: str = ""
     ) -> None:
         """Write one line of the audit trail."""
-        await self._conn.execute(
+        await self._connection.execute(
             insert(staff_audit).values(
                 at=now,
                 username=username[:64],
@@ -202,7 +204,7 @@ class SqlStaffRepository:
 
     async def audit_trail(self, *, limit: int = 100) -> list[AuditEntry]:
         """The newest audit lines first."""
-        rows = await self._conn.execute(
+        rows = await self._connection.execute(
             select(staff_audit)
             .order_by(staff_audit.c.at.desc(), staff_audit.c.id.desc())
             .limit(limit)
@@ -266,7 +268,7 @@ class SqlOfficeRepository:
     """`bot.ports.OfficeRepository` on one connection."""
 
     def __init__(self, connection: AsyncConnection) -> None:
-        self._conn = connection
+        self._connection = connection
 
     async def index_report(
         self,
@@ -280,7 +282,7 @@ class SqlOfficeRepository:
         from surveys.scoring import compute_index
         from surveys.storage.scores import SqlScoreRepository
 
-        scores = SqlScoreRepository(self._conn)
+        scores = SqlScoreRepository(self._connection)
         return await compute_index(scores, by, period, tz=tz, agencies=agencies)
 
     async def agencies(self, codes: Sequence[str] | None = None) -> list[Agency]:
@@ -296,7 +298,7 @@ class SqlOfficeRepository:
             from_responses.group_by(r.agency_code, r.agency_name),
             from_snapshots.group_by(s.agency_code, s.agency_name),
         ).subquery()
-        rows = await self._conn.execute(
+        rows = await self._connection.execute(
             select(both.c.code, func.max(both.c.name)).group_by(both.c.code)
         )
         found = {code: name for code, name in rows.all()}
@@ -360,12 +362,12 @@ class SqlOfficeRepository:
                     unhappy.c.score <= 3,
                 )
             )
-        rows = (await self._conn.execute(statement)).all()
+        rows = (await self._connection.execute(statement)).all()
         if not rows:
             return []
         scores: dict[int, dict[str, int]] = {}
         quick: dict[int, int] = {}
-        score_rows = await self._conn.execute(
+        score_rows = await self._connection.execute(
             select(a.response_id, a.kind, a.element, a.score).where(
                 a.response_id.in_({row.response_id for row in rows}),
                 a.kind.in_(("scale5", "rating3")),
@@ -400,18 +402,18 @@ class SqlOfficeRepository:
         o, u = outbox.c, chat_users.c
         scope = () if agencies is None else (about_agencies(o.dossier_code, agencies),)
         joined = outbox.join(chat_users, u.id == o.user_id)
-        counts = await self._conn.execute(
+        counts = await self._connection.execute(
             select(o.state, u.channel, func.count())
             .select_from(joined)
             .where(*scope)
             .group_by(o.state, u.channel)
         )
-        oldest = await self._conn.execute(
+        oldest = await self._connection.execute(
             select(func.min(o.next_attempt_at)).where(
                 o.state.in_(WAITING_STATES), o.next_attempt_at <= now, *scope
             )
         )
-        failed = await self._conn.execute(
+        failed = await self._connection.execute(
             select(
                 o.id,
                 o.kind,
@@ -469,7 +471,7 @@ class SqlOfficeRepository:
         if agencies is not None:
             lookups = lookups.where(d.agency_code.in_(agencies))
         per_day: dict[int, int] = {}
-        lookup_rows = (await self._conn.execute(lookups)).all()
+        lookup_rows = (await self._connection.execute(lookups)).all()
         for day, code, count in lookup_rows:
             per_day[int(day)] = per_day.get(int(day), 0) + int(count)
             totals = per_agency.setdefault(str(code), {})
@@ -483,7 +485,7 @@ class SqlOfficeRepository:
         add(
             "verified_citizens",
             (
-                await self._conn.execute(
+                await self._connection.execute(
                     select(owner_agency, func.count(func.distinct(own.user_id)))
                     .where(
                         own.verified_at >= start,
@@ -499,7 +501,7 @@ class SqlOfficeRepository:
         add(
             "followed_dossiers",
             (
-                await self._conn.execute(
+                await self._connection.execute(
                     select(sub_agency, func.count(func.distinct(sub.dossier_code)))
                     .where(sub.active.is_(True), *scoped(sub.dossier_code))
                     .group_by(sub_agency)
@@ -511,7 +513,7 @@ class SqlOfficeRepository:
         add(
             "surveys_sent",
             (
-                await self._conn.execute(
+                await self._connection.execute(
                     select(sent_agency, func.count())
                     .where(
                         o.kind == SURVEY_INVITATION,
@@ -532,7 +534,7 @@ class SqlOfficeRepository:
         )
         if agencies is not None:
             answered = answered.where(r.agency_code.in_(agencies))
-        add("surveys_answered", (await self._conn.execute(answered)).all())
+        add("surveys_answered", (await self._connection.execute(answered)).all())
         rows = tuple(
             AgencyUsage(
                 agency_code=code,
@@ -554,8 +556,8 @@ class SqlOfficeRepository:
             counts[code[:64]] = counts.get(code[:64], 0) + 1
         if not counts:
             return
-        statement = _usage_upsert(self._conn.dialect.name)
-        await self._conn.execute(
+        statement = _usage_upsert(self._connection.dialect.name)
+        await self._connection.execute(
             statement,
             [
                 {"day": day, "agency_code": code, "metric": "lookup", "count": n}

@@ -80,7 +80,7 @@ class SqlOutboxRepository:
     """The outbox over one connection; never commits (the caller owns the transaction)."""
 
     def __init__(self, connection: AsyncConnection) -> None:
-        self._conn = connection
+        self._connection = connection
 
     # ------------------------------------------------------------------ the port
 
@@ -94,17 +94,17 @@ class SqlOutboxRepository:
             return 0
         rows = [_row(n, now) for n in notices]
         statement = (
-            upsert_into(self._conn, outbox)
+            upsert_into(self._connection, outbox)
             .values(rows)
             .on_conflict_do_nothing(index_elements=[outbox.c.dedup_key])
             .returning(outbox.c.id)
         )
-        result = await self._conn.execute(statement)
+        result = await self._connection.execute(statement)
         return len(result.all())
 
     async def release_held(self, user_id: int, *, now: datetime) -> int:
         """Make the user's notices held for a closed chat window deliverable again."""
-        result = await self._conn.execute(
+        result = await self._connection.execute(
             update(outbox)
             .where(outbox.c.user_id == user_id, outbox.c.state == OutboxState.HELD)
             .values(state=OutboxState.QUEUED, next_attempt_at=now)
@@ -121,7 +121,7 @@ class SqlOutboxRepository:
         """
         if not dossier_codes or not kinds:
             return 0
-        result = await self._conn.execute(
+        result = await self._connection.execute(
             update(outbox)
             .where(
                 outbox.c.dossier_code.in_(bindparam("codes", expanding=True)),
@@ -146,7 +146,7 @@ class SqlOutboxRepository:
             if dossier_code is None
             else outbox.c.dossier_code == dossier_code
         )
-        result = await self._conn.execute(
+        result = await self._connection.execute(
             update(outbox)
             .where(outbox.c.user_id == user_id, outbox.c.state.in_(_PENDING), about)
             .values(state=OutboxState.CANCELLED, lease_until=None, next_attempt_at=now)
@@ -182,7 +182,7 @@ class SqlOutboxRepository:
         if not open_channels:
             return []
         budget = min(limit, sum(cursors[c].capacity for c in open_channels))
-        candidates = await self._conn.execute(
+        candidates = await self._connection.execute(
             self._candidates(open_channels, now=now, horizon=horizon, count=2 * budget + 16)
         )
 
@@ -199,7 +199,7 @@ class SqlOutboxRepository:
         user_next = plan.user_next
         await self._save_pacing(cursors, user_next)
         lease_until = max(slot for _, slot in claimed) + lease
-        await self._conn.execute(
+        await self._connection.execute(
             update(outbox)
             .where(outbox.c.id.in_([row["id"] for row, _ in claimed]))
             .values(state=OutboxState.SENDING, lease_until=lease_until, claim_token=token)
@@ -231,8 +231,8 @@ class SqlOutboxRepository:
         horizon: float,
         lead: float,
     ) -> dict[str, SlotCursor]:
-        await self._conn.execute(
-            upsert_into(self._conn, outbox_channel_pacing)
+        await self._connection.execute(
+            upsert_into(self._connection, outbox_channel_pacing)
             .values([{"channel": c, "next_slot_at": now} for c in channels])
             .on_conflict_do_nothing(index_elements=[outbox_channel_pacing.c.channel])
         )
@@ -242,7 +242,7 @@ class SqlOutboxRepository:
             .order_by(outbox_channel_pacing.c.channel)
             .with_for_update()  # serialises claims per channel across processes (PostgreSQL)
         )
-        rows = (await self._conn.execute(query)).all()
+        rows = (await self._connection.execute(query)).all()
         return {
             channel: SlotCursor.open(limits[channel], at, now=now, horizon=horizon, lead=lead)
             for channel, at in rows
@@ -298,7 +298,7 @@ class SqlOutboxRepository:
 
     async def _finish(self, ids: Sequence[int], state: str, error: str, now: datetime) -> None:
         if ids:
-            await self._conn.execute(
+            await self._connection.execute(
                 update(outbox)
                 .where(outbox.c.id.in_(list(ids)))
                 .values(
@@ -315,16 +315,16 @@ class SqlOutboxRepository:
     ) -> None:
         for channel, cursor in cursors.items():
             if cursor.taken:
-                await self._conn.execute(
+                await self._connection.execute(
                     update(outbox_channel_pacing)
                     .where(outbox_channel_pacing.c.channel == channel)
                     .values(next_slot_at=cursor.next_slot)
                 )
         if user_next:
-            statement = upsert_into(self._conn, outbox_user_pacing).values(
+            statement = upsert_into(self._connection, outbox_user_pacing).values(
                 [{"user_id": u, "next_send_at": at} for u, at in user_next.items()]
             )
-            await self._conn.execute(
+            await self._connection.execute(
                 statement.on_conflict_do_update(
                     index_elements=[outbox_user_pacing.c.user_id],
                     set_={"next_send_at": statement.excluded.next_send_at},
@@ -380,19 +380,19 @@ class SqlOutboxRepository:
                 claim_token=None,
             )
         )
-        result = await self._conn.execute(statement, params)
+        result = await self._connection.execute(statement, params)
         if block:
-            await self._conn.execute(
+            await self._connection.execute(
                 update(chat_users).where(chat_users.c.id.in_(sorted(block))).values(blocked=True)
             )
         return rowcount(result)
 
     async def pause_channel(self, channel: str, until: datetime) -> None:
         """Give out no send slot of `channel` before `until` (the platform's flood control)."""
-        statement = upsert_into(self._conn, outbox_channel_pacing).values(
+        statement = upsert_into(self._connection, outbox_channel_pacing).values(
             channel=channel, next_slot_at=until
         )
-        await self._conn.execute(
+        await self._connection.execute(
             statement.on_conflict_do_update(
                 index_elements=[outbox_channel_pacing.c.channel],
                 set_={"next_slot_at": statement.excluded.next_slot_at},
@@ -404,7 +404,7 @@ class SqlOutboxRepository:
 
     async def counts(self) -> dict[OutboxState, int]:
         """How many rows are in each state (every state present, zeros included)."""
-        rows = await self._conn.execute(
+        rows = await self._connection.execute(
             select(outbox.c.state, func.count()).group_by(outbox.c.state)
         )
         found = {OutboxState(state): int(count) for state, count in rows.all()}
@@ -419,7 +419,7 @@ class SqlOutboxRepository:
         retrying, held) or are being sent are never deleted, however old.
         """
         finished_at = func.coalesce(outbox.c.sent_at, outbox.c.next_attempt_at)
-        result = await self._conn.execute(
+        result = await self._connection.execute(
             delete(outbox).where(
                 outbox.c.state.in_(_FINISHED),
                 outbox.c.created_at < before,
@@ -438,7 +438,7 @@ class SqlOutboxRepository:
             statement = statement.where(outbox.c.kind == kind)
         if agencies is not None:
             statement = statement.where(about_agencies(outbox.c.dossier_code, agencies))
-        result = await self._conn.execute(
+        result = await self._connection.execute(
             statement.values(
                 state=OutboxState.QUEUED, attempts=0, next_attempt_at=now, last_error=None
             )

@@ -43,7 +43,7 @@ class SqlQuarantineRepository:
     """Quarantined dossier changes over one connection (the unit of work's)."""
 
     def __init__(self, conn: AsyncConnection) -> None:
-        self._conn = conn
+        self._connection = conn
 
     async def hold(self, items: Sequence[RejectedItem], *, source: str, now: datetime) -> int:
         """Keep `items`; an open row of the same dossier is refreshed instead of duplicated."""
@@ -58,7 +58,7 @@ class SqlQuarantineRepository:
                 "last_seen_at": now,
             }
             if item.code is not None:
-                refreshed = await self._conn.execute(
+                refreshed = await self._connection.execute(
                     update(quarantined_items)
                     .where(
                         quarantined_items.c.dossier_code == item.code,
@@ -68,7 +68,7 @@ class SqlQuarantineRepository:
                 )
                 if rowcount(refreshed):
                     continue
-            await self._conn.execute(
+            await self._connection.execute(
                 insert(quarantined_items).values(
                     dossier_code=item.code, first_seen_at=now, times_seen=1, **values
                 )
@@ -79,7 +79,7 @@ class SqlQuarantineRepository:
         """Resolve the open rows of `dossier_codes` (superseded by a valid version)."""
         if not dossier_codes:
             return 0
-        result = await self._conn.execute(
+        result = await self._connection.execute(
             update(quarantined_items)
             .where(
                 quarantined_items.c.dossier_code.in_(bindparam("codes", expanding=True)),
@@ -92,7 +92,7 @@ class SqlQuarantineRepository:
 
     async def dismiss(self, item_id: int, *, now: datetime) -> bool:
         """Resolve the open row `item_id`; whether it was open."""
-        result = await self._conn.execute(
+        result = await self._connection.execute(
             update(quarantined_items)
             .where(quarantined_items.c.id == item_id, quarantined_items.c.resolved_at.is_(None))
             .values(resolved_at=now)
@@ -102,7 +102,7 @@ class SqlQuarantineRepository:
     async def open_count(self) -> int:
         """How many rows are open."""
         query = select(func.count()).where(quarantined_items.c.resolved_at.is_(None))
-        return int((await self._conn.execute(query)).scalar_one())
+        return int((await self._connection.execute(query)).scalar_one())
 
     async def list(
         self, *, include_resolved: bool = False, limit: int = 100
@@ -113,18 +113,18 @@ class SqlQuarantineRepository:
         )
         if not include_resolved:
             query = query.where(quarantined_items.c.resolved_at.is_(None))
-        rows = await self._conn.execute(query.limit(limit))
+        rows = await self._connection.execute(query.limit(limit))
         return [_item(row) for row in rows.mappings()]
 
     async def get(self, item_id: int) -> QuarantinedItem | None:
         """The row with `item_id`, if any."""
         query = select(quarantined_items).where(quarantined_items.c.id == item_id)
-        row = (await self._conn.execute(query)).mappings().first()
+        row = (await self._connection.execute(query)).mappings().first()
         return None if row is None else _item(row)
 
     async def purge_resolved(self, before: datetime) -> int:
         """Delete rows resolved before `before`."""
-        result = await self._conn.execute(
+        result = await self._connection.execute(
             delete(quarantined_items).where(quarantined_items.c.resolved_at < before)
         )
         return rowcount(result)

@@ -115,7 +115,7 @@ class SqlRateLimitRepository:
     """Implements `bot.ports.RateLimitRepository` on `rate_limits`."""
 
     def __init__(self, conn: AsyncConnection) -> None:
-        self._conn = conn
+        self._connection = conn
 
     async def reserve(self, buckets: Sequence[Bucket], *, now: datetime) -> Reservation:
         """Take one attempt from every bucket, or from none: one upsert when all have room;
@@ -135,7 +135,7 @@ class SqlRateLimitRepository:
             params[f"capacity_{i}"] = bucket.capacity
             params[f"max_{i}"] = bucket.max_step_ms
             params[f"rest_{i}"] = bucket.rest_ms
-        result = await self._conn.execute(_reserve_statement(len(buckets)), params)
+        result = await self._connection.execute(_reserve_statement(len(buckets)), params)
         steps = {str(key): int(step) for key, step in result}
         taken = tuple((bucket.key, steps[bucket.key]) for bucket in buckets if bucket.key in steps)
         if len(taken) == len(buckets):
@@ -148,7 +148,7 @@ class SqlRateLimitRepository:
     async def give_back(self, reservation: Reservation) -> None:
         """Return the attempts of a reservation (one statement per bucket; rare)."""
         for key, step in reservation.taken:
-            await self._conn.execute(_GIVE_BACK, {"key": key, "step": step})
+            await self._connection.execute(_GIVE_BACK, {"key": key, "step": step})
 
     async def retry_after(self, buckets: Sequence[Bucket], *, now: datetime) -> float | None:
         """Seconds until every bucket has an attempt, or None if they all have one now."""
@@ -159,13 +159,13 @@ class SqlRateLimitRepository:
 
     async def purge(self, now: datetime) -> int:
         """Delete the rows of buckets at rest, which limit nothing any more."""
-        result: CursorResult[Any] = await self._conn.execute(
+        result: CursorResult[Any] = await self._connection.execute(
             delete(rate_limits).where(rate_limits.c.expires_ms <= epoch_ms(now))
         )
         return max(result.rowcount, 0)
 
     async def _wait_ms(self, buckets: Sequence[Bucket], now_ms: int) -> int:
-        rows = await self._conn.execute(_STATE, {"keys": [bucket.key for bucket in buckets]})
+        rows = await self._connection.execute(_STATE, {"keys": [bucket.key for bucket in buckets]})
         state = {row.key: row for row in rows}
         wait = 0
         for bucket in buckets:
@@ -182,14 +182,14 @@ class SqlSecretRepository:
     """Implements `bot.ports.SecretRepository` on `server_secrets`."""
 
     def __init__(self, conn: AsyncConnection) -> None:
-        self._conn = conn
+        self._connection = conn
 
     async def get_or_create(self, name: str, candidate: str) -> str:
         """The stored secret `name`, storing `candidate` first if there is none (two processes
         starting at once agree on the first one stored)."""
-        await self._conn.execute(_INSERT_SECRET, {"name": name, "value": candidate})
+        await self._connection.execute(_INSERT_SECRET, {"name": name, "value": candidate})
         query = text("SELECT value FROM server_secrets WHERE name = :name")
-        return str((await self._conn.execute(query, {"name": name})).scalar_one())
+        return str((await self._connection.execute(query, {"name": name})).scalar_one())
 
 
 _INSERT_SECRET = text(

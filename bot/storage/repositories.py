@@ -60,7 +60,7 @@ class SqlUserRepository:
     """Chat users in the `chat_users` table."""
 
     def __init__(self, conn: AsyncConnection) -> None:
-        self._conn = conn
+        self._connection = conn
 
     async def get_or_create(
         self, channel: str, channel_user_id: str, *, language: str, now: datetime
@@ -71,7 +71,7 @@ class SqlUserRepository:
         two processes creating the same user at once both get the same row.
         """
         identity = {"channel": channel, "channel_user_id": channel_user_id}
-        row = (await self._conn.execute(_USER_BY_IDENTITY, identity)).mappings().first()
+        row = (await self._connection.execute(_USER_BY_IDENTITY, identity)).mappings().first()
         return await self._known_or_new(row, identity, language=language, now=now)
 
     async def get_or_create_with_ownership(
@@ -87,7 +87,7 @@ class SqlUserRepository:
         (a lookup needs both; a new user owns nothing)."""
         identity = {"channel": channel, "channel_user_id": channel_user_id}
         params = {**identity, "dossier_code": dossier_code}
-        row = (await self._conn.execute(_USER_AND_OWNERSHIP, params)).mappings().first()
+        row = (await self._connection.execute(_USER_AND_OWNERSHIP, params)).mappings().first()
         user = await self._known_or_new(row, identity, language=language, now=now)
         if row is None or row["owned_method"] is None:
             return user, None
@@ -105,15 +105,15 @@ class SqlUserRepository:
         """The user read as `row` (its last_seen_at brought up to date), or created."""
         if row is None:
             new_user = {**identity, "language": language, "created_at": now, "last_seen_at": now}
-            insert = _new_user_insert(self._conn.dialect.name)
-            row = (await self._conn.execute(insert, new_user)).mappings().first()
+            insert = _new_user_insert(self._connection.dialect.name)
+            row = (await self._connection.execute(insert, new_user)).mappings().first()
             if row is None:  # another transaction created it after our SELECT
-                row = (await self._conn.execute(_USER_BY_IDENTITY, identity)).mappings().one()
+                row = (await self._connection.execute(_USER_BY_IDENTITY, identity)).mappings().one()
                 return _chat_user(row)
             return dataclasses.replace(_chat_user(row), first_contact=True)
         user = _chat_user(row)
         if now - user.last_seen_at >= LAST_SEEN_RESOLUTION:
-            await self._conn.execute(
+            await self._connection.execute(
                 update(chat_users).where(chat_users.c.id == user.id).values(last_seen_at=now)
             )
             user = dataclasses.replace(user, last_seen_at=now)
@@ -122,18 +122,18 @@ class SqlUserRepository:
     async def get(self, user_id: int) -> ChatUser | None:
         """The user with our id `user_id`, if any."""
         query = select(chat_users).where(chat_users.c.id == user_id)
-        row = (await self._conn.execute(query)).mappings().first()
+        row = (await self._connection.execute(query)).mappings().first()
         return None if row is None else _chat_user(row)
 
     async def set_language(self, user_id: int, language: str) -> None:
         """Remember the user's language ("vi" or "en")."""
-        await self._conn.execute(
+        await self._connection.execute(
             update(chat_users).where(chat_users.c.id == user_id).values(language=language)
         )
 
     async def set_blocked(self, user_id: int, blocked: bool) -> None:
         """Mark that the user blocked (or unblocked) the bot."""
-        await self._conn.execute(
+        await self._connection.execute(
             update(chat_users).where(chat_users.c.id == user_id).values(blocked=blocked)
         )
 
@@ -143,14 +143,14 @@ class SqlUserRepository:
         Ownerships, subscriptions and conversation state go by ON DELETE CASCADE. Limits are
         not stored under the user (`bot.limits`), so erasing does not reset them.
         """
-        await self._conn.execute(delete(chat_users).where(chat_users.c.id == user_id))
+        await self._connection.execute(delete(chat_users).where(chat_users.c.id == user_id))
 
 
 class SqlOwnershipRepository:
     """Verified links between users and dossiers, in `dossier_owners`."""
 
     def __init__(self, conn: AsyncConnection) -> None:
-        self._conn = conn
+        self._connection = conn
 
     async def add(
         self,
@@ -170,10 +170,10 @@ class SqlOwnershipRepository:
             raise ValueError(f"unknown verification method {method!r}")
         if phone is not None and method != "phone":
             raise ValueError("only a phone verification records a phone number")
-        insert = upsert_into(self._conn, dossier_owners).values(
+        insert = upsert_into(self._connection, dossier_owners).values(
             user_id=user_id, dossier_code=dossier_code, method=method, verified_at=now, phone=phone
         )
-        await self._conn.execute(
+        await self._connection.execute(
             insert.on_conflict_do_update(
                 index_elements=["user_id", "dossier_code"],
                 set_={
@@ -190,19 +190,19 @@ class SqlOwnershipRepository:
         query = select(dossier_owners.c.phone).where(
             dossier_owners.c.user_id == user_id, dossier_owners.c.dossier_code == dossier_code
         )
-        return (await self._conn.execute(query)).scalar_one_or_none()
+        return (await self._connection.execute(query)).scalar_one_or_none()
 
     async def is_owner(self, user_id: int, dossier_code: str) -> bool:
         """Whether the user has proven the dossier is theirs."""
         query = select(dossier_owners.c.user_id).where(
             dossier_owners.c.user_id == user_id, dossier_owners.c.dossier_code == dossier_code
         )
-        return (await self._conn.execute(query)).first() is not None
+        return (await self._connection.execute(query)).first() is not None
 
     async def find(self, user_id: int, dossier_code: str) -> OwnedDossier | None:
         """The user's ownership of one dossier (with the subscription flag), if proven."""
         params = {"user_id": user_id, "dossier_code": dossier_code}
-        row = (await self._conn.execute(_OWNED_ONE, params)).first()
+        row = (await self._connection.execute(_OWNED_ONE, params)).first()
         return None if row is None else _owned_dossier(row)
 
     async def list_for_user(self, user_id: int) -> list[OwnedDossier]:
@@ -210,7 +210,7 @@ class SqlOwnershipRepository:
         query = _owned(user_id).order_by(
             dossier_owners.c.verified_at.desc(), dossier_owners.c.dossier_code
         )
-        return [_owned_dossier(row) for row in (await self._conn.execute(query)).all()]
+        return [_owned_dossier(row) for row in (await self._connection.execute(query)).all()]
 
 
 def _owned(user_id: Any) -> Select[Any]:
@@ -315,15 +315,15 @@ class SqlSubscriptionRepository:
     """Who follows which dossier, in `subscriptions`. Ended rows are kept, marked inactive."""
 
     def __init__(self, conn: AsyncConnection, clock: Clock) -> None:
-        self._conn = conn
+        self._connection = conn
         self._clock = clock
 
     async def subscribe(self, user_id: int, dossier_code: str, *, now: datetime) -> None:
         """Follow the dossier (idempotent; re-activates a stopped subscription)."""
-        insert = upsert_into(self._conn, subscriptions).values(
+        insert = upsert_into(self._connection, subscriptions).values(
             user_id=user_id, dossier_code=dossier_code, active=True, created_at=now
         )
-        await self._conn.execute(
+        await self._connection.execute(
             insert.on_conflict_do_update(
                 index_elements=["user_id", "dossier_code"],
                 set_={
@@ -364,7 +364,7 @@ class SqlSubscriptionRepository:
         """
         if not dossier_codes:
             return 0
-        result = await self._conn.execute(
+        result = await self._connection.execute(
             update(subscriptions)
             .where(
                 subscriptions.c.dossier_code.in_(bindparam("codes", expanding=True)),
@@ -380,14 +380,14 @@ class SqlSubscriptionRepository:
         query = select(subscriptions.c.active).where(
             subscriptions.c.user_id == user_id, subscriptions.c.dossier_code == dossier_code
         )
-        return bool((await self._conn.execute(query)).scalar())
+        return bool((await self._connection.execute(query)).scalar())
 
     async def recipients_of(self, dossier_codes: Sequence[str]) -> dict[str, list[Recipient]]:
         """The active subscribers of each dossier, by user id (one query, partial index)."""
         if not dossier_codes:
             return {}
         found: dict[str, list[Recipient]] = {}
-        rows = await self._conn.execute(RECIPIENTS_OF, {"codes": list(dossier_codes)})
+        rows = await self._connection.execute(RECIPIENTS_OF, {"codes": list(dossier_codes)})
         for row in rows:
             found.setdefault(row.dossier_code, []).append(
                 Recipient(user_id=row.id, subscribed_at=row.created_at, blocked=bool(row.blocked))
@@ -406,10 +406,10 @@ class SqlSubscriptionRepository:
             .order_by(subscriptions.c.dossier_code)
             .limit(limit)
         )
-        return [str(code) for code in (await self._conn.execute(missing)).scalars()]
+        return [str(code) for code in (await self._connection.execute(missing)).scalars()]
 
     async def _end(self, where: Any, *, reason: str, now: datetime) -> int:
-        result = await self._conn.execute(
+        result = await self._connection.execute(
             update(subscriptions)
             .where(where, subscriptions.c.active)
             .values(active=False, ended_at=now, end_reason=reason)
@@ -439,14 +439,14 @@ class SqlConversationRepository:
     """Per-user conversation state in `conversations` (one row per user at most)."""
 
     def __init__(self, conn: AsyncConnection) -> None:
-        self._conn = conn
+        self._connection = conn
 
     async def get(self, user_id: int, *, now: datetime) -> ConversationState | None:
         """The user's unexpired conversation state, if any."""
         query = select(
             conversations.c.kind, conversations.c.data, conversations.c.expires_at
         ).where(conversations.c.user_id == user_id, conversations.c.expires_at > now)
-        row = (await self._conn.execute(query)).first()
+        row = (await self._connection.execute(query)).first()
         if row is None:
             return None
         return ConversationState(kind=row.kind, data=dict(row.data), expires_at=row.expires_at)
@@ -455,18 +455,20 @@ class SqlConversationRepository:
         self, user_id: int, kind: str, data: dict[str, Any], *, expires_at: datetime
     ) -> None:
         """Replace the user's conversation state."""
-        await self._conn.execute(
-            _conversation_upsert(self._conn.dialect.name),
+        await self._connection.execute(
+            _conversation_upsert(self._connection.dialect.name),
             {"user_id": user_id, "kind": kind, "data": data, "expires_at": expires_at},
         )
 
     async def clear(self, user_id: int) -> None:
         """Forget the user's conversation state."""
-        await self._conn.execute(delete(conversations).where(conversations.c.user_id == user_id))
+        await self._connection.execute(
+            delete(conversations).where(conversations.c.user_id == user_id)
+        )
 
     async def purge_expired(self, now: datetime) -> int:
         """Delete every state that expired by `now` (housekeeping); returns how many."""
-        result = await self._conn.execute(
+        result = await self._connection.execute(
             delete(conversations).where(conversations.c.expires_at <= now)
         )
         return rowcount(result)

@@ -94,7 +94,7 @@ class SqlUnitOfWork:
         self._engine = engine
         self._clock = clock
         self._transactions = transactions
-        self._conn: AsyncConnection | None = None
+        self._connection: AsyncConnection | None = None
         # A deferred (report) transaction on SQLite reads a snapshot (WAL) without queueing
         # for the write lock, so a long report does not hold up the chat's writes.
         writes = transactions is not TransactionMode.DEFERRED
@@ -102,7 +102,7 @@ class SqlUnitOfWork:
         self._holds_lock = False
 
     async def __aenter__(self) -> Self:
-        if self._conn is not None:
+        if self._connection is not None:
             raise RuntimeError("a unit of work cannot be entered twice")
         if self._lock is not None:
             # Queue like the connection pool does, and give up after as long: a burst waits,
@@ -122,7 +122,7 @@ class SqlUnitOfWork:
             raise
         # No explicit begin: the first statement begins the transaction (SQLAlchemy's
         # autobegin), so a unit of work that ends up running nothing costs no round trip.
-        self._conn = conn
+        self._connection = conn
         self.users = SqlUserRepository(conn)
         self.owners = SqlOwnershipRepository(conn)
         self.subscriptions = SqlSubscriptionRepository(conn, self._clock)
@@ -147,7 +147,7 @@ class SqlUnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        conn, self._conn = self._conn, None
+        conn, self._connection = self._connection, None
         if conn is None:
             return
         try:
@@ -168,9 +168,9 @@ class SqlUnitOfWork:
         await self._open().rollback()
 
     def _open(self) -> AsyncConnection:
-        if self._conn is None:
+        if self._connection is None:
             raise RuntimeError("the unit of work is not open; use it with `async with`")
-        return self._conn
+        return self._connection
 
     def _release(self) -> None:
         if self._lock is not None and self._holds_lock:

@@ -72,7 +72,7 @@ class SqlWatchRepository:
     """`bot.ports.WatchRepository` over one connection (inside its transaction)."""
 
     def __init__(self, conn: AsyncConnection) -> None:
-        self._conn = conn
+        self._connection = conn
 
     # ------------------------------------------------------------------ snapshots
 
@@ -80,7 +80,7 @@ class SqlWatchRepository:
         """The stored snapshots of `codes` (one query)."""
         if not codes:
             return {}
-        rows = (await self._conn.execute(_SNAPSHOTS_OF, {"codes": list(codes)})).mappings()
+        rows = (await self._connection.execute(_SNAPSHOTS_OF, {"codes": list(codes)})).mappings()
         return {row["code"]: snapshot_from_row(row) for row in rows.all()}
 
     async def save_snapshots(self, snapshots: Iterable[Snapshot], *, now: datetime) -> None:
@@ -88,7 +88,7 @@ class SqlWatchRepository:
         rows = [snapshot_row(s, now=now) for s in snapshots]
         if not rows:
             return
-        insert = upsert_into(self._conn, dossier_snapshots)
+        insert = upsert_into(self._connection, dossier_snapshots)
         excluded = insert.excluded
         upsert = insert.on_conflict_do_update(
             index_elements=["code"],
@@ -96,16 +96,16 @@ class SqlWatchRepository:
             # The poller and a pushed event may race: the later status always wins.
             where=excluded.status_changed_at >= dossier_snapshots.c.status_changed_at,
         )
-        await self._conn.execute(upsert, rows)
+        await self._connection.execute(upsert, rows)
 
     async def remember(self, snapshots: Iterable[Snapshot], *, now: datetime) -> None:
         """Store snapshots of dossiers not seen yet (stored ones are kept)."""
         rows = [snapshot_row(s, now=now) for s in snapshots]
         if rows:
-            insert = upsert_into(self._conn, dossier_snapshots).on_conflict_do_nothing(
+            insert = upsert_into(self._connection, dossier_snapshots).on_conflict_do_nothing(
                 index_elements=["code"]
             )
-            await self._conn.execute(insert, rows)
+            await self._connection.execute(insert, rows)
 
     async def overdue_candidates(self, *, now: datetime, limit: int) -> list[Snapshot]:
         """Snapshots past their appointment date without a result nor an overdue notice."""
@@ -119,13 +119,13 @@ class SqlWatchRepository:
             .order_by(dossier_snapshots.c.due_at, dossier_snapshots.c.code)
             .limit(limit)
         )
-        rows = (await self._conn.execute(query)).mappings().all()
+        rows = (await self._connection.execute(query)).mappings().all()
         return [snapshot_from_row(row) for row in rows]
 
     async def mark_overdue_notified(self, codes: Sequence[str], *, now: datetime) -> None:
         """Record that the overdue notice of `codes` was dealt with at `now`."""
         if codes:
-            await self._conn.execute(
+            await self._connection.execute(
                 update(dossier_snapshots)
                 .where(dossier_snapshots.c.code.in_(bindparam("codes", expanding=True)))
                 .values(overdue_notified_at=now),
@@ -137,14 +137,14 @@ class SqlWatchRepository:
     async def cursor(self) -> str | None:
         """The stored changes-feed cursor, if any."""
         query = select(watch_state.c.value).where(watch_state.c.key == CURSOR_KEY)
-        value: str | None = (await self._conn.execute(query)).scalar()
+        value: str | None = (await self._connection.execute(query)).scalar()
         return value
 
     async def advance_cursor(self, expected: str | None, new: str, *, now: datetime) -> bool:
         """Move the cursor from `expected` to `new`; False if another process moved it first."""
         if expected is None:
             statement = (
-                upsert_into(self._conn, watch_state)
+                upsert_into(self._connection, watch_state)
                 .values(key=CURSOR_KEY, value=new, updated_at=now)
                 .on_conflict_do_nothing(index_elements=["key"])
             )
@@ -154,18 +154,18 @@ class SqlWatchRepository:
                 .where(watch_state.c.key == CURSOR_KEY, watch_state.c.value == expected)
                 .values(value=new, updated_at=now)
             )
-        return rowcount(await self._conn.execute(statement)) == 1
+        return rowcount(await self._connection.execute(statement)) == 1
 
     # ------------------------------------------------------------------ the lease
 
     async def take_lease(self, holder: str, *, ttl: timedelta, now: datetime) -> bool:
         """Take or renew the polling lease; whether `holder` holds it."""
-        await self._conn.execute(
-            upsert_into(self._conn, watch_state)
+        await self._connection.execute(
+            upsert_into(self._connection, watch_state)
             .values(key=LEADER_KEY, holder=None, lease_until=None, updated_at=now)
             .on_conflict_do_nothing(index_elements=["key"])
         )
-        result = await self._conn.execute(
+        result = await self._connection.execute(
             update(watch_state)
             .where(
                 watch_state.c.key == LEADER_KEY,
@@ -181,7 +181,7 @@ class SqlWatchRepository:
 
     async def release_lease(self, holder: str, *, now: datetime) -> None:
         """Give the lease up at once, if `holder` holds it."""
-        await self._conn.execute(
+        await self._connection.execute(
             update(watch_state)
             .where(watch_state.c.key == LEADER_KEY, watch_state.c.holder == holder)
             .values(holder=None, lease_until=None, updated_at=now)
@@ -194,21 +194,23 @@ class SqlWatchRepository:
         if not ids:
             return set()
         insert = (
-            upsert_into(self._conn, processed_case_events)
+            upsert_into(self._connection, processed_case_events)
             .on_conflict_do_nothing(index_elements=["id"])
             .returning(processed_case_events.c.id)
         )
         new: set[str] = set()
         for event_id in dict.fromkeys(ids):
             # One statement per id: RETURNING with executemany is not portable to every driver.
-            row = (await self._conn.execute(insert.values(id=event_id, received_at=now))).first()
+            row = (
+                await self._connection.execute(insert.values(id=event_id, received_at=now))
+            ).first()
             if row is not None:
                 new.add(row.id)
         return new
 
     async def purge_events(self, before: datetime) -> int:
         """Forget pushed event ids received before `before`; how many."""
-        result = await self._conn.execute(
+        result = await self._connection.execute(
             delete(processed_case_events).where(processed_case_events.c.received_at < before)
         )
         return rowcount(result)

@@ -26,17 +26,19 @@ class SqlZaloTokenRepository:
     """
 
     def __init__(self, conn: AsyncConnection) -> None:
-        self._conn = conn
+        self._connection = conn
 
     async def get(self, *, lock: bool = False) -> StoredTokens | None:
         """The stored pair, if any; with `lock`, write-locked until the transaction ends."""
-        row = (await self._conn.execute(_TOKENS_LOCKED if lock else _TOKENS)).mappings().first()
+        row = (
+            (await self._connection.execute(_TOKENS_LOCKED if lock else _TOKENS)).mappings().first()
+        )
         return None if row is None else _tokens(row)
 
     async def seed(self, access_token: str, refresh_token: str, *, now: datetime) -> None:
         """Store a first pair (rotation 0) unless one is stored already."""
-        await self._conn.execute(
-            upsert_into(self._conn, zalo_tokens)
+        await self._connection.execute(
+            upsert_into(self._connection, zalo_tokens)
             .values(
                 id=TOKEN_ROW_ID,
                 access_token=access_token,
@@ -57,8 +59,8 @@ class SqlZaloTokenRepository:
             "version": tokens.version,
             "updated_at": now,
         }
-        insert = upsert_into(self._conn, zalo_tokens).values(id=TOKEN_ROW_ID, **values)
-        await self._conn.execute(
+        insert = upsert_into(self._connection, zalo_tokens).values(id=TOKEN_ROW_ID, **values)
+        await self._connection.execute(
             insert.on_conflict_do_update(
                 index_elements=["id"], set_={name: insert.excluded[name] for name in values}
             )

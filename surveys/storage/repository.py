@@ -107,19 +107,19 @@ class SqlSurveyRepository:
     """Responses, answers and sessions on one connection (inside its transaction)."""
 
     def __init__(self, connection: AsyncConnection) -> None:
-        self._conn = connection
+        self._connection = connection
 
     async def _secret(self) -> str:
         """The server secret of the dossier keys, made on first use if no migration made it."""
         query = select(survey_secrets.c.secret).where(survey_secrets.c.name == SECRET_NAME)
-        found = (await self._conn.execute(query)).scalar()
+        found = (await self._connection.execute(query)).scalar()
         if found is not None:
             return str(found)
-        insert = insert_for(self._conn.dialect.name, survey_secrets)
-        await self._conn.execute(
+        insert = insert_for(self._connection.dialect.name, survey_secrets)
+        await self._connection.execute(
             insert.values(name=SECRET_NAME, secret=secrets.token_hex(32)).on_conflict_do_nothing()
         )
-        return str((await self._conn.execute(query)).scalar_one())
+        return str((await self._connection.execute(query)).scalar_one())
 
     async def key_of(self, dossier_code: str) -> str:
         """The key the dossier's response is (or would be) filed under."""
@@ -128,7 +128,7 @@ class SqlSurveyRepository:
     async def response_exists(self, dossier_code: str) -> bool:
         """Whether the dossier has already been surveyed (one survey per dossier)."""
         key = await self.key_of(dossier_code)
-        found = await self._conn.execute(
+        found = await self._connection.execute(
             select(survey_responses.c.id).where(survey_responses.c.dossier_key == key)
         )
         return found.first() is not None
@@ -155,7 +155,7 @@ class SqlSurveyRepository:
         except IntegrityError as exc:
             raise SurveyAlreadyStarted(facts.code) from exc
         response_id = int(inserted.scalar_one())
-        await self._conn.execute(
+        await self._connection.execute(
             insert(survey_sessions).values(
                 dossier_code=facts.code,
                 response_id=response_id,
@@ -172,7 +172,7 @@ class SqlSurveyRepository:
     async def _insert_response(
         self, facts: DossierFacts, key: str, survey_id: str, month: int
     ) -> Any:
-        return await self._conn.execute(
+        return await self._connection.execute(
             insert(survey_responses)
             .values(
                 dossier_key=key,
@@ -210,13 +210,13 @@ class SqlSurveyRepository:
             "period_month": key.period_month,
             **values,
         }
-        await self._conn.execute(_answer_upsert(self._conn.dialect.name), params)
+        await self._connection.execute(_answer_upsert(self._connection.dialect.name), params)
 
     async def remove_answers(self, response_id: int, question_ids: Iterable[str]) -> None:
         """Delete the stored answers to `question_ids` (skipped, or no longer asked)."""
         ids = list(question_ids)
         if ids:
-            await self._conn.execute(
+            await self._connection.execute(
                 delete(survey_answers).where(
                     survey_answers.c.response_id == response_id,
                     survey_answers.c.question_id.in_(ids),
@@ -233,17 +233,17 @@ class SqlSurveyRepository:
             "new_history": list(history),
             "now": now,
         }
-        await self._conn.execute(_MOVE, params)
+        await self._connection.execute(_MOVE, params)
 
     async def close(self, dossier_code: str) -> None:
         """End a session: the answers stay, the link to the chat user goes."""
-        await self._conn.execute(
+        await self._connection.execute(
             delete(survey_sessions).where(survey_sessions.c.dossier_code == dossier_code)
         )
 
     async def close_expired(self, now: datetime) -> int:
         """End every expired session (their answers stay); how many were ended."""
-        result = await self._conn.execute(
+        result = await self._connection.execute(
             delete(survey_sessions).where(survey_sessions.c.expires_at <= now)
         )
         return rowcount(result)
@@ -252,7 +252,7 @@ class SqlSurveyRepository:
         # One row per answer (or one row with no answer), grouped back into sessions.
         firsts: dict[str, Any] = {}
         answers: dict[str, dict[str, AnswerValue]] = {}
-        for row in (await self._conn.execute(query, params)).all():
+        for row in (await self._connection.execute(query, params)).all():
             given = answers.setdefault(row.dossier_code, {})
             firsts.setdefault(row.dossier_code, row)
             if row.answered_question is not None:

@@ -37,7 +37,7 @@ class SqlScoreRepository:
     """The index's figures over one connection (inside its transaction)."""
 
     def __init__(self, conn: AsyncConnection) -> None:
-        self._conn = conn
+        self._connection = conn
 
     async def element_scores(
         self, by: Grouping, period: Period, agencies: Sequence[str] | None = None
@@ -45,7 +45,7 @@ class SqlScoreRepository:
         """Per group, kind and element: valid and satisfied answers and the index; with the
         group's overall index and mean 5-point score on every row of the group."""
         statement = _scores_statement(by, period, agencies)
-        rows = (await self._conn.execute(statement)).all()
+        rows = (await self._connection.execute(statement)).all()
         return [
             ElementScore(
                 group=row.g,
@@ -73,7 +73,7 @@ class SqlScoreRepository:
         )
         if agencies is not None:
             responses = responses.where(survey_responses.c.agency_code.in_(agencies))
-        rows = (await self._conn.execute(responses)).all()
+        rows = (await self._connection.execute(responses)).all()
         return [GroupCount(row.g, row.name, int(row.n)) for row in rows]
 
     async def timeliness(
@@ -85,7 +85,7 @@ class SqlScoreRepository:
     ) -> list[GroupTimeliness]:
         """Per group: dossiers returned in `period` early, on time and late."""
         statement = _timeliness_statement(by, period, tz, agencies)
-        rows = (await self._conn.execute(statement)).all()
+        rows = (await self._connection.execute(statement)).all()
         return [
             GroupTimeliness(
                 row.g, row.name, int(row.early or 0), int(row.on_time or 0), int(row.late or 0)

@@ -152,7 +152,7 @@ async def test_only_the_chats_units_of_work_run_on_the_loop_thread(
     )
     async with factory() as uow:
         # The driver under test sits behind the unit of work, which offers no connection.
-        conn = uow._conn
+        conn = uow._connection
         assert conn is not None
         raw = await conn.get_raw_connection()
         driver = raw.driver_connection
