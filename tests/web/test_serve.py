@@ -63,3 +63,18 @@ async def test_a_request_in_flight_at_the_stop_gets_its_answer() -> None:
         # The block ended while /slow was still working: it was let finish first.
         assert events == ["startup", "slow started", "slow answered", "shutdown"]
         assert (await answer).text == "đã xong"
+
+
+def test_checked_against_this_minor_version_of_uvicorn() -> None:
+    # bot/web/serve.py overrides uvicorn.Server's main_loop and shutdown (to stop at once)
+    # and reads its servers, server_state and lifespan; uvicorn may change them in any minor.
+    import uvicorn
+
+    checked = "0.54"
+    found = ".".join(uvicorn.__version__.split(".")[:2])
+    assert found == checked, (
+        f"uvicorn {uvicorn.__version__} is installed, but bot/web/serve.py was checked against "
+        f"uvicorn {checked}'s Server (main_loop, shutdown, servers, server_state, lifespan): "
+        "compare them with the new version, adapt the embedded server, then update this test "
+        "and the pin in pyproject.toml"
+    )
