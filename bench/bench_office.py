@@ -95,10 +95,15 @@ async def settle(url: str) -> None:
     scans need the visibility map) and the planner has statistics for every table."""
     engine = create_engine(url)
     try:
-        async with engine.connect() as conn:
-            ready = await conn.execution_options(isolation_level="AUTOCOMMIT")
-            statement = "VACUUM ANALYZE" if engine.dialect.name == "postgresql" else "ANALYZE"
-            await ready.exec_driver_sql(statement)
+        if engine.dialect.name == "postgresql":
+            async with engine.connect() as conn:
+                ready = await conn.execution_options(isolation_level="AUTOCOMMIT")
+                await ready.exec_driver_sql("VACUUM ANALYZE")
+        else:
+            # SQLite's ANALYZE runs in a transaction; motcua's driver begins every transaction
+            # itself, so SQLAlchemy's isolation levels (AUTOCOMMIT) are not offered there.
+            async with engine.begin() as conn:
+                await conn.exec_driver_sql("ANALYZE")
     finally:
         await engine.dispose()
 
