@@ -6,7 +6,9 @@ the same graph with `open_runtime`, pointing the settings at loopback fakes.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import logging
 import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -31,6 +33,9 @@ from bot.settings import Settings
 from bot.storage.engine import DatabaseEngine, create_engine
 from bot.storage.migrate import upgrade
 from bot.storage.uow import SqlUnitOfWorkFactory
+from bot.usage import FLUSH_EVERY_SECONDS, LookupTally
+
+log = logging.getLogger(__name__)
 
 
 def notice_renderers() -> NoticeRenderers:
@@ -115,6 +120,8 @@ class Runtime:
     # The core as the channels call it: counted, each message with a fresh log context.
     handler: MessageHandler
     inbound: InboundJournal
+    #: Lookups counted for the usage page, written every few seconds and on close.
+    lookups: LookupTally
 
 
 @contextlib.asynccontextmanager
@@ -139,11 +146,22 @@ async def open_runtime(
     clock = clock or SystemClock()
     uow_factory = SqlUnitOfWorkFactory.for_batches(engine, clock)
     chat_uow_factory = SqlUnitOfWorkFactory.for_chat(engine, clock)
+    lookups = LookupTally()
+    flushing: asyncio.Task[None] | None = None
     try:
         server_secret = await resolve_server_secret(settings, uow_factory)
         config = core_config(settings, server_secret=server_secret)
-        deps = Dependencies(case_api=api, clock=clock, config=config, uow_factory=chat_uow_factory)
+        deps = Dependencies(
+            case_api=api,
+            clock=clock,
+            config=config,
+            uow_factory=chat_uow_factory,
+            lookups=lookups,
+        )
         core = ChatCore(deps)
+        flushing = asyncio.create_task(
+            lookups.flush_every(uow_factory, FLUSH_EVERY_SECONDS), name="motcua-lookup-tally"
+        )
         apologies = {gettext_for(language)(APOLOGY) for language in ("vi", "en")}
         yield Runtime(
             settings=settings,
@@ -158,8 +176,17 @@ async def open_runtime(
             inbound=InboundJournal(
                 chat_uow_factory, clock, lease=timedelta(seconds=settings.inbound_lease)
             ),
+            lookups=lookups,
         )
     finally:
+        if flushing is not None:
+            flushing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await flushing
+            try:
+                await lookups.flush(uow_factory)
+            except Exception:
+                log.exception("could not write the last %d counted lookups", lookups.pending)
         if own_client and isinstance(raw_api, HttpCaseApi):
             await raw_api.aclose()
         await engine.dispose()

@@ -1034,8 +1034,8 @@ class OfficeRepository(Protocol):
         """Lookups per local day (YYYYMMDD), citizens, followers and surveys per agency."""
         ...
 
-    async def count_lookups(self, agency_codes: Sequence[str], *, day: int) -> None:
-        """Count one lookup per code in `agency_codes` on local day `day` (YYYYMMDD)."""
+    async def add_lookups(self, counts: Mapping[str, int], *, day: int) -> None:
+        """Add `counts` ({agency code: lookups}) to local day `day` (YYYYMMDD)."""
         ...
 
 

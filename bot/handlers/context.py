@@ -13,6 +13,7 @@ from bot.handlers.render import CardTexts
 from bot.i18n import Gettext, gettext_for, ngettext_for
 from bot.messages import Incoming
 from bot.ports import CaseApi, ChatUser, Clock, OwnedDossier, UnitOfWork, UnitOfWorkFactory
+from bot.usage import LookupTally
 from bot.wording import DEFAULT_OFFICE_NAME, Ngettext
 
 
@@ -56,6 +57,8 @@ class Dependencies:
     clock: Clock
     config: CoreConfig
     uow_factory: UnitOfWorkFactory
+    #: Lookups counted for the usage page, written by the composition root (`bot.usage`).
+    lookups: LookupTally = field(default_factory=LookupTally)
 
 
 @dataclass(slots=True)

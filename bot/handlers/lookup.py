@@ -155,9 +155,10 @@ async def _count_and_check_in(
             owned = await uow.owners.find(ctx.user.id, text)
         allowed.append(_Allowed(text, owned is not None, owned is not None and owned.subscribed))
     if allowed:
-        # Counted for the officials' usage page, per agency (a code starts with its agency's).
+        # Counted for the officials' usage page, per agency (a code starts with its agency's),
+        # in memory: the tally is written every few seconds (`bot.usage`).
         local = ctx.now.astimezone(ctx.config.tz)
-        await uow.office.count_lookups(
+        ctx.deps.lookups.count(
             [item.code.partition("-")[0] for item in allowed],
             day=local.year * 10000 + local.month * 100 + local.day,
         )

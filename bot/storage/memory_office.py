@@ -9,7 +9,7 @@ adapters do. The index is computed here from the stored answers with the formula
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -332,8 +332,8 @@ class MemoryOfficeRepository:
         )
         return UsageReport(first_day, last_day, per_day, rows)
 
-    async def count_lookups(self, agency_codes: Sequence[str], *, day: int) -> None:
-        """Count one lookup per code in `agency_codes` on local day `day` (YYYYMMDD)."""
-        for code in agency_codes:
+    async def add_lookups(self, counts: Mapping[str, int], *, day: int) -> None:
+        """Add `counts` ({agency code: lookups}) to local day `day` (YYYYMMDD)."""
+        for code, n in counts.items():
             key = (day, code[:64], "lookup")
-            self._t.usage[key] = self._t.usage.get(key, 0) + 1
+            self._t.usage[key] = self._t.usage.get(key, 0) + n

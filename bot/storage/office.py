@@ -7,7 +7,7 @@ Both work on the connection of an open unit of work (``uow.staff``, ``uow.office
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -256,7 +256,7 @@ def _last_day_of(month: int) -> int:
 
 @functools.cache
 def _usage_upsert(dialect: str) -> Any:
-    # Built once per dialect: every lookup counts itself here.
+    # Built once per dialect (`bot.usage` writes every process's tally every few seconds).
     statement = insert_for(dialect, usage_daily)
     return statement.on_conflict_do_update(
         index_elements=[usage_daily.c.day, usage_daily.c.agency_code, usage_daily.c.metric],
@@ -549,18 +549,18 @@ class SqlOfficeRepository:
         )
         return UsageReport(first_day, last_day, per_day, rows)
 
-    async def count_lookups(self, agency_codes: Sequence[str], *, day: int) -> None:
-        """Count one lookup per code in `agency_codes` on local day `day` (YYYYMMDD)."""
-        counts: dict[str, int] = {}
-        for code in agency_codes:
-            counts[code[:64]] = counts.get(code[:64], 0) + 1
-        if not counts:
+    async def add_lookups(self, counts: Mapping[str, int], *, day: int) -> None:
+        """Add `counts` ({agency code: lookups}) to local day `day` (YYYYMMDD)."""
+        merged: dict[str, int] = {}
+        for code, n in counts.items():
+            merged[code[:64]] = merged.get(code[:64], 0) + n
+        if not merged:
             return
         statement = _usage_upsert(self._connection.dialect.name)
         await self._connection.execute(
             statement,
             [
                 {"day": day, "agency_code": code, "metric": "lookup", "count": n}
-                for code, n in sorted(counts.items())
+                for code, n in sorted(merged.items())
             ],
         )

@@ -157,8 +157,8 @@ async def test_the_index_comments_and_agencies(any_uow_factory: UnitOfWorkFactor
 async def test_usage_delivery_and_scoped_requeue(any_uow_factory: UnitOfWorkFactory) -> None:
     day = 20250314
     async with any_uow_factory() as uow:
-        await uow.office.count_lookups([A, A, B], day=day)
-        await uow.office.count_lookups([A], day=day + 1)
+        await uow.office.add_lookups({A: 2, B: 1}, day=day)
+        await uow.office.add_lookups({A: 1}, day=day + 1)
         users = [await _user(uow, str(n)) for n in range(2)]
         await uow.owners.add(users[0], f"{A}-250301-0001", method="pin", now=T0)
         await uow.owners.add(users[1], f"{A}-250301-0002", method="pin", now=T0)
