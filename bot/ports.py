@@ -271,21 +271,19 @@ class Bucket:
     period_seconds: float
     max_backoff_seconds: float = 0.0
     rest_seconds: float = 0.0
+    #: The refill step: milliseconds between two attempts once the bucket is empty.
+    step_ms: int = field(init=False, repr=False, compare=False)
+    #: The longest step a growing back-off reaches (the refill step if it never grows).
+    max_step_ms: int = field(init=False, repr=False, compare=False)
+    #: How long the bucket must stay full before its back-off is forgotten.
+    rest_ms: int = field(init=False, repr=False, compare=False)
 
-    @property
-    def step_ms(self) -> int:
-        """The refill step: milliseconds between two attempts once the bucket is empty."""
-        return max(1, round(self.period_seconds * 1000 / self.capacity))
-
-    @property
-    def max_step_ms(self) -> int:
-        """The longest step a growing back-off reaches (the refill step if it never grows)."""
-        return max(self.step_ms, round(self.max_backoff_seconds * 1000))
-
-    @property
-    def rest_ms(self) -> int:
-        """How long the bucket must stay full before its back-off is forgotten."""
-        return max(0, round(self.rest_seconds * 1000))
+    def __post_init__(self) -> None:
+        # Worked out once: every lookup reserves its buckets, and reads these several times.
+        step = max(1, round(self.period_seconds * 1000 / self.capacity))
+        object.__setattr__(self, "step_ms", step)
+        object.__setattr__(self, "max_step_ms", max(step, round(self.max_backoff_seconds * 1000)))
+        object.__setattr__(self, "rest_ms", max(0, round(self.rest_seconds * 1000)))
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ Without the server secret the hashes cannot be linked back to an account or a do
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import math
@@ -54,17 +55,26 @@ def account_subject(ctx: Context) -> str:
 
 def lookup_buckets(ctx: Context) -> list[Bucket]:
     """The per-account lookup limits, so sequential codes can't be walked."""
-    config, secret, account = ctx.config, ctx.config.server_secret, account_subject(ctx)
-    return [
-        Bucket(
-            limit_key(LimitKind.LOOKUP_MINUTE, secret, account),
+    config = ctx.config
+    return list(
+        _lookup_buckets(
+            config.server_secret,
+            account_subject(ctx),
             config.lookup_limit_per_minute,
-            60,
-        ),
-        Bucket(
-            limit_key(LimitKind.LOOKUP_HOUR, secret, account), config.lookup_limit_per_hour, 3600
-        ),
-    ]
+            config.lookup_limit_per_hour,
+        )
+    )
+
+
+@functools.lru_cache(maxsize=4096)
+def _lookup_buckets(
+    secret: str, account: str, per_minute: int, per_hour: int
+) -> tuple[Bucket, Bucket]:
+    # Every lookup needs them: the accounts chatting now keep theirs (two HMACs) at hand.
+    return (
+        Bucket(limit_key(LimitKind.LOOKUP_MINUTE, secret, account), per_minute, 60),
+        Bucket(limit_key(LimitKind.LOOKUP_HOUR, secret, account), per_hour, 3600),
+    )
 
 
 def _backoff(ctx: Context, key: str, capacity: int) -> Bucket:
