@@ -80,7 +80,10 @@ def create_engine(url: str) -> AsyncEngine:
             parsed,
             json_serializer=json_serializer,
             pool_reset_on_return=None,
-            connect_args={"async_creator_fn": sqlite_driver.connect},
+            connect_args={
+                "async_creator_fn": sqlite_driver.connect,
+                "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000,
+            },
         )
         _install_sqlite_hooks(engine)
         return engine
@@ -136,7 +139,6 @@ def _install_sqlite_hooks(engine: AsyncEngine) -> None:
         # "begin" hook below does it.
         cursor = dbapi_connection.cursor()
         try:
-            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA journal_mode")

@@ -17,11 +17,13 @@ commits or rolls back without a trip at all.
 
 Inline transactions: once a ``BEGIN IMMEDIATE`` has run, the connection holds SQLite's write
 lock, and in WAL mode nothing can make one of its statements (or its commit) wait for another
-connection, so the thread only costs time. A transaction begun with ``inline=True`` therefore
-runs its later statements straight on the loop's thread (a few µs instead of tens). The BEGIN
-itself, which may wait up to the busy timeout for another process, and every statement of
-other transactions still go through the thread. Only short transactions ask for it (the chat's,
-one message each): while an inline statement runs, nothing else on the loop does.
+connection, so the thread only costs time. A transaction in `TransactionMode.IMMEDIATE_INLINE`
+therefore runs its statements straight on the loop's thread (a few µs instead of a hand-off).
+Only its BEGIN could wait, for another process holding the lock, up to the busy timeout: so it
+is first tried on the loop with the busy timeout set to zero, and only if the lock is taken
+does it go to the thread and wait there. Every statement of other transactions still goes
+through the thread. Only short transactions ask for it (the chat's, one message each): while an
+inline statement runs, nothing else on the loop does.
 
 Every result is buffered, so server-side cursors (``stream()``) buffer too; motcua does not
 stream from SQLite.
@@ -50,6 +52,9 @@ __all__ = ["Connection", "Cursor", "TransactionMode", "connect"]
 
 T = TypeVar("T")
 
+#: sqlite3's own default busy timeout, in seconds.
+DEFAULT_BUSY_TIMEOUT_S = 5.0
+
 _Description = tuple[tuple[str, None, None, None, None, None, None], ...] | None
 _Outcome = tuple[_Description, list[Any], int, int | None]
 # A job: the function, and the loop and future to answer on (None: nobody waits for it).
@@ -59,15 +64,19 @@ _Job = tuple[Callable[[], Any], asyncio.AbstractEventLoop | None, "asyncio.Futur
 def connect(database: str | Path, **kwargs: Any) -> Connection:
     """A connection to the SQLite file `database`; await it to open it.
 
-    `kwargs` go to `sqlite3.connect` (SQLAlchemy passes what it would give aiosqlite).
-    Transactions are begun explicitly (``isolation_level=None``), never by the sqlite3 module.
+    `kwargs` go to `sqlite3.connect` (SQLAlchemy passes what it would give aiosqlite); its
+    ``timeout`` (seconds, 5 by default) is the busy timeout, which the driver owns: do not
+    change it with ``PRAGMA busy_timeout``. Transactions are begun explicitly
+    (``isolation_level=None``), never by the sqlite3 module.
     """
     location = str(database)
     kwargs.pop("iter_chunk_size", None)  # aiosqlite's, meaningless here
     kwargs["isolation_level"] = None
     # The loop's thread uses the connection too (inline transactions), never concurrently.
     kwargs["check_same_thread"] = False
-    return Connection(functools.partial(sqlite3.connect, location, **kwargs))
+    kwargs.setdefault("timeout", DEFAULT_BUSY_TIMEOUT_S)
+    busy_timeout_ms = round(float(kwargs["timeout"]) * 1000)
+    return Connection(functools.partial(sqlite3.connect, location, **kwargs), busy_timeout_ms)
 
 
 class _Worker:
@@ -123,7 +132,8 @@ class TransactionMode(enum.Enum):
     #: ``BEGIN IMMEDIATE``: the write lock from the start, so a read-then-write transaction
     #: cannot fail because another connection wrote in between.
     IMMEDIATE = ("IMMEDIATE", False)
-    #: ``BEGIN IMMEDIATE``, and once the lock is held the statements run on the loop's thread.
+    #: ``BEGIN IMMEDIATE`` on the loop's thread if the lock is free (else waited for on the
+    #: driver's thread), and every statement of the transaction on the loop's thread.
     IMMEDIATE_INLINE = ("IMMEDIATE", True)
 
     @property
@@ -149,8 +159,9 @@ class _Begin(enum.Enum):
 class Connection:
     """An open SQLite connection served by a thread of its own (see the module's docstring)."""
 
-    def __init__(self, connector: Callable[[], sqlite3.Connection]) -> None:
+    def __init__(self, connector: Callable[[], sqlite3.Connection], busy_timeout_ms: int) -> None:
         self._connector = connector
+        self._busy_timeout_ms = busy_timeout_ms
         self._sqlite: sqlite3.Connection | None = None
         self._worker: _Worker | None = None
         self._state = _Begin.NONE
@@ -251,6 +262,9 @@ class Connection:
             return await self._call(lambda: _run(sqlite, sql, parameters, many))
         inline_after = self._state is _Begin.PENDING_INLINE
         self._state = _Begin.NONE
+        if inline_after and _begin_without_waiting(sqlite, begin, self._busy_timeout_ms):
+            self._state = _Begin.INLINE
+            return _run(sqlite, sql, parameters, many)
         outcome = await self._call(lambda: _run(sqlite, sql, parameters, many, begin=begin))
         # Inline only once the trip that took the lock has succeeded.
         if inline_after:
@@ -372,6 +386,22 @@ class Cursor:
 
     def _keep(self, outcome: _Outcome) -> None:
         self._description, self._rows, self._rowcount, self._lastrowid = outcome
+
+
+def _begin_without_waiting(sqlite: sqlite3.Connection, begin: str, busy_timeout_ms: int) -> bool:
+    """Run `begin` on the caller's thread if SQLite's lock is free now: True once it holds
+    the lock, False (nothing begun) if another connection holds it. The connection's busy
+    timeout is zero meanwhile (then `busy_timeout_ms` again), so this never waits."""
+    sqlite.execute("PRAGMA busy_timeout=0")
+    try:
+        sqlite.execute(begin)
+    except sqlite3.OperationalError as error:
+        if getattr(error, "sqlite_errorcode", 0) & 0xFF == sqlite3.SQLITE_BUSY:
+            return False
+        raise
+    finally:
+        sqlite.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
+    return True
 
 
 def _run(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import threading
 from collections.abc import AsyncIterator
@@ -98,14 +99,64 @@ async def test_statements_under_a_held_write_lock_run_on_the_loop_thread(tmp_pat
 
         connection.transaction_mode = TransactionMode.IMMEDIATE_INLINE
         connection.begin()
-        assert await runs_on() != loop_thread  # the BEGIN may wait: in the thread
+        assert await runs_on() == loop_thread  # the lock was free: BEGIN and all inline
         assert connection.in_transaction
-        assert await runs_on() == loop_thread  # lock held: inline
+        assert await runs_on() == loop_thread
         await connection.commit()
         assert not connection.in_transaction
         assert await runs_on() != loop_thread  # lock released: the thread again
     finally:
         await connection.close()
+
+
+async def test_an_inline_begin_waits_for_another_writer_off_the_loop(tmp_path: Path) -> None:
+    """When another connection (another process) holds the write lock, an inline
+    transaction's BEGIN waits for it on the driver's thread, up to the busy timeout, while the
+    loop goes on; then the transaction runs inline, and the busy timeout is as it was."""
+    path = tmp_path / "contended.db"
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    other.execute("PRAGMA journal_mode=WAL")
+    other.execute("CREATE TABLE t (x INTEGER)")
+    connection = await sqlite_driver.connect(path, timeout=7.5)
+    try:
+        await connection.create_function("thread_id", 0, threading.get_ident)
+        loop_thread = threading.get_ident()
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("INSERT INTO t VALUES (1)")
+
+        async def first_statement() -> int:
+            connection.transaction_mode = TransactionMode.IMMEDIATE_INLINE
+            connection.begin()
+            async with connection.cursor() as cursor:
+                await cursor.execute("SELECT thread_id(), count(*) FROM t")
+                (row,) = await cursor.fetchall()
+                return int(row[0])
+
+        waiting = asyncio.create_task(first_statement())
+        for _ in range(20):  # the loop is free while the BEGIN waits
+            await asyncio.sleep(0.005)
+        assert not waiting.done()
+        other.execute("COMMIT")
+        assert await waiting != loop_thread  # it waited on the driver's thread
+        assert connection.runs_inline
+        async with connection.cursor() as cursor:
+            await cursor.execute("SELECT thread_id(), count(*) FROM t")
+            (row,) = await cursor.fetchall()
+        assert (int(row[0]), row[1]) == (loop_thread, 1)  # then inline, seeing the commit
+        await connection.commit()
+        async with connection.cursor() as cursor:
+            await cursor.execute("PRAGMA busy_timeout")
+            assert await cursor.fetchall() == [(7500,)]
+    finally:
+        other.close()
+        await connection.close()
+
+
+async def test_the_engines_connections_wait_five_seconds_for_a_busy_database(
+    engine: AsyncEngine,
+) -> None:
+    async with engine.connect() as conn:
+        assert (await conn.execute(sa.text("PRAGMA busy_timeout"))).scalar() == 5000
 
 
 async def test_a_transaction_that_ran_nothing_ends_without_touching_sqlite(tmp_path: Path) -> None:
