@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -50,16 +51,41 @@ _COLUMNS = (
 )
 
 
-@functools.cache
-def _reserve_statement(count: int) -> TextClause:
-    """Take one attempt from `count` buckets (parameters now, key_i, tat_i, expires_i,
-    next_i, step_i, capacity_i, max_i, rest_i); returns (key, last_step_ms) for each bucket
-    that gave one. Text because SQLAlchemy cannot cache a multi-row VALUES upsert and
-    compiling one cost more than running it; the syntax is the same on SQLite and PostgreSQL."""
+@dataclass(frozen=True, slots=True)
+class _Policy:
+    """What a bucket's row is created with, all integers (milliseconds and counts)."""
+
+    step: int
+    first_step: int
+    capacity: int
+    max_step: int
+    rest: int
+
+    @classmethod
+    def of(cls, bucket: Bucket) -> _Policy:
+        return cls(
+            int(bucket.step_ms),
+            int(first_step(bucket)),
+            int(bucket.capacity),
+            int(bucket.max_step_ms),
+            int(bucket.rest_ms),
+        )
+
+
+@functools.lru_cache(maxsize=64)
+def _reserve_statement(policies: tuple[_Policy, ...]) -> TextClause:
+    """Take one attempt from one bucket per policy (parameters now and key_i); returns
+    (key, last_step_ms) for each bucket that gave one.
+
+    The policies (a handful, from the settings) are written into the statement as integer
+    literals and the statement is kept per combination, so a lookup binds three values instead
+    of nineteen (binding cost more than running it). Text because SQLAlchemy cannot cache a
+    multi-row VALUES upsert; the syntax is the same on SQLite and PostgreSQL."""
+    now = "CAST(:now AS BIGINT)"  # so PostgreSQL does not take it for a 32-bit integer
     rows = ", ".join(
-        f"(:key_{i}, :tat_{i}, :expires_{i}, 1, :next_{i}, :step_{i}, :capacity_{i}, "
-        f":step_{i}, :max_{i}, :rest_{i})"
-        for i in range(count)
+        f"(:key_{i}, {now} + {p.step}, {now} + {p.step + p.rest}, 1, {p.first_step}, "
+        f"{p.step}, {p.capacity}, {p.step}, {p.max_step}, {p.rest})"
+        for i, p in enumerate(policies)
     )
     return text(
         f"INSERT INTO rate_limits ({_COLUMNS}) VALUES {rows} "  # noqa: S608 (no input is interpolated)
@@ -128,14 +154,8 @@ class SqlRateLimitRepository:
         params: dict[str, Any] = {"now": now_ms}
         for i, bucket in enumerate(buckets):
             params[f"key_{i}"] = bucket.key
-            params[f"tat_{i}"] = now_ms + bucket.step_ms
-            params[f"expires_{i}"] = now_ms + bucket.step_ms + bucket.rest_ms
-            params[f"next_{i}"] = first_step(bucket)
-            params[f"step_{i}"] = bucket.step_ms
-            params[f"capacity_{i}"] = bucket.capacity
-            params[f"max_{i}"] = bucket.max_step_ms
-            params[f"rest_{i}"] = bucket.rest_ms
-        result = await self._connection.execute(_reserve_statement(len(buckets)), params)
+        statement = _reserve_statement(tuple(_Policy.of(bucket) for bucket in buckets))
+        result = await self._connection.execute(statement, params)
         steps = {str(key): int(step) for key, step in result}
         taken = tuple((bucket.key, steps[bucket.key]) for bucket in buckets if bucket.key in steps)
         if len(taken) == len(buckets):
