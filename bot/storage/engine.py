@@ -95,13 +95,14 @@ def is_sqlite(engine: AsyncEngine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
-async def use_transactions(conn: AsyncConnection, mode: TransactionMode) -> None:
+def use_transactions(conn: AsyncConnection, mode: TransactionMode) -> None:
     """Have `conn`'s transactions begin in `mode` on SQLite until it goes back to the pool
-    (PostgreSQL needs nothing: its transactions lock rows, not the database)."""
-    if conn.dialect.name != "sqlite":
-        return
-    raw = await conn.get_raw_connection()
-    _driver(raw.driver_connection).transaction_mode = mode
+    (PostgreSQL needs nothing: its transactions lock rows, not the database).
+
+    The mode waits in the connection's `info` (SQLAlchemy's dictionary for the user's data,
+    reached without a trip to the driver) until the "begin" hook hands it to the driver."""
+    if conn.dialect.name == "sqlite":
+        conn.info[_TRANSACTION_MODE] = mode
 
 
 @asynccontextmanager
@@ -113,7 +114,7 @@ async def write_transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnectio
     another connection wrote in between. Keep such transactions short.
     """
     async with engine.connect() as conn:
-        await use_transactions(conn, TransactionMode.IMMEDIATE)
+        use_transactions(conn, TransactionMode.IMMEDIATE)
         async with conn.begin():
             yield conn
 
@@ -155,8 +156,7 @@ def _install_sqlite_hooks(engine: AsyncEngine) -> None:
         driver = record.driver_connection
         if driver is None or driver.in_transaction:
             dbapi_connection.rollback()
-        if driver is not None:
-            _driver(driver).transaction_mode = TransactionMode.DEFERRED
+        record.info.pop(_TRANSACTION_MODE, None)
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Connection) -> None:
@@ -164,7 +164,13 @@ def _install_sqlite_hooks(engine: AsyncEngine) -> None:
         adapted = conn.connection.dbapi_connection
         if not isinstance(adapted, AdaptedConnection):
             raise TypeError("expected an asyncio driver connection")
-        _driver(adapted.driver_connection).begin()
+        driver = _driver(adapted.driver_connection)
+        driver.transaction_mode = conn.info.get(_TRANSACTION_MODE, TransactionMode.DEFERRED)
+        driver.begin()
+
+
+# The key in a connection's `info` under which `use_transactions` leaves the mode.
+_TRANSACTION_MODE = "motcua.transaction_mode"
 
 
 def _driver(connection: Any) -> sqlite_driver.Connection:

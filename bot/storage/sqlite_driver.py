@@ -166,7 +166,7 @@ class Connection:
         self._worker: _Worker | None = None
         self._state = _Begin.NONE
         self._pending_begin: str | None = None
-        #: How the next transactions begin (`begin`); set per checkout, reset on return.
+        #: How the next transactions begin (`begin`); the engine sets it before each BEGIN.
         self.transaction_mode = TransactionMode.DEFERRED
 
     def __await__(self) -> Any:

@@ -105,15 +105,19 @@ class SqlUnitOfWork:
         if self._connection is not None:
             raise RuntimeError("a unit of work cannot be entered twice")
         if self._lock is not None:
-            # Queue like the connection pool does, and give up after as long: a burst waits,
-            # a unit of work opened inside another on the same engine fails instead of hanging.
-            async with asyncio.timeout(WRITER_QUEUE_TIMEOUT_S):
-                await self._lock.acquire()
+            if self._lock.locked():
+                # Queue like the connection pool does, and give up after as long: a burst
+                # waits, a unit of work opened inside another on the same engine fails
+                # instead of hanging.
+                async with asyncio.timeout(WRITER_QUEUE_TIMEOUT_S):
+                    await self._lock.acquire()
+            else:
+                await self._lock.acquire()  # free: no timer to arm
             self._holds_lock = True
         try:
             conn = await self._engine.connect()
             try:
-                await use_transactions(conn, self._transactions)
+                use_transactions(conn, self._transactions)
             except BaseException:
                 await conn.close()
                 raise

@@ -100,7 +100,7 @@ async def test_sqlite_transaction_that_ran_nothing_takes_no_lock(tmp_path: Path)
     engine = await engine_with_table(path)
     try:
         async with engine.connect() as conn:
-            await use_transactions(conn, TransactionMode.IMMEDIATE)
+            use_transactions(conn, TransactionMode.IMMEDIATE)
             transaction = await conn.begin()
             other = sqlite3.connect(path, timeout=0, isolation_level=None)
             try:
