@@ -2,15 +2,46 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.ports import JournaledUpdate
-from bot.storage.dialect import upsert_into
+from bot.storage.dialect import insert_for
 from bot.storage.tables_inbound import inbound_updates as t
+
+# Every chat update is recorded and finished: those two statements are built once (building
+# one, and working out its cache key, cost more than running it).
+
+
+@functools.cache
+def _record(dialect: str) -> Any:
+    # executemany with RETURNING: one statement for the batch ("insertmanyvalues"),
+    # compiled once whatever the batch size.
+    return (
+        insert_for(dialect, t)
+        .on_conflict_do_nothing(index_elements=["channel", "update_key"])
+        .returning(t.c.update_key)
+    )
+
+
+_FINISH = (
+    update(t)
+    .where(
+        t.c.channel == bindparam("the_channel"),
+        t.c.update_key.in_(bindparam("keys", expanding=True)),
+    )
+    .values(
+        state=bindparam("the_state"),
+        payload=None,
+        lease_until=None,
+        finished_at=bindparam("now"),
+    )
+)
 
 
 class SqlInboundJournalRepository:
@@ -46,13 +77,7 @@ class SqlInboundJournalRepository:
             }
             for key, payload in dict(updates).items()
         ]
-        # executemany with RETURNING: one statement for the batch ("insertmanyvalues"),
-        # compiled once whatever the batch size.
-        statement = (
-            upsert_into(self._connection, t)
-            .on_conflict_do_nothing(index_elements=["channel", "update_key"])
-            .returning(t.c.update_key)
-        )
+        statement = _record(self._connection.dialect.name)
         return {str(key) for key in (await self._connection.execute(statement, rows)).scalars()}
 
     async def finish(
@@ -64,9 +89,8 @@ class SqlInboundJournalRepository:
         if not keys:
             return
         await self._connection.execute(
-            update(t)
-            .where(t.c.channel == channel, t.c.update_key.in_(list(keys)))
-            .values(state=state, payload=None, lease_until=None, finished_at=now)
+            _FINISH,
+            {"the_channel": channel, "keys": list(keys), "the_state": state, "now": now},
         )
 
     async def extend(self, channel: str, keys: Sequence[str], *, lease_until: datetime) -> None:
