@@ -27,7 +27,7 @@ from bot.notify.rendering import NoticeRenderers, Renderer
 from bot.notify.watcher import Watcher
 from bot.ops.metered import MeteredCaseApi, MeteredHandler
 from bot.ops.metrics import Metrics
-from bot.ports import CaseApi, Clock, SystemClock, UnitOfWorkFactory
+from bot.ports import CaseApi, Clock, OperationalFigures, SystemClock, UnitOfWorkFactory
 from bot.schedule import JobSchedule
 from bot.settings import Settings
 from bot.storage.engine import DatabaseEngine, create_engine
@@ -122,6 +122,14 @@ class Runtime:
     inbound: InboundJournal
     #: Lookups counted for the usage page, written every few seconds and on close.
     lookups: LookupTally
+    #: Units of work that only read (reports, the operator's figures): on SQLite they take
+    #: no write lock, so they never queue behind the chat.
+    reports: SqlUnitOfWorkFactory
+
+    async def figures(self) -> OperationalFigures:
+        """The operator's figures, now (read at each ``/metrics`` scrape)."""
+        async with self.reports() as uow:
+            return await uow.figures.read(self.clock.now())
 
 
 @contextlib.asynccontextmanager
@@ -177,6 +185,7 @@ async def open_runtime(
                 chat_uow_factory, clock, lease=timedelta(seconds=settings.inbound_lease)
             ),
             lookups=lookups,
+            reports=SqlUnitOfWorkFactory.for_reports(engine, clock),
         )
     finally:
         if flushing is not None:

@@ -1059,8 +1059,8 @@ class UnitOfWork(Protocol):
     secrets: SecretRepository
     staff: StaffRepository
     office: OfficeRepository
-
     feedback: FeedbackRepository
+    figures: FiguresRepository
 
     async def __aenter__(self) -> Self: ...
 
@@ -1100,12 +1100,9 @@ class OperationalFigures:
     zalo_token_age: float | None  # seconds since the stored token pair changed; None: none
 
 
-class OperationalFiguresReader(Protocol):
-    """Reads `OperationalFigures` in one short read-only transaction (no write lock).
-
-    Not a unit-of-work repository: a scrape must never queue behind the writers (on SQLite
-    a unit of work takes the write lock), and it changes nothing.
-    """
+class FiguresRepository(Protocol):
+    """The operator's figures. Read them in a report unit of work (`for_reports` on SQL: no
+    write lock), so a scrape never queues behind the writers; it changes nothing."""
 
     async def read(self, now: datetime) -> OperationalFigures:
         """The figures as of `now`."""

@@ -41,7 +41,6 @@ from bot.ops.health import HealthChecks
 from bot.ops.metered import MeteredCaseApi, MeteredLeaderLock, metered_sender
 from bot.settings import Settings
 from bot.storage.delivery import OutboxDeliveryQueue
-from bot.storage.figures import SqlOperationalFigures
 from bot.storage.leader import advisory_lock_for
 from bot.storage.readiness import schema_status
 from bot.web.app import build_web_app
@@ -114,8 +113,7 @@ async def serving(runtime: Runtime) -> AsyncIterator[list[str]]:
                 watcher, settings.case_events_secret.get_secret_value()
             )
         dispatcher = build_dispatcher(runtime, parts.senders)
-        figures = SqlOperationalFigures(runtime.engine)
-        metrics.watch_figures(lambda: figures.read(runtime.clock.now()))
+        metrics.watch_figures(runtime.figures)
         health = HealthChecks(
             schema=lambda: schema_status(runtime.engine),
             breaker_state=_chat_breaker_state(runtime),

@@ -44,6 +44,7 @@ from bot.ports import (
     FeedbackItem,
     FeedbackMessage,
     FeedbackRepository,
+    FiguresRepository,
     InboundJournalRepository,
     JournaledUpdate,
     Notice,
@@ -1591,6 +1592,7 @@ class MemoryUnitOfWork:
     staff: StaffRepository
     office: OfficeRepository
     feedback: FeedbackRepository
+    figures: FiguresRepository
 
     def __init__(self, database: MemoryDatabase, clock: Clock) -> None:
         self._database = database
@@ -1649,6 +1651,7 @@ class MemoryUnitOfWork:
         self.staff = MemoryStaffRepository(tables)
         self.office = MemoryOfficeRepository(tables)
         self.feedback = MemoryFeedbackRepository(tables)
+        self.figures = MemoryFiguresRepository(tables)
 
 
 class MemoryUnitOfWorkFactory:
@@ -1670,15 +1673,15 @@ def _conforms(factory: MemoryUnitOfWorkFactory) -> UnitOfWorkFactory:
     return factory
 
 
-class MemoryOperationalFigures:
-    """`bot.ports.OperationalFiguresReader` over a `MemoryDatabase`'s committed state."""
+class MemoryFiguresRepository:
+    """`bot.ports.FiguresRepository` over a unit of work's tables."""
 
-    def __init__(self, database: MemoryDatabase) -> None:
-        self._database = database
+    def __init__(self, tables: MemoryTables) -> None:
+        self._t = tables
 
     async def read(self, now: datetime) -> OperationalFigures:
         """The figures as of `now`."""
-        tables = self._database.tables
+        tables = self._t
         rows = list(tables.outbox.values())
         waiting = [r.created_at for r in rows if r.state in WAITING_STATES]
         sent = [

@@ -14,6 +14,7 @@ from bot.ports import (
     Clock,
     ConversationRepository,
     FeedbackRepository,
+    FiguresRepository,
     InboundJournalRepository,
     OfficeRepository,
     OutboxRepository,
@@ -32,6 +33,7 @@ from bot.ports import (
 )
 from bot.storage.engine import is_sqlite, use_transactions
 from bot.storage.feedback import SqlFeedbackRepository
+from bot.storage.figures import SqlFiguresRepository
 from bot.storage.inbound import SqlInboundJournalRepository
 from bot.storage.office import SqlOfficeRepository, SqlStaffRepository
 from bot.storage.outbox import SqlOutboxRepository
@@ -84,6 +86,7 @@ class SqlUnitOfWork:
     staff: StaffRepository
     office: OfficeRepository
     feedback: FeedbackRepository
+    figures: FiguresRepository
 
     def __init__(
         self,
@@ -143,6 +146,7 @@ class SqlUnitOfWork:
         self.staff = SqlStaffRepository(conn)
         self.office = SqlOfficeRepository(conn)
         self.feedback = SqlFeedbackRepository(conn)
+        self.figures = SqlFiguresRepository(conn)
         return self
 
     async def __aexit__(

@@ -11,7 +11,7 @@ repository) run on all three as well. A new repository port gets its checks here
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -25,7 +25,7 @@ from bot.ports import (
     Bucket,
     DeliveryOutcome,
     Notice,
-    OperationalFiguresReader,
+    OperationalFigures,
     OutboxState,
     StoredTokens,
     SurveyAlreadyStarted,
@@ -33,8 +33,6 @@ from bot.ports import (
     UnitOfWorkFactory,
 )
 from bot.storage.delivery import OutboxDeliveryQueue
-from bot.storage.figures import SqlOperationalFigures
-from bot.storage.memory import MemoryOperationalFigures, MemoryUnitOfWorkFactory
 from bot.storage.uow import SqlUnitOfWorkFactory
 from surveys.definitions import default_catalog
 from surveys.model import DossierFacts
@@ -604,17 +602,16 @@ async def test_the_inbound_journal_admits_once_and_hands_out_what_was_left_unfin
 # --------------------------------------------------------------------------- operator figures
 
 
-def figures_reader(factory: UnitOfWorkFactory) -> OperationalFiguresReader:
-    """The operator-figures reader over the same storage as `factory`."""
-    if isinstance(factory, MemoryUnitOfWorkFactory):
-        return MemoryOperationalFigures(factory.database)
-    assert isinstance(factory, SqlUnitOfWorkFactory)
-    return SqlOperationalFigures(factory.engine)
+async def read_figures(factory: UnitOfWorkFactory, now: datetime) -> OperationalFigures:
+    """The operator's figures, read as `motcua run` reads them (a report unit of work)."""
+    if isinstance(factory, SqlUnitOfWorkFactory):
+        factory = SqlUnitOfWorkFactory.for_reports(factory.engine)
+    async with factory() as uow:
+        return await uow.figures.read(now)
 
 
 async def test_operator_figures(any_uow_factory: UnitOfWorkFactory) -> None:
-    reader = figures_reader(any_uow_factory)
-    empty = await reader.read(T0)
+    empty = await read_figures(any_uow_factory, T0)
     assert empty.outbox_by_state == {state.value: 0 for state in OutboxState}
     assert (empty.oldest_waiting_age, empty.zalo_token_age) == (None, None)
     assert (empty.surveys_sent, empty.surveys_answered) == (0, 0)
@@ -632,7 +629,7 @@ async def test_operator_figures(any_uow_factory: UnitOfWorkFactory) -> None:
     await queue.settle([DeliveryOutcome(first, OutboxState.SENT)], now=T0)
     [second] = await queue.claim(now=T0, token="b", **claim)  # type: ignore[arg-type]
     await queue.settle([DeliveryOutcome(second, OutboxState.SENT)], now=T0)
-    figures = await reader.read(T0)
+    figures = await read_figures(any_uow_factory, T0)
     assert figures.outbox_by_state["sent"] == 2
     assert figures.oldest_waiting_age is None
     assert figures.surveys_sent == 1
@@ -640,4 +637,4 @@ async def test_operator_figures(any_uow_factory: UnitOfWorkFactory) -> None:
     async with any_uow_factory() as uow:
         await uow.outbox.enqueue(notice(user, 3), now=T0 - timedelta(seconds=30))
         await uow.commit()
-    assert (await reader.read(T0)).oldest_waiting_age == 30.0
+    assert (await read_figures(any_uow_factory, T0)).oldest_waiting_age == 30.0
