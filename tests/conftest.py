@@ -17,8 +17,8 @@ set: then they fail, because CI must really run them. Select one side with ``-m 
 
 `storage_url` is where a test's whole bot keeps its data (`tests.support.runtime`): the
 in-memory twin by default, for tests whose database is not the point; a clean SQLite and
-PostgreSQL database, as `database_url`, for a test marked ``@pytest.mark.sql`` (the SQL
-integration set: ``-m sql`` selects it).
+PostgreSQL database, as `database_url`, for a test marked ``@pytest.mark.sql``, where it is
+(``-m sql`` selects those; tests taking `database_url` or `engine` are on SQL anyway).
 """
 
 from __future__ import annotations
