@@ -9,6 +9,7 @@ then runs through `bot.composition.open_runtime`. `open_chat_runtime` chooses by
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from bot.ops.metrics import Metrics
 from bot.ports import CaseApi, Clock, SystemClock, UnitOfWorkFactory
 from bot.settings import Settings
 from bot.storage.memory import MemoryUnitOfWorkFactory
+from bot.usage import FLUSH_EVERY_SECONDS, LookupTally
 
 # The database URL that stands for the in-memory twin. It names a file in a folder that does
 # not exist, so that nothing can open it as a real database by mistake (a command run on
@@ -72,6 +74,11 @@ class ChatRuntime(Protocol):
         """The channels' inbound journal."""
         ...
 
+    @property
+    def lookups(self) -> LookupTally:
+        """Lookups counted for the usage page, not yet written."""
+        ...
+
 
 @dataclass
 class MemoryRuntime:
@@ -85,6 +92,7 @@ class MemoryRuntime:
     metrics: Metrics
     handler: MessageHandler
     inbound: InboundJournal
+    lookups: LookupTally
 
 
 @contextlib.asynccontextmanager
@@ -92,7 +100,9 @@ async def open_memory_runtime(
     settings: Settings, *, clock: Clock | None = None, case_api: CaseApi | None = None
 ) -> AsyncIterator[MemoryRuntime]:
     """The graph `open_runtime` builds, with every unit of work on one fresh in-memory
-    database (the chat's and the batches' alike: the twin has no transaction modes)."""
+    database (the chat's and the batches' alike: the twin has no transaction modes).
+
+    It mirrors `open_runtime`; test_storage.py fails when the two runtimes' fields differ."""
     own_client = case_api is None
     raw_api: CaseApi = case_api if case_api is not None else chat_case_api(settings)
     metrics = Metrics()
@@ -101,6 +111,8 @@ async def open_memory_runtime(
         metrics.watch_breaker("chat", lambda: breaker.state.value)
     clock = clock or SystemClock()
     uow_factory = MemoryUnitOfWorkFactory(clock=clock)
+    lookups = LookupTally()
+    flushing: asyncio.Task[None] | None = None
     try:
         server_secret = await resolve_server_secret(settings, uow_factory)
         deps = Dependencies(
@@ -108,8 +120,12 @@ async def open_memory_runtime(
             clock=clock,
             config=core_config(settings, server_secret=server_secret),
             uow_factory=uow_factory,
+            lookups=lookups,
         )
         core = ChatCore(deps)
+        flushing = asyncio.create_task(
+            lookups.flush_every(uow_factory, FLUSH_EVERY_SECONDS), name="motcua-lookup-tally"
+        )
         apologies = {gettext_for(language)(APOLOGY) for language in ("vi", "en")}
         yield MemoryRuntime(
             settings=settings,
@@ -122,8 +138,14 @@ async def open_memory_runtime(
             inbound=InboundJournal(
                 uow_factory, clock, lease=timedelta(seconds=settings.inbound_lease)
             ),
+            lookups=lookups,
         )
     finally:
+        if flushing is not None:
+            flushing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await flushing
+            await lookups.flush(uow_factory)
         if own_client and isinstance(raw_api, HttpCaseApi):
             await raw_api.aclose()
 
