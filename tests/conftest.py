@@ -14,6 +14,11 @@ second session database whose schema is dropped and re-created before each test)
 When PostgreSQL is unreachable its tests are skipped, unless the environment variable CI is
 set: then they fail, because CI must really run them. Select one side with ``-m postgres`` or
 ``-m "not postgres"``.
+
+`storage_url` is where a test's whole bot keeps its data (`tests.support.runtime`): the
+in-memory twin by default, for tests whose database is not the point; a clean SQLite and
+PostgreSQL database, as `database_url`, for a test marked ``@pytest.mark.sql``, where it is
+(``-m sql`` selects those; tests taking `database_url` or `engine` are on SQL anyway).
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ from bot.storage.engine import create_engine, normalize_url
 from bot.storage.memory import MemoryUnitOfWorkFactory
 from bot.storage.migrate import upgrade
 from bot.storage.uow import SqlUnitOfWorkFactory
+from tests.support.runtime import MEMORY_URL
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "MOTCUA_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
@@ -47,7 +53,26 @@ DATABASE_BACKENDS = [
     pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres),
 ]
 
+MEMORY_BACKEND = pytest.param("memory", id="memory")
+
 T = TypeVar("T")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the ``sql`` marker."""
+    config.addinivalue_line(
+        "markers",
+        "sql: the database is the point: `storage_url` is SQLite and PostgreSQL instead of "
+        "the in-memory twin",
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """`storage` (behind `storage_url`) is the in-memory twin, or for a test marked ``sql``
+    SQLite and PostgreSQL in turn."""
+    if "storage" in metafunc.fixturenames:
+        sql = metafunc.definition.get_closest_marker("sql") is not None
+        metafunc.parametrize("storage", DATABASE_BACKENDS if sql else [MEMORY_BACKEND])
 
 
 def pytest_asyncio_loop_factories(
@@ -179,6 +204,16 @@ def _clean_database_url(
     url: URL = request.getfixturevalue("_postgres_session_database")
     run_async(_empty_all_tables(url))
     return url.render_as_string(hide_password=False)
+
+
+@pytest.fixture
+def storage_url(storage: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Where the bot under test keeps its data: `MEMORY_URL` (the in-memory twin, see
+    `tests.support.runtime.open_chat_runtime`), or for a test marked ``sql`` the URL of a clean
+    migrated SQLite or PostgreSQL database."""
+    if storage == "memory":
+        return MEMORY_URL
+    return _clean_database_url(storage, request, tmp_path)
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,9 @@
-"""A citizen talking to the real core: real storage, the case API simulator on loopback."""
+"""A citizen talking to the real core and the case API simulator on loopback.
+
+The storage is the in-memory twin: these tests are about the conversation. Those marked
+``@pytest.mark.sql`` (the lookup and verification transactions, erasure, limits under
+concurrency, SQL rows) run on SQLite and PostgreSQL instead (see `tests.support.runtime`).
+"""
 
 from __future__ import annotations
 
@@ -13,10 +18,10 @@ from pydantic import SecretStr
 from bot.caseapi.simulator import run_simulator
 from bot.caseapi.simulator.runner import RunningSimulator
 from bot.channels.console import ConsoleChat
-from bot.composition import Runtime, open_runtime
 from bot.demo import Sample, fetch_samples
 from bot.handlers.payloads import Action
 from bot.settings import Settings, load_settings
+from tests.support.runtime import ChatRuntime, open_chat_runtime
 
 
 @dataclass
@@ -43,7 +48,7 @@ class Citizen:
 class World:
     """The running bot, the simulator and its sample dossiers."""
 
-    runtime: Runtime
+    runtime: ChatRuntime
     samples: dict[str, Sample]
     simulator: RunningSimulator
     settings: Settings
@@ -66,7 +71,7 @@ class FixedClock:
 
 
 def settings_for(database_url: str, case_api_url: str, token: str, **more: object) -> Settings:
-    """Settings pointing the bot at test doubles."""
+    """Settings pointing the bot at test doubles (`database_url`: a `storage_url`)."""
     return load_settings(
         database_url=database_url,
         case_api_url=case_api_url,
@@ -77,10 +82,11 @@ def settings_for(database_url: str, case_api_url: str, token: str, **more: objec
 
 
 @pytest.fixture
-async def world(database_url: str) -> AsyncIterator[World]:
-    """The bot on the parametrized database, against a small simulated district."""
+async def world(storage_url: str) -> AsyncIterator[World]:
+    """The bot on the in-memory twin (SQLite and PostgreSQL for a test marked ``sql``),
+    against a small simulated district."""
     async with run_simulator(seed=7, dossiers=3000, token="sim-token") as sim:
-        settings = settings_for(database_url, sim.url, "sim-token")
+        settings = settings_for(storage_url, sim.url, "sim-token")
         samples = await fetch_samples(sim.url, "sim-token")
-        async with open_runtime(settings) as runtime:
+        async with open_chat_runtime(settings) as runtime:
             yield World(runtime, samples, sim, settings)

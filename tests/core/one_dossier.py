@@ -1,5 +1,6 @@
-"""The bot run whole (real core, real storage) against a one-dossier case API fake on loopback
-that counts what reaches it and answers after a chosen delay."""
+"""The bot run whole (real core; the in-memory twin of the storage, or SQLite and PostgreSQL for
+tests marked ``sql``) against a one-dossier case API fake on loopback that counts what
+reaches it and answers after a chosen delay."""
 
 from __future__ import annotations
 
@@ -15,11 +16,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from bot.composition import Runtime, open_runtime
 from bot.handlers.payloads import Action
 from bot.messages import Incoming, Response
 from bot.ports import Clock
 from bot.settings import load_settings
+from tests.support.runtime import ChatRuntime, open_chat_runtime
 from tests.support.servers import serve_in_loop
 
 CODE = "000.00.15.H12-261130-0042"
@@ -112,7 +113,7 @@ class Screen(str):
 class Bot:
     """The running bot and the fake behind it; `say` speaks for one chat account."""
 
-    runtime: Runtime
+    runtime: ChatRuntime
     fake: CaseApiFake
 
     async def say(self, account: str, **what: str) -> Screen:
@@ -123,16 +124,18 @@ class Bot:
 
 @asynccontextmanager
 async def running_bot(
-    database_url: str, delay: float = 0.0, clock: Clock | None = None, **settings: Any
+    storage_url: str, delay: float = 0.0, clock: Clock | None = None, **settings: Any
 ) -> AsyncIterator[Bot]:
+    """The bot on `storage_url` (the `storage_url` fixture) with the fake answering after
+    `delay` seconds; `settings` override the defaults."""
     fake = CaseApiFake(delay=delay)
     async with serve_in_loop(fake.app()) as server:
         config = load_settings(
-            database_url=database_url,
+            database_url=storage_url,
             case_api_url=server.url,
             case_api_token=SecretStr(TOKEN),
             deep_link_secret=SecretStr(LINK_SECRET),
             **settings,
         )
-        async with open_runtime(config, clock=clock) as runtime:
+        async with open_chat_runtime(config, clock=clock) as runtime:
             yield Bot(runtime, fake)

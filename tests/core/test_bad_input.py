@@ -1,4 +1,8 @@
-"""Every kind of bad input ends in a short polite answer, never a traceback or silence."""
+"""Every kind of bad input ends in a short polite answer, never a traceback or silence.
+
+On the in-memory twin of the storage, but for SQL-looking text, which goes to SQLite and
+PostgreSQL (marked ``sql``).
+"""
 
 from __future__ import annotations
 
@@ -7,12 +11,12 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.composition import open_runtime
 from bot.core import APOLOGY
 from bot.i18n import gettext_for
 from bot.messages import Attachment, Incoming
 from tests.core.conftest import Citizen, World, settings_for
 from tests.support.fake_caseapi import Misbehaviour, broken_case_api
+from tests.support.runtime import open_chat_runtime
 from tests.support.servers import serve_in_loop
 
 APOLOGIES = {gettext_for(lang)(APOLOGY) for lang in ("vi", "en")}
@@ -50,6 +54,7 @@ async def test_emoji_rtl_and_zero_width_characters(world: World) -> None:
     assert f"Hồ sơ {code}" in screen
 
 
+@pytest.mark.sql
 async def test_sql_looking_text(world: World) -> None:
     screen = await world.citizen().says("'; DROP TABLE chat_users; --")
     assert polite(screen)
@@ -93,11 +98,11 @@ async def test_pictures_and_foreign_contacts(world: World) -> None:
 
 
 @pytest.fixture
-async def broken(database_url: str) -> AsyncIterator[tuple[Misbehaviour, Citizen]]:
+async def broken(storage_url: str) -> AsyncIterator[tuple[Misbehaviour, Citizen]]:
     behaviour = Misbehaviour()
     async with serve_in_loop(broken_case_api(behaviour)) as server:
-        settings = settings_for(database_url, server.url, "t", case_api_chat_timeout=1.0)
-        async with open_runtime(settings) as runtime:
+        settings = settings_for(storage_url, server.url, "t", case_api_chat_timeout=1.0)
+        async with open_chat_runtime(settings) as runtime:
             import io
 
             from bot.channels.console import ConsoleChat

@@ -1,7 +1,8 @@
 """Limits that hold under concurrency and erasure, and that strangers cannot turn on the owner.
 
-The bot runs whole (real core, real storage on SQLite and PostgreSQL) against a case API fake
-on loopback that counts what reaches it and answers after a chosen delay.
+The bot runs whole (real core) against a case API fake on loopback that counts what reaches
+it and answers after a chosen delay. Reservations under concurrency and across an erasure run
+on SQLite and PostgreSQL (marked ``sql``); the rest on the in-memory twin of the storage.
 """
 
 from __future__ import annotations
@@ -22,11 +23,12 @@ def wrong_pin(n: int) -> str:
     return f"{100000 + n:06d}"
 
 
+@pytest.mark.sql  # forty transactions racing for the same rate-limit rows
 @pytest.mark.parametrize("delay", [0.0, 0.05, 0.3], ids=["0ms", "50ms", "300ms"])
 async def test_forty_parallel_wrong_pins_never_pass_the_dossier_limit(
-    database_url: str, delay: float
+    storage_url: str, delay: float
 ) -> None:
-    async with running_bot(database_url, delay) as bot:
+    async with running_bot(storage_url, delay) as bot:
         limit = bot.runtime.settings.pin_attempts_per_dossier
         accounts = [f"guesser-{n}" for n in range(40)]
         for account in accounts:
@@ -44,8 +46,8 @@ async def test_forty_parallel_wrong_pins_never_pass_the_dossier_limit(
         assert all("thẻ căn cước" in a for a in refused)
 
 
-async def test_a_right_pin_gives_its_attempt_back(database_url: str) -> None:
-    async with running_bot(database_url) as bot:
+async def test_a_right_pin_gives_its_attempt_back(storage_url: str) -> None:
+    async with running_bot(storage_url) as bot:
         limit = bot.runtime.settings.pin_attempts_per_dossier
         for n in range(limit - 1):
             await bot.say(f"stranger-{n}", payload=f"vf:{CODE}")
@@ -57,8 +59,8 @@ async def test_a_right_pin_gives_its_attempt_back(database_url: str) -> None:
         assert "không đúng" in await bot.say("stranger-last", text=wrong_pin(99))
 
 
-async def test_strangers_cannot_lock_the_owner_out(database_url: str) -> None:
-    async with running_bot(database_url) as bot:
+async def test_strangers_cannot_lock_the_owner_out(storage_url: str) -> None:
+    async with running_bot(storage_url) as bot:
         for n in range(30):
             await bot.say(f"stranger-{n}", payload=f"vf:{CODE}")
             await bot.say(f"stranger-{n}", text=wrong_pin(n))
@@ -78,9 +80,9 @@ async def test_strangers_cannot_lock_the_owner_out(database_url: str) -> None:
         assert "Đã xác minh" in screen and "Nguyễn Văn An" in screen
 
 
-async def test_the_pin_pause_grows_for_persistent_guessers(database_url: str) -> None:
+async def test_the_pin_pause_grows_for_persistent_guessers(storage_url: str) -> None:
     clock = FixedClock(datetime(2026, 11, 30, 3, 0, tzinfo=UTC))
-    async with running_bot(database_url, clock=clock) as bot:
+    async with running_bot(storage_url, clock=clock) as bot:
         for n in range(5):
             await bot.say(f"s-{n}", payload=f"vf:{CODE}")
             await bot.say(f"s-{n}", text=wrong_pin(n))
@@ -95,8 +97,9 @@ async def test_the_pin_pause_grows_for_persistent_guessers(database_url: str) ->
         assert pauses == [3, 6, 12, 24]
 
 
-async def test_erasing_ones_data_does_not_reset_the_limits(database_url: str) -> None:
-    async with running_bot(database_url, lookup_limit_per_minute=5, pin_attempts_per_user=3) as bot:
+@pytest.mark.sql  # what the erasure deletes, and what it keeps
+async def test_erasing_ones_data_does_not_reset_the_limits(storage_url: str) -> None:
+    async with running_bot(storage_url, lookup_limit_per_minute=5, pin_attempts_per_user=3) as bot:
         account = "eraser"
 
         async def erase() -> None:

@@ -1,8 +1,14 @@
-"""A citizen looks up dossiers through the core, end to end against the simulator."""
+"""A citizen looks up dossiers through the core, end to end against the simulator.
+
+On the in-memory twin of the storage; the tests marked ``sql`` check the lookup's one
+transaction (user, reservations, context) on SQLite and PostgreSQL.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+
+import pytest
 
 from bot.domain.status import Status
 from bot.handlers.payloads import Action
@@ -16,6 +22,7 @@ async def test_start_greets_in_vietnamese_and_explains_the_code(world: World) ->
     assert "[1]" in screen  # buttons shown as numbered choices
 
 
+@pytest.mark.sql
 async def test_lookup_shows_status_agency_procedure_and_date_but_no_details(world: World) -> None:
     sample = world.samples["processing"]
     screen = await world.citizen().says(f"Hồ sơ {sample.code} của tôi xong chưa?")
@@ -35,6 +42,7 @@ async def test_code_typed_sloppily_is_understood(world: World) -> None:
     assert "Đã có kết quả, chờ trả" in screen
 
 
+@pytest.mark.sql  # several reservations in the one transaction
 async def test_several_codes_in_one_message_each_get_an_answer(world: World) -> None:
     a, b = world.samples["processing"], world.samples["returned"]
     screen = await world.citizen().says(f"{a.code} và {b.code}")
@@ -62,6 +70,7 @@ async def test_language_buttons(world: World) -> None:
     assert "tiếng Việt" in screen
 
 
+@pytest.mark.sql
 async def test_lookups_are_rate_limited_per_user_with_a_time_to_wait(world: World) -> None:
     citizen = world.citizen("walker")
     code = world.samples["processing"].code

@@ -1,11 +1,19 @@
-"""Proving ownership: PIN, shared phone number, limits, my dossiers, forget-me."""
+"""Proving ownership: PIN, shared phone number, limits, my dossiers, forget-me.
+
+On the in-memory twin of the storage; the tests marked ``sql`` check on SQLite and
+PostgreSQL what the verification writes, what an erasure deletes, and the outbox's rows.
+"""
 
 from __future__ import annotations
 
+import pytest
+
 from bot.handlers.payloads import Action
 from tests.core.conftest import World
+from tests.support.runtime import on_sql
 
 
+@pytest.mark.sql  # the ownership and the subscription, written together
 async def test_pin_verification_reveals_details_and_subscribes(world: World) -> None:
     citizen = world.citizen()
     sample = world.samples["ready"]
@@ -70,6 +78,7 @@ async def test_my_dossiers_lists_confirmed_ones(world: World) -> None:
     assert "Đã tắt thông báo cho 1 hồ sơ" in screen
 
 
+@pytest.mark.sql  # the erasure's cascade
 async def test_forget_me_erases_everything_after_confirmation(world: World) -> None:
     citizen = world.citizen()
     sample = world.samples["processing"]
@@ -115,6 +124,7 @@ async def test_forged_deep_link_is_refused(world: World) -> None:
     assert "Người nộp" not in screen
 
 
+@pytest.mark.sql  # reads the outbox table
 async def test_stopping_notices_also_cancels_queued_reminders(world: World) -> None:
     from datetime import UTC, datetime, timedelta
 
@@ -142,7 +152,7 @@ async def test_stopping_notices_also_cancels_queued_reminders(world: World) -> N
         await uow.commit()
     screen = await citizen.presses(Action.UNSUBSCRIBE)
     assert "🔔 Nhận thông báo" in screen  # the button now offers to start again
-    async with world.runtime.engine.connect() as conn:
+    async with on_sql(world.runtime).engine.connect() as conn:
         states = (await conn.execute(select(outbox.c.state))).scalars().all()
     assert states == ["cancelled"]
 

@@ -1,5 +1,9 @@
 """The dispatcher against the fake Telegram Bot API (and, for our own seam, a recording sender):
-every channel answer ends as it should, quiet hours, several dispatchers on one database."""
+every channel answer ends as it should, quiet hours, several dispatchers on one database.
+
+On the in-memory twin of the storage; two dispatchers with their own connection pools, as two
+processes, share SQLite and PostgreSQL.
+"""
 
 from __future__ import annotations
 
@@ -10,14 +14,12 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.channels.errors import ChannelWindowClosed
 from bot.notify.dispatcher import Backoff, Dispatcher
 from bot.notify.throttle import ChannelLimit
 from bot.storage.engine import create_engine
-from bot.storage.memory import MemoryUnitOfWorkFactory
-from bot.storage.outbox import SqlOutboxRepository
+from bot.storage.memory import MemoryOutboxRepository, MemoryUnitOfWorkFactory
 from tests.notify.outbox_support import (
     KIND,
     RENDERERS,
@@ -128,19 +130,19 @@ async def test_flood_control_waits_exactly_retry_after(
 
 
 async def test_flood_control_pauses_the_channel_for_another_dispatcher(
-    engine: AsyncEngine,
+    store: MemoryUnitOfWorkFactory,
 ) -> None:
-    users = await make_users(engine, 2)
-    await enqueue(engine, [notice(users[0], 1)])
+    users = await make_users(store, 2)
+    await enqueue(store, [notice(users[0], 1)])
     clock = FakeClock()
     limited = RecordingSender(errors=[_retry_after(5)])
-    await dispatcher(engine, limited, clock).run_once()
+    await dispatcher(store, limited, clock).run_once()
 
-    await enqueue(engine, [notice(users[1], 2)])
+    await enqueue(store, [notice(users[1], 2)])
     other = RecordingSender()
-    assert await dispatcher(engine, other, clock).run_once() == 0
+    assert await dispatcher(store, other, clock).run_once() == 0
     clock.advance(seconds=5)
-    assert await dispatcher(engine, other, clock).run_once() == 2
+    assert await dispatcher(store, other, clock).run_once() == 2
     assert sorted(text for _, text in other.sent) == ["Thông báo số 1", "Thông báo số 2"]
 
 
@@ -300,12 +302,12 @@ async def test_a_closed_chat_window_falls_back_to_a_template(
 
 
 async def test_the_background_loop_delivers_promptly_and_stops(
-    engine: AsyncEngine, fake: FakeTelegram
+    store: MemoryUnitOfWorkFactory, fake: FakeTelegram
 ) -> None:
-    [user] = await make_users(engine, 1)
+    [user] = await make_users(store, 1)
     async with telegram_sender(fake) as channel:
         run = Dispatcher(
-            queue_of(engine),
+            queue_of(store),
             {"telegram": channel},
             renderers=RENDERERS,
             limits=FAST,
@@ -313,12 +315,12 @@ async def test_the_background_loop_delivers_promptly_and_stops(
         )
         await run.start()
         try:
-            await enqueue(engine, [notice(user, 1)], now=datetime.now(UTC))
+            await enqueue(store, [notice(user, 1)], now=datetime.now(UTC))
             await fake.wait_for_messages(CHAT, 1, within=3)
         finally:
             await run.stop()
     await asyncio.sleep(0)
-    assert (await states(engine))["sent"] == 1
+    assert (await states(store))["sent"] == 1
 
 
 async def test_two_dispatchers_deliver_each_notice_once_within_the_limits(
@@ -371,16 +373,16 @@ async def test_two_dispatchers_deliver_each_notice_once_within_the_limits(
 
 
 async def test_slots_lead_a_slow_claim_by_twice_its_time(
-    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+    store: MemoryUnitOfWorkFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """After a slow claim the next one places its first slot further ahead, so that its slots
     are still to come when it commits; the lead stays within half the horizon."""
-    users = await make_users(engine, 3)
-    await enqueue(engine, [notice(user, n) for n, user in enumerate(users)])
+    users = await make_users(store, 3)
+    await enqueue(store, [notice(user, n) for n, user in enumerate(users)])
     leads: list[float] = []
-    claim = SqlOutboxRepository.claim
+    claim = MemoryOutboxRepository.claim
 
-    async def slow_claim(self: SqlOutboxRepository, **kwargs: Any) -> Any:
+    async def slow_claim(self: MemoryOutboxRepository, **kwargs: Any) -> Any:
         leads.append(kwargs["lead"])
         # The slow claim must stand out from the real ones (which take a few ms, or a few
         # tenths of a second on a loaded machine) and stay clear of the cap, or the lead
@@ -389,9 +391,9 @@ async def test_slots_lead_a_slow_claim_by_twice_its_time(
         kwargs["limit"] = 1
         return await claim(self, **kwargs)
 
-    monkeypatch.setattr(SqlOutboxRepository, "claim", slow_claim)
+    monkeypatch.setattr(MemoryOutboxRepository, "claim", slow_claim)
     sender = RecordingSender()
-    assert await dispatcher(engine, sender, FakeClock(), lead=0.1, horizon=4.0).run_once() == 3
+    assert await dispatcher(store, sender, FakeClock(), lead=0.1, horizon=4.0).run_once() == 3
     assert leads[0] == 0.1
     assert 1.0 <= leads[1] <= 2.0  # twice the 0.5 s claim, at most half the horizon
     assert leads[2] < leads[1]  # the slow claim is forgotten bit by bit

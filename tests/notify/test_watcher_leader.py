@@ -1,4 +1,5 @@
-"""Only one process polls: the leader lock on both databases, and the scheduled watcher."""
+"""Only one process polls: the leader lock on both databases, and the scheduled watcher (on
+the in-memory twin of the storage: the schedule and the stand-by are the point there)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from bot.notify.watcher import Watcher
 from bot.ports import ChangesPage
 from bot.storage.engine import create_engine
 from bot.storage.leader import WATCHER_LOCK_ID, AdvisoryLeaderLock, advisory_lock_for
+from bot.storage.memory import MemoryUnitOfWorkFactory
 from bot.storage.uow import SqlUnitOfWorkFactory
 from tests.notify.watch_support import T0, FakeClock
 
@@ -99,9 +101,9 @@ async def test_the_advisory_lock_passes_on_when_the_leader_connection_dies(
         await two.dispose()
 
 
-async def test_the_started_watcher_polls_every_interval_and_stops(engine: AsyncEngine) -> None:
+async def test_the_started_watcher_polls_every_interval_and_stops() -> None:
     feed = CountingFeed()
-    factory = SqlUnitOfWorkFactory(engine, FakeClock(T0))
+    factory = MemoryUnitOfWorkFactory(clock=FakeClock(T0))
     watcher = Watcher(factory, feed, factory.clock, poll_interval=0.2)
     jobs = watcher_schedule(watcher, poll_interval=0.2)
     await jobs.start()
@@ -118,9 +120,9 @@ async def test_the_started_watcher_polls_every_interval_and_stops(engine: AsyncE
     assert feed.requests == settled
 
 
-async def test_a_stand_by_watcher_does_not_poll(engine: AsyncEngine) -> None:
+async def test_a_stand_by_watcher_does_not_poll() -> None:
     feed = CountingFeed()
-    factory = SqlUnitOfWorkFactory(engine, FakeClock(T0))
+    factory = MemoryUnitOfWorkFactory(clock=FakeClock(T0))
     leader = Watcher(factory, feed, factory.clock)
     stand_by = Watcher(factory, feed, factory.clock)
     try:

@@ -1,4 +1,5 @@
-"""A citizen taking the survey through the real core, simulator and parametrized database."""
+"""A citizen taking the survey through the real core and simulator, on the in-memory twin of
+the storage (SQLite and PostgreSQL for tests marked ``sql``)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.caseapi.simulator import RunningSimulator, run_simulator
-from bot.composition import Runtime, notice_renderers, open_runtime
+from bot.composition import notice_renderers
 from bot.demo import Sample, fetch_samples
 from bot.domain.notice_kinds import NoticeKind
 from bot.domain.status import Status
@@ -18,6 +19,7 @@ from bot.handlers.payloads import Action
 from bot.notify.rendering import RenderContext
 from bot.settings import Settings
 from tests.core.conftest import Citizen, settings_for
+from tests.support.runtime import ChatRuntime, open_chat_runtime
 
 
 @dataclass
@@ -47,7 +49,7 @@ class SurveyCitizen(Citizen):
 class SurveyWorld:
     """The bot, the simulator, and a dossier that has just been returned to its owner."""
 
-    runtime: Runtime
+    runtime: ChatRuntime
     sim: RunningSimulator
     settings: Settings
     samples: dict[str, Sample]
@@ -74,10 +76,11 @@ class SurveyWorld:
 
 
 @pytest.fixture
-async def survey_world(database_url: str) -> AsyncIterator[SurveyWorld]:
-    """The bot on the parametrized database, against a small simulated district."""
+async def survey_world(storage_url: str) -> AsyncIterator[SurveyWorld]:
+    """The bot on the in-memory twin (SQLite and PostgreSQL for a test marked ``sql``),
+    against a small simulated district."""
     async with run_simulator(seed=11, dossiers=2000, token="sim-token") as sim:
-        settings = settings_for(database_url, sim.url, "sim-token")
+        settings = settings_for(storage_url, sim.url, "sim-token")
         samples = await fetch_samples(sim.url, "sim-token")
-        async with open_runtime(settings) as runtime:
+        async with open_chat_runtime(settings) as runtime:
             yield SurveyWorld(runtime, sim, settings, samples)

@@ -1,4 +1,8 @@
-"""The survey in the terminal chat, over the real core, storage and case API simulator."""
+"""The survey in the terminal chat, over the real core and case API simulator.
+
+On the in-memory twin of the storage, but for the tests marked ``sql``: `motcua index` reads
+the answers from the database, and a restart finds the survey where it was in it.
+"""
 
 from __future__ import annotations
 
@@ -28,6 +32,7 @@ async def _index_json(
     return document
 
 
+@pytest.mark.sql  # motcua index reads the database
 async def test_a_full_survey_feeds_the_index(
     survey_world: SurveyWorld, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -74,6 +79,7 @@ async def test_a_full_survey_feeds_the_index(
     assert group["quick_rating"]["valid"] == 1
 
 
+@pytest.mark.sql  # motcua index reads the database
 async def test_one_tap_is_an_answer_even_if_abandoned(
     survey_world: SurveyWorld, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -94,6 +100,7 @@ async def test_one_tap_is_an_answer_even_if_abandoned(
     assert group["overall_index"] is None
 
 
+@pytest.mark.sql  # motcua index reads the database
 async def test_back_changes_an_answer_and_required_questions_cannot_be_skipped(
     survey_world: SurveyWorld, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -151,6 +158,7 @@ async def test_an_unreturned_dossier_has_no_survey(survey_world: SurveyWorld) ->
     assert "sau khi ông/bà nhận kết quả" in screen
 
 
+@pytest.mark.sql  # the new process finds the survey in the database
 async def test_a_restart_in_the_middle_continues_the_survey(survey_world: SurveyWorld) -> None:
     citizen, code = await survey_world.owner_of_returned()
     citizen.receives_invitation(code)

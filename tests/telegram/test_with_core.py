@@ -1,5 +1,6 @@
-"""A citizen on Telegram, end to end: python-telegram-bot ↔ fake Bot API, the real core,
-real storage (SQLite) and the case API simulator, in polling and webhook mode."""
+"""A citizen on Telegram, end to end: python-telegram-bot ↔ fake Bot API, the real core, the
+case API simulator and the in-memory twin of the storage (the channel is the point here; the
+storage has its own tests), in polling and webhook mode."""
 
 from __future__ import annotations
 
@@ -13,22 +14,16 @@ from pydantic import SecretStr
 
 from bot.caseapi.simulator import RunningSimulator, run_simulator
 from bot.channel_events import StoredChannelEvents
-from bot.composition import Runtime, open_runtime
 from bot.deeplink import make_payload
 from bot.demo import Sample, fetch_samples
 from bot.handlers.payloads import Action
 from bot.settings import load_settings
 from tests.support.fake_telegram import FakeTelegram, SentMessage
+from tests.support.runtime import ChatRuntime, open_chat_runtime
 from tests.telegram.conftest import Harness, running_channel
 
 SECRET = "telegram-e2e-deep-link-secret"
 USER = 424242
-
-
-@pytest.fixture
-def database_backend() -> str:
-    """Storage runs on both databases in its own tests; the channel needs only one."""
-    return "sqlite"
 
 
 @dataclass
@@ -36,7 +31,7 @@ class Citizen:
     """One Telegram user talking to the bot through the fake Bot API."""
 
     bot: Harness
-    runtime: Runtime
+    runtime: ChatRuntime
     samples: dict[str, Sample]
     simulator: RunningSimulator
     user_id: int = USER
@@ -71,20 +66,20 @@ class Citizen:
 
 
 @contextlib.asynccontextmanager
-async def citizen_in(mode: str, database_url: str) -> AsyncIterator[Citizen]:
+async def citizen_in(mode: str, storage_url: str) -> AsyncIterator[Citizen]:
     async with (
         run_simulator(seed=7, dossiers=2000, token="sim-token") as sim,
         FakeTelegram().serve() as fake,
     ):
         settings = load_settings(
-            database_url=database_url,
+            database_url=storage_url,
             case_api_url=sim.url,
             case_api_token=SecretStr("sim-token"),
             deep_link_secret=SecretStr(SECRET),
         )
         samples = await fetch_samples(sim.url, "sim-token")
         async with (
-            open_runtime(settings) as runtime,
+            open_chat_runtime(settings) as runtime,
             running_channel(
                 fake,
                 mode,
@@ -96,8 +91,8 @@ async def citizen_in(mode: str, database_url: str) -> AsyncIterator[Citizen]:
 
 
 @pytest.fixture(params=["polling", "webhook"])
-async def citizen(request: pytest.FixtureRequest, database_url: str) -> AsyncIterator[Citizen]:
-    async with citizen_in(request.param, database_url) as person:
+async def citizen(request: pytest.FixtureRequest, storage_url: str) -> AsyncIterator[Citizen]:
+    async with citizen_in(request.param, storage_url) as person:
         yield person
 
 
@@ -222,7 +217,7 @@ async def test_a_user_who_blocked_the_bot_is_marked_in_storage(citizen: Citizen)
             return user.blocked
 
     async with asyncio.timeout(3):
-        while not await blocked():  # noqa: ASYNC110 - polling the database
+        while not await blocked():  # noqa: ASYNC110 - polling the storage
             await asyncio.sleep(0.02)
     await citizen.says("/help")  # writing again unblocks
     assert not await blocked()
@@ -247,10 +242,10 @@ async def test_a_huge_name_and_note_stay_one_message(citizen: Citizen) -> None:
     assert len(confirmed.text) < 2000
 
 
-async def test_free_text_pin_after_lookup_and_thanks(database_url: str) -> None:
+async def test_free_text_pin_after_lookup_and_thanks(storage_url: str) -> None:
     """Issue 14 on Telegram: the menu, a PIN with a space right after a lookup, a verified
     citizen asking in their own words, and a thank-you answered with a thank-you."""
-    async with citizen_in("polling", database_url) as citizen:
+    async with citizen_in("polling", storage_url) as citizen:
         [hello] = await citizen.says("xin chào")
         assert "Xin chào" in hello.text
         labels = [button["text"] for row in hello.keyboard for button in row]

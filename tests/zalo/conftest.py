@@ -1,4 +1,5 @@
-"""The Zalo channel around the real core: real storage, the case API simulator, a fake Zalo.
+"""The Zalo channel around the real core: the case API simulator, a fake Zalo, and the
+in-memory twin of the storage (SQLite and PostgreSQL for tests marked ``sql``).
 
 Webhook deliveries are signed like Zalo's and POSTed to the channel's route on the project's
 web app, served on loopback; the channel's answers land in the fake Zalo's message log.
@@ -17,7 +18,6 @@ from pydantic import SecretStr
 from bot.caseapi.simulator import run_simulator
 from bot.channel_events import StoredChannelEvents
 from bot.channels.zalo import ZaloChannel, build_zalo_channel
-from bot.composition import Runtime, open_runtime
 from bot.demo import Sample, fetch_samples
 from bot.settings import Settings, load_settings
 from bot.web.app import build_web_app
@@ -29,6 +29,7 @@ from tests.support.fake_zalo import (
     run_fake_zalo,
     signed_delivery,
 )
+from tests.support.runtime import ChatRuntime, open_chat_runtime
 from tests.support.servers import serve_in_loop
 
 TEMPLATES = {"ready": "tmpl-ready-1"}
@@ -38,10 +39,10 @@ TEMPLATES = {"ready": "tmpl-ready-1"}
 INFO_IMAGE = "https://motcua.example.invalid/the-o-cua.png"
 
 
-def zalo_settings(database_url: str, case_api_url: str, zalo_url: str, **more: Any) -> Settings:
-    """Settings pointing the bot at the simulator and the fake Zalo."""
+def zalo_settings(storage_url: str, case_api_url: str, zalo_url: str, **more: Any) -> Settings:
+    """Settings pointing the bot at `storage_url`, the simulator and the fake Zalo."""
     values: dict[str, Any] = {
-        "database_url": database_url,
+        "database_url": storage_url,
         "case_api_url": case_api_url,
         "case_api_token": SecretStr("sim-token"),
         "deep_link_secret": SecretStr("test-deep-link-secret"),
@@ -64,7 +65,7 @@ def zalo_settings(database_url: str, case_api_url: str, zalo_url: str, **more: A
 class ZaloWorld:
     """The running bot with its Zalo channel, the fake Zalo and the simulator's samples."""
 
-    runtime: Runtime
+    runtime: ChatRuntime
     channel: ZaloChannel
     zalo: FakeZalo
     samples: dict[str, Sample]
@@ -92,15 +93,16 @@ def _user_of(event: dict[str, Any]) -> str:
 
 
 @pytest.fixture
-async def zalo_world(database_url: str) -> AsyncIterator[ZaloWorld]:
-    """The bot on the parametrized database, serving Zalo through the web app."""
+async def zalo_world(storage_url: str) -> AsyncIterator[ZaloWorld]:
+    """The bot on the in-memory twin (SQLite and PostgreSQL for a test marked ``sql``),
+    serving Zalo through the web app."""
     async with (
         run_simulator(seed=11, dossiers=2000, token="sim-token") as sim,
         run_fake_zalo() as zalo,
     ):
-        settings = zalo_settings(database_url, sim.url, zalo.url)
+        settings = zalo_settings(storage_url, sim.url, zalo.url)
         samples = await fetch_samples(sim.url, "sim-token")
-        async with open_runtime(settings) as runtime:
+        async with open_chat_runtime(settings) as runtime:
             channel = build_zalo_channel(
                 settings,
                 uow_factory=runtime.uow_factory,

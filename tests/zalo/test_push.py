@@ -1,4 +1,8 @@
-"""Pushes: inside the chat window, outside it (-230 → ZNS), held ones released, expired tokens."""
+"""Pushes: inside the chat window, outside it (-230 → ZNS), held ones released, expired tokens.
+
+On the in-memory twin of the storage; the release of held pushes, which sets and reads the
+outbox's rows, on SQLite and PostgreSQL (marked ``sql``).
+"""
 
 from __future__ import annotations
 
@@ -22,6 +26,7 @@ from bot.messages import Button, Reply
 from bot.ports import Notice
 from bot.storage.tables_outbox import outbox
 from tests.support.fake_zalo import text_event
+from tests.support.runtime import on_sql
 from tests.zalo.conftest import TEMPLATES, ZaloWorld
 
 
@@ -177,10 +182,11 @@ async def test_a_temporary_failure_of_an_answer_is_retried(zalo_world: ZaloWorld
     assert "Xin chào" in texts[0]
 
 
+@pytest.mark.sql  # sets and reads the outbox's rows
 async def test_writing_again_releases_the_pushes_held_for_the_closed_window(
     zalo_world: ZaloWorld,
 ) -> None:
-    runtime = zalo_world.runtime
+    runtime = on_sql(zalo_world.runtime)
     now = runtime.clock.now()
     async with runtime.uow_factory() as uow:
         user = await uow.users.get_or_create("zalo", "u-19", language="vi", now=now)

@@ -1,4 +1,8 @@
-"""Signed webhook deliveries through the real route, answered by the real core."""
+"""Signed webhook deliveries through the real route, answered by the real core.
+
+On the in-memory twin of the storage, but for the tests marked ``sql``: one counts the rows
+of `chat_users`, one has the inbound journal carry deliveries across a crash.
+"""
 
 from __future__ import annotations
 
@@ -27,12 +31,13 @@ from tests.support.fake_zalo import (
     text_event,
 )
 from tests.support.raw_http import post_and_wait
+from tests.support.runtime import on_sql
 from tests.support.servers import serve_in_loop
 from tests.zalo.conftest import ZaloWorld
 
 
 async def _users(world: ZaloWorld) -> int:
-    async with world.runtime.engine.connect() as conn:
+    async with on_sql(world.runtime).engine.connect() as conn:
         return int((await conn.execute(select(func.count()).select_from(chat_users))).scalar_one())
 
 
@@ -73,6 +78,7 @@ async def test_a_picture_gets_a_polite_answer(zalo_world: ZaloWorld) -> None:
     assert "mã hồ sơ" in texts[0].lower()
 
 
+@pytest.mark.sql  # counts the rows of chat_users
 async def test_bad_or_missing_signature_is_refused_and_nothing_happens(
     zalo_world: ZaloWorld,
 ) -> None:
@@ -187,6 +193,7 @@ class _Stuck:
         raise AssertionError("unreachable")
 
 
+@pytest.mark.sql  # the inbound journal's rows outlive the channel that wrote them
 async def test_deliveries_acknowledged_before_a_crash_are_answered_after_it(
     zalo_world: ZaloWorld,
 ) -> None:
