@@ -132,6 +132,85 @@ class Runtime:
             return await uow.figures.read(self.clock.now())
 
 
+@dataclass(frozen=True, slots=True)
+class UnitsOfWork:
+    """The kinds of unit of work the graph uses, all on one storage."""
+
+    #: Longer transactions that must not stall the loop: the watcher, the outbox, upkeep.
+    batches: UnitOfWorkFactory
+    #: One short transaction per chat message (on SQLite, run on the loop's thread).
+    chat: UnitOfWorkFactory
+    #: Reads that never queue behind the writers: reports, the operator's figures.
+    reports: UnitOfWorkFactory
+
+
+@dataclass(frozen=True, slots=True)
+class ChatGraph:
+    """The conversation as the channels use it, over some `UnitsOfWork`."""
+
+    case_api: CaseApi  # the client the core asks, before metering
+    core: ChatCore
+    metrics: Metrics
+    # The core as the channels call it: counted, each message with a fresh log context.
+    handler: MessageHandler
+    inbound: InboundJournal
+    #: Lookups counted for the usage page, written every few seconds and on close.
+    lookups: LookupTally
+
+
+@contextlib.asynccontextmanager
+async def open_chat_graph(
+    settings: Settings, units: UnitsOfWork, clock: Clock, *, case_api: CaseApi | None = None
+) -> AsyncIterator[ChatGraph]:
+    """Wire the core, its metering, the inbound journal and the lookup tally over `units`
+    (the case API client from the settings unless `case_api` is given); on exit write the
+    tally and close what was opened here."""
+    own_client = case_api is None
+    raw_api: CaseApi = case_api if case_api is not None else chat_case_api(settings)
+    metrics = Metrics()
+    if isinstance(raw_api, HttpCaseApi):
+        breaker = raw_api.breaker
+        metrics.watch_breaker("chat", lambda: breaker.state.value)
+    lookups = LookupTally()
+    flushing: asyncio.Task[None] | None = None
+    try:
+        server_secret = await resolve_server_secret(settings, units.batches)
+        deps = Dependencies(
+            case_api=MeteredCaseApi(raw_api, metrics, "chat"),
+            clock=clock,
+            config=core_config(settings, server_secret=server_secret),
+            uow_factory=units.chat,
+            lookups=lookups,
+        )
+        core = ChatCore(deps)
+        flushing = asyncio.create_task(
+            lookups.flush_every(units.batches, FLUSH_EVERY_SECONDS), name="motcua-lookup-tally"
+        )
+        apologies = {gettext_for(language)(APOLOGY) for language in ("vi", "en")}
+        yield ChatGraph(
+            case_api=raw_api,
+            core=core,
+            metrics=metrics,
+            handler=MeteredHandler(core, metrics, apologies),
+            # Short transactions, grouped: the chat's kind of unit of work.
+            inbound=InboundJournal(
+                units.chat, clock, lease=timedelta(seconds=settings.inbound_lease)
+            ),
+            lookups=lookups,
+        )
+    finally:
+        if flushing is not None:
+            flushing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await flushing
+            try:
+                await lookups.flush(units.batches)
+            except Exception:
+                log.exception("could not write the last %d counted lookups", lookups.pending)
+        if own_client and isinstance(raw_api, HttpCaseApi):
+            await raw_api.aclose()
+
+
 @contextlib.asynccontextmanager
 async def open_runtime(
     settings: Settings,
@@ -140,64 +219,33 @@ async def open_runtime(
     case_api: CaseApi | None = None,
     migrate: bool = True,
 ) -> AsyncIterator[Runtime]:
-    """Build the graph (migrating the database first), and close it all on exit."""
+    """Build the graph on the settings' database (migrating it first), and close it all on
+    exit."""
     if migrate:
         await upgrade(settings.database_url)
     engine = create_engine(settings.database_url)
-    own_client = case_api is None
-    raw_api: CaseApi = case_api if case_api is not None else chat_case_api(settings)
-    metrics = Metrics()
-    if isinstance(raw_api, HttpCaseApi):
-        breaker = raw_api.breaker
-        metrics.watch_breaker("chat", lambda: breaker.state.value)
-    api = MeteredCaseApi(raw_api, metrics, "chat")
     clock = clock or SystemClock()
     uow_factory = SqlUnitOfWorkFactory.for_batches(engine, clock)
-    chat_uow_factory = SqlUnitOfWorkFactory.for_chat(engine, clock)
-    lookups = LookupTally()
-    flushing: asyncio.Task[None] | None = None
+    reports = SqlUnitOfWorkFactory.for_reports(engine, clock)
+    units = UnitsOfWork(
+        batches=uow_factory, chat=SqlUnitOfWorkFactory.for_chat(engine, clock), reports=reports
+    )
     try:
-        server_secret = await resolve_server_secret(settings, uow_factory)
-        config = core_config(settings, server_secret=server_secret)
-        deps = Dependencies(
-            case_api=api,
-            clock=clock,
-            config=config,
-            uow_factory=chat_uow_factory,
-            lookups=lookups,
-        )
-        core = ChatCore(deps)
-        flushing = asyncio.create_task(
-            lookups.flush_every(uow_factory, FLUSH_EVERY_SECONDS), name="motcua-lookup-tally"
-        )
-        apologies = {gettext_for(language)(APOLOGY) for language in ("vi", "en")}
-        yield Runtime(
-            settings=settings,
-            engine=engine,
-            uow_factory=uow_factory,
-            case_api=raw_api,
-            clock=clock,
-            core=core,
-            metrics=metrics,
-            handler=MeteredHandler(core, metrics, apologies),
-            # Short transactions, grouped: the chat's kind of unit of work.
-            inbound=InboundJournal(
-                chat_uow_factory, clock, lease=timedelta(seconds=settings.inbound_lease)
-            ),
-            lookups=lookups,
-            reports=SqlUnitOfWorkFactory.for_reports(engine, clock),
-        )
+        async with open_chat_graph(settings, units, clock, case_api=case_api) as chat:
+            yield Runtime(
+                settings=settings,
+                engine=engine,
+                uow_factory=uow_factory,
+                case_api=chat.case_api,
+                clock=clock,
+                core=chat.core,
+                metrics=chat.metrics,
+                handler=chat.handler,
+                inbound=chat.inbound,
+                lookups=chat.lookups,
+                reports=reports,
+            )
     finally:
-        if flushing is not None:
-            flushing.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await flushing
-            try:
-                await lookups.flush(uow_factory)
-            except Exception:
-                log.exception("could not write the last %d counted lookups", lookups.pending)
-        if own_client and isinstance(raw_api, HttpCaseApi):
-            await raw_api.aclose()
         await engine.dispose()
 
 

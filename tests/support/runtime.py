@@ -9,26 +9,20 @@ then runs through `bot.composition.open_runtime`. `open_chat_runtime` chooses by
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Protocol
 
-from bot.caseapi.client import HttpCaseApi
-from bot.composition import Runtime, chat_case_api, core_config, open_runtime, resolve_server_secret
-from bot.core import APOLOGY, ChatCore
-from bot.handlers.context import Dependencies
-from bot.i18n import gettext_for
+from bot.composition import Runtime, UnitsOfWork, open_chat_graph, open_runtime
+from bot.core import ChatCore
 from bot.inbound import InboundJournal
 from bot.messages import MessageHandler
-from bot.ops.metered import MeteredCaseApi, MeteredHandler
 from bot.ops.metrics import Metrics
 from bot.ports import CaseApi, Clock, SystemClock, UnitOfWorkFactory
 from bot.settings import Settings
 from bot.storage.memory import MemoryUnitOfWorkFactory
-from bot.usage import FLUSH_EVERY_SECONDS, LookupTally
+from bot.usage import LookupTally
 
 # The database URL that stands for the in-memory twin. It names a file in a folder that does
 # not exist, so that nothing can open it as a real database by mistake (a command run on
@@ -93,61 +87,32 @@ class MemoryRuntime:
     handler: MessageHandler
     inbound: InboundJournal
     lookups: LookupTally
+    reports: MemoryUnitOfWorkFactory
 
 
 @contextlib.asynccontextmanager
 async def open_memory_runtime(
     settings: Settings, *, clock: Clock | None = None, case_api: CaseApi | None = None
 ) -> AsyncIterator[MemoryRuntime]:
-    """The graph `open_runtime` builds, with every unit of work on one fresh in-memory
-    database (the chat's and the batches' alike: the twin has no transaction modes).
-
-    It mirrors `open_runtime`; test_storage.py fails when the two runtimes' fields differ."""
-    own_client = case_api is None
-    raw_api: CaseApi = case_api if case_api is not None else chat_case_api(settings)
-    metrics = Metrics()
-    if isinstance(raw_api, HttpCaseApi):
-        breaker = raw_api.breaker
-        metrics.watch_breaker("chat", lambda: breaker.state.value)
+    """The graph `open_runtime` builds (`bot.composition.open_chat_graph`, the same code),
+    with every unit of work on one fresh in-memory database (the chat's, the batches' and the
+    reports' alike: the twin has no transaction modes)."""
     clock = clock or SystemClock()
     uow_factory = MemoryUnitOfWorkFactory(clock=clock)
-    lookups = LookupTally()
-    flushing: asyncio.Task[None] | None = None
-    try:
-        server_secret = await resolve_server_secret(settings, uow_factory)
-        deps = Dependencies(
-            case_api=MeteredCaseApi(raw_api, metrics, "chat"),
-            clock=clock,
-            config=core_config(settings, server_secret=server_secret),
-            uow_factory=uow_factory,
-            lookups=lookups,
-        )
-        core = ChatCore(deps)
-        flushing = asyncio.create_task(
-            lookups.flush_every(uow_factory, FLUSH_EVERY_SECONDS), name="motcua-lookup-tally"
-        )
-        apologies = {gettext_for(language)(APOLOGY) for language in ("vi", "en")}
+    units = UnitsOfWork(batches=uow_factory, chat=uow_factory, reports=uow_factory)
+    async with open_chat_graph(settings, units, clock, case_api=case_api) as chat:
         yield MemoryRuntime(
             settings=settings,
             uow_factory=uow_factory,
-            case_api=raw_api,
+            case_api=chat.case_api,
             clock=clock,
-            core=core,
-            metrics=metrics,
-            handler=MeteredHandler(core, metrics, apologies),
-            inbound=InboundJournal(
-                uow_factory, clock, lease=timedelta(seconds=settings.inbound_lease)
-            ),
-            lookups=lookups,
+            core=chat.core,
+            metrics=chat.metrics,
+            handler=chat.handler,
+            inbound=chat.inbound,
+            lookups=chat.lookups,
+            reports=uow_factory,
         )
-    finally:
-        if flushing is not None:
-            flushing.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await flushing
-            await lookups.flush(uow_factory)
-        if own_client and isinstance(raw_api, HttpCaseApi):
-            await raw_api.aclose()
 
 
 @contextlib.asynccontextmanager
