@@ -129,3 +129,12 @@ async def test_nested_or_oversized_bodies_with_the_right_secret_get_400_and_413(
     assert huge == 413
     assert "Traceback" not in caplog.text
     assert hooked.core.seen == []
+
+
+async def test_the_webhook_lets_telegram_deliver_a_hundred_updates_at_once(
+    hooked: Harness,
+) -> None:
+    # Each POST waits for the inbound journal's commit: Telegram's default of 40 parallel
+    # connections would cap a burst at 40 per commit wait.
+    [registered] = hooked.fake.calls_of("setWebhook")
+    assert int(registered.params["max_connections"]) == 100
