@@ -132,7 +132,9 @@ async def measure(
 
 async def serve_fake(port: int) -> None:
     """The fake Bot API plus ``POST /control/measure`` and ``GET /control/healthz``."""
-    fake = FakeTelegram()
+    # Fresh update ids each run, as Telegram's only grow: on a database kept between runs
+    # (PostgreSQL) the inbound journal would otherwise take them for repeats and drop them.
+    fake = FakeTelegram(first_update_id=int(time.time() * 1000) % 2**31)
     fake.webhook_attempts = 5
 
     async def control_measure(request: Request) -> JSONResponse:

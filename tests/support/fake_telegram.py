@@ -129,6 +129,7 @@ class FakeTelegram:
         *,
         bot_id: int = 123456,
         bot_username: str = "motcua_test_bot",
+        first_update_id: int = 1,
     ) -> None:
         self.token = token
         self.bot_id = bot_id
@@ -144,7 +145,8 @@ class FakeTelegram:
         self.webhook_attempts = 1  # Telegram retries failed deliveries; benchmarks set more
         self._chats: dict[int, list[SentMessage]] = defaultdict(list)
         self._message_ids = itertools.count(1000)
-        self._update_ids = itertools.count(1)
+        # Telegram's update ids start "from a certain positive number" and only grow.
+        self._update_ids = itertools.count(first_update_id)
         self._user_message_ids = itertools.count(1)
         self._pending: deque[dict[str, Any]] = deque()
         self._new_update = asyncio.Event()
