@@ -21,9 +21,6 @@ log = logging.getLogger(__name__)
 #: How often a running process writes its tally (seconds).
 FLUSH_EVERY_SECONDS = 5.0
 
-# The longest agency code stored (the column's width).
-_AGENCY_CODE_WIDTH = 64
-
 
 class LookupTally:
     """Lookups per (local day YYYYMMDD, agency code), not yet written to the database."""
@@ -34,7 +31,7 @@ class LookupTally:
     def count(self, agency_codes: Iterable[str], *, day: int) -> None:
         """Count one lookup per code in `agency_codes` on local day `day` (no I/O)."""
         for code in agency_codes:
-            self._pending[(day, code[:_AGENCY_CODE_WIDTH])] += 1
+            self._pending[(day, code)] += 1
 
     @property
     def pending(self) -> int:

@@ -58,7 +58,7 @@ class Dependencies:
     config: CoreConfig
     uow_factory: UnitOfWorkFactory
     #: Lookups counted for the usage page, written by the composition root (`bot.usage`).
-    lookups: LookupTally = field(default_factory=LookupTally)
+    lookups: LookupTally
 
 
 @dataclass(slots=True)
