@@ -30,7 +30,7 @@ from bot.ops.metrics import Metrics
 from bot.ports import CaseApi, Clock, OperationalFigures, SystemClock, UnitOfWorkFactory
 from bot.schedule import JobSchedule
 from bot.settings import Settings
-from bot.storage.engine import DatabaseEngine, create_engine
+from bot.storage.engine import DatabaseEngine, create_engine, is_sqlite
 from bot.storage.migrate import upgrade
 from bot.storage.uow import SqlUnitOfWorkFactory
 from bot.usage import FLUSH_EVERY_SECONDS, LookupTally
@@ -106,6 +106,11 @@ def background_case_api(settings: Settings) -> HttpCaseApi:
     )
 
 
+# The inbound journal's own connections on PostgreSQL: its group commit writes on one at a
+# time, its upkeep (recovery, lease renewal, purge) on the other.
+JOURNAL_CONNECTIONS = 2
+
+
 @dataclass
 class Runtime:
     """The wired application graph."""
@@ -142,6 +147,8 @@ class UnitsOfWork:
     chat: UnitOfWorkFactory
     #: Reads that never queue behind the writers: reports, the operator's figures.
     reports: UnitOfWorkFactory
+    #: The inbound journal's group commits, which a platform's acknowledgement waits for.
+    journal: UnitOfWorkFactory
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,7 +201,7 @@ async def open_chat_graph(
             handler=MeteredHandler(core, metrics, apologies),
             # Short transactions, grouped: the chat's kind of unit of work.
             inbound=InboundJournal(
-                units.chat, clock, lease=timedelta(seconds=settings.inbound_lease)
+                units.journal, clock, lease=timedelta(seconds=settings.inbound_lease)
             ),
             lookups=lookups,
         )
@@ -227,8 +234,18 @@ async def open_runtime(
     clock = clock or SystemClock()
     uow_factory = SqlUnitOfWorkFactory.for_batches(engine, clock)
     reports = SqlUnitOfWorkFactory.for_reports(engine, clock)
+    chat_units = SqlUnitOfWorkFactory.for_chat(engine, clock)
+    # On PostgreSQL the journal has connections of its own: in a burst every pooled
+    # connection is busy with conversations, and a webhook's 200 (or the polling offset)
+    # waited in line behind them. SQLite has one writer whatever the pool: its journal
+    # shares the chat's queue for the write lock.
+    journal_engine: DatabaseEngine | None = None
+    journal_units = chat_units
+    if not is_sqlite(engine):
+        journal_engine = create_engine(settings.database_url, pool_size=JOURNAL_CONNECTIONS)
+        journal_units = SqlUnitOfWorkFactory.for_chat(journal_engine, clock)
     units = UnitsOfWork(
-        batches=uow_factory, chat=SqlUnitOfWorkFactory.for_chat(engine, clock), reports=reports
+        batches=uow_factory, chat=chat_units, reports=reports, journal=journal_units
     )
     try:
         async with open_chat_graph(settings, units, clock, case_api=case_api) as chat:
@@ -247,6 +264,8 @@ async def open_runtime(
             )
     finally:
         await engine.dispose()
+        if journal_engine is not None:
+            await journal_engine.dispose()
 
 
 def watcher_schedule(

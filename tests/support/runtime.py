@@ -99,7 +99,9 @@ async def open_memory_runtime(
     reports' alike: the twin has no transaction modes)."""
     clock = clock or SystemClock()
     uow_factory = MemoryUnitOfWorkFactory(clock=clock)
-    units = UnitsOfWork(batches=uow_factory, chat=uow_factory, reports=uow_factory)
+    units = UnitsOfWork(
+        batches=uow_factory, chat=uow_factory, reports=uow_factory, journal=uow_factory
+    )
     async with open_chat_graph(settings, units, clock, case_api=case_api) as chat:
         yield MemoryRuntime(
             settings=settings,
