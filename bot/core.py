@@ -35,9 +35,9 @@ from bot.handlers import (
 )
 from bot.handlers.common import expired_button, is_menu_label
 from bot.handlers.context import Context, Dependencies, load_user, load_user_with_ownership
-from bot.handlers.payloads import Action, parse
 from bot.i18n import N_, gettext_for, normalize_language
 from bot.messages import Incoming, Reply, Response
+from bot.payloads import Action, parse
 from bot.understanding import Intent, Understanding, understand
 
 log = logging.getLogger(__name__)

@@ -30,11 +30,11 @@ from bot.composition import open_runtime, watcher_schedule
 from bot.core import APOLOGY
 from bot.domain.codes import extract_codes
 from bot.domain.status import Status
-from bot.handlers.payloads import Action
 from bot.handlers.render import status_label
 from bot.i18n import gettext_for
 from bot.logs import configure_logging
 from bot.office.demo import demo_workspace
+from bot.payloads import Action
 from bot.runner import build_dispatcher, build_watcher
 from bot.settings import Settings
 

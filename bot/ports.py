@@ -64,6 +64,24 @@ class MalformedAnswer(CaseApiUnavailable):
     """The case system answered, but not in the contract's shape (HTML, wrong JSON)."""
 
 
+# --------------------------------------------------------------------------- storage errors
+
+
+class StorageUnavailable(Exception):
+    """The database could not be reached or failed: the work stops and is tried again later;
+    nothing may be skipped. A unit of work raises it in place of its driver's errors."""
+
+
+class RecordRefused(Exception):
+    """The database refused a record (a value it cannot hold, a broken constraint), not
+    failed: that one record is set aside and the rest goes on. `cause` names the driver's
+    error, for the operator."""
+
+    def __init__(self, cause: str) -> None:
+        super().__init__(f"the database refused a record ({cause})")
+        self.cause = cause
+
+
 @dataclass(frozen=True, slots=True)
 class ChangesPage:
     """One page of `GET /v1/changes`: the dossiers in the contract's shape, the cursor, and

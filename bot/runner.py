@@ -31,7 +31,6 @@ from bot.composition import (
 from bot.errors import OperatorError
 from bot.housekeeping import run_periodically
 from bot.logs import configure_logging
-from bot.notify import events as case_events
 from bot.notify.dispatcher import Dispatcher
 from bot.notify.leader import LeaseLeaderLock, lease_for
 from bot.notify.throttle import DEFAULT_LIMITS, ChannelLimit, limit_for
@@ -43,6 +42,7 @@ from bot.settings import Settings
 from bot.storage.delivery import OutboxDeliveryQueue
 from bot.storage.leader import advisory_lock_for
 from bot.storage.readiness import schema_status
+from bot.web import case_events
 from bot.web.app import build_web_app
 from bot.web.ops import ops_routes
 from bot.web.serve import serve_in_loop

@@ -142,11 +142,11 @@ def parse_item(
     return dossier
 
 
-def unstorable(dossier: Dossier, error: BaseException, *, index: int) -> RejectedItem:
-    """A valid dossier the database refused (the error's class names why); `index` is its
-    own place among the valid items, so only a version after it supersedes it."""
+def unstorable(dossier: Dossier, cause: str, *, index: int) -> RejectedItem:
+    """A valid dossier the database refused (`cause` names the database's error); `index` is
+    its own place among the valid items, so only a version after it supersedes it."""
     position = index + 1
-    reason = clip(f"could not be stored ({type(error).__name__})", MAX_REASON_CHARS)
+    reason = clip(f"could not be stored ({cause})", MAX_REASON_CHARS)
     return RejectedItem(
         reason, clip(dossier.model_dump_json(), MAX_RAW_CHARS), dossier.code, position
     )

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from bot.handlers import confirm, payloads, privacy
+from bot import payloads
+from bot.handlers import confirm, privacy
 from bot.handlers.common import (
     code_shape_help,
     expired_button,
@@ -15,9 +16,9 @@ from bot.handlers.common import (
 )
 from bot.handlers.context import Context
 from bot.handlers.limits import erasure_note
-from bot.handlers.payloads import Action
 from bot.i18n import LANGUAGES, gettext_for
 from bot.messages import Attachment, Button, Reply, Response
+from bot.payloads import Action
 
 log = logging.getLogger(__name__)
 

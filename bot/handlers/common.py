@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from bot.handlers import payloads
+from bot import payloads
 from bot.handlers.context import Context
-from bot.handlers.payloads import Action
 from bot.i18n import LANGUAGES, N_, gettext_for
 from bot.messages import Button, Reply, Response
+from bot.payloads import Action
 
 CODE_EXAMPLE = "000.00.53.H48-220921-0099"
 

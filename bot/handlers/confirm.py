@@ -19,9 +19,9 @@ import base64
 import hashlib
 import hmac
 
-from bot.handlers import payloads
+from bot import payloads
 from bot.handlers.context import Context
-from bot.handlers.payloads import Action
+from bot.payloads import Action
 
 SEPARATOR = "~"
 MAC_CHARS = 12  # 72 bits: only ever tried online, one button press at a time

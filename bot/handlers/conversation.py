@@ -6,14 +6,15 @@ The router (`bot.core`) picks these from the intent the understanding step found
 
 from __future__ import annotations
 
+from bot import payloads
 from bot.domain.codes import InvalidCode, parse_code
-from bot.handlers import confirm, lookup, mine, payloads, topic
+from bot.handlers import confirm, lookup, mine, topic
 from bot.handlers.basics import language_buttons
 from bot.handlers.common import code_shape_help, menu, respond, text
 from bot.handlers.context import Context
-from bot.handlers.payloads import Action
 from bot.i18n import gettext_for
 from bot.messages import Button, Reply, Response
+from bot.payloads import Action
 
 
 def capabilities(ctx: Context) -> str:

@@ -12,14 +12,15 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
+from bot import payloads
 from bot.domain.codes import InvalidCode, parse_code
 from bot.domain.masking import mask_digits
-from bot.handlers import payloads, topic
+from bot.handlers import topic
 from bot.handlers.common import respond, text
 from bot.handlers.context import Context
 from bot.handlers.lookup import fetch
-from bot.handlers.payloads import Action
 from bot.messages import Button, Reply, Response
+from bot.payloads import Action
 
 log = logging.getLogger(__name__)
 

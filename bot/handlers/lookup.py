@@ -6,15 +6,16 @@ import asyncio
 import logging
 from dataclasses import dataclass
 
+from bot import payloads
 from bot.domain.codes import DossierCode, InvalidCode, parse_code
 from bot.domain.dossier import Dossier
-from bot.handlers import confirm, payloads, topic
+from bot.handlers import confirm, topic
 from bot.handlers.common import case_system_busy, expired_button, respond
 from bot.handlers.context import Context
 from bot.handlers.limits import lookup_buckets, minutes_text
-from bot.handlers.payloads import Action
 from bot.handlers.render import render_dossier
 from bot.messages import Button, Reply, Response
+from bot.payloads import Action
 from bot.ports import CaseApiUnavailable, DossierNotFound, OwnedDossier, UnitOfWork
 from bot.wording import minutes_phrase
 

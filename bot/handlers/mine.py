@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 
+from bot import payloads
 from bot.domain.dossier import Dossier
-from bot.handlers import confirm, payloads
+from bot.handlers import confirm
 from bot.handlers.common import case_system_busy, respond, text
 from bot.handlers.context import Context
-from bot.handlers.payloads import Action
 from bot.handlers.render import render_short
 from bot.messages import Button, Reply, Response
+from bot.payloads import Action
 from bot.ports import CaseApiError
 
 

@@ -8,17 +8,17 @@ office's general one, from the settings.
 
 from __future__ import annotations
 
-from bot import wording
+from bot import payloads, wording
 from bot.domain.dossier import Dossier
 from bot.domain.status import Status
-from bot.handlers import payloads, topic
+from bot.handlers import topic
 from bot.handlers.common import code_shape_help, respond, text
 from bot.handlers.context import Context
 from bot.handlers.lookup import fetch
-from bot.handlers.payloads import Action
 from bot.handlers.render import due_line
 from bot.i18n import format_money
 from bot.messages import Button, Reply, Response
+from bot.payloads import Action
 
 
 async def _dossier_in_context(ctx: Context) -> tuple[Dossier | str | None, bool]:

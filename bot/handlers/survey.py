@@ -15,15 +15,15 @@ from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
+from bot import payloads
 from bot.domain.codes import InvalidCode, parse_code
 from bot.domain.status import Status
-from bot.handlers import payloads
 from bot.handlers.common import case_system_busy, expired_button, respond, text
 from bot.handlers.context import Context
-from bot.handlers.payloads import Action
 from bot.i18n import Gettext
 from bot.messages import Button, Reply, Response
 from bot.notify.rendering import RenderContext
+from bot.payloads import Action
 from bot.ports import CaseApiUnavailable, DossierNotFound, SurveyAlreadyStarted, SurveyRepository
 from surveys import flow
 from surveys.definitions import AnswerValue, Catalog, Definition, Question, default_catalog

@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from bot import deeplink
+from bot import deeplink, payloads
 from bot.domain.codes import InvalidCode, parse_code
-from bot.handlers import confirm, payloads
+from bot.handlers import confirm
 from bot.handlers.common import (
     case_system_busy,
     code_shape_help,
@@ -24,9 +24,9 @@ from bot.handlers.limits import (
     pin_dossier_bucket,
 )
 from bot.handlers.lookup import fetch, show_dossier
-from bot.handlers.payloads import Action
 from bot.handlers.topic import AWAITING_PROOF, back_to_talking, code_of
 from bot.messages import Button, Reply, Response
+from bot.payloads import Action
 from bot.ports import Bucket, CaseApiUnavailable, DossierNotFound, Reservation
 from bot.wording import minutes_phrase
 

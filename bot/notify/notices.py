@@ -16,13 +16,12 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from bot import wording
+from bot import payloads, wording
 from bot.domain.notice_kinds import NoticeKind
-from bot.handlers import payloads
-from bot.handlers.payloads import Action
 from bot.i18n import Gettext, format_date, format_money
 from bot.messages import Button, Reply
 from bot.notify.rendering import RenderContext, Renderer
+from bot.payloads import Action
 
 Params = Mapping[str, Any]
 

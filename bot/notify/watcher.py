@@ -8,7 +8,7 @@ snapshots, one `enqueue_many` into the outbox, the subscriptions that end, and t
 crash in the middle re-processes the page, which the notices' dedup keys make harmless. The
 work of a cycle grows with the number of changes, never with the number of subscriptions.
 
-Pushed case events (`bot.notify.events`) go through the same path (`ingest_events`).
+Pushed case events (`bot.web.case_events`) go through the same path (`ingest_events`).
 
 One bad record never blocks the others: an item that is not a contract Dossier
 (`bot.domain.intake.parse_item`), or that the database refuses, is set aside in the
@@ -43,10 +43,10 @@ from bot.ports import (
     DossierNotFound,
     LeaderLock,
     Notice,
+    RecordRefused,
     UnitOfWork,
     UnitOfWorkFactory,
 )
-from bot.storage.errors import refused_record
 
 log = logging.getLogger(__name__)
 
@@ -223,12 +223,10 @@ class Watcher:
                 if not await uow.watch.advance_cursor(expected, new, now=now):
                     return False
                 await uow.commit()
-        except Exception as error:
-            if not refused_record(error):
-                raise
+        except RecordRefused as error:
             log.warning(
                 "watcher: the database refused an item of a page (%s); applying one by one",
-                type(error).__name__,
+                error.cause,
             )
             applied, refused = await self._apply_one_by_one(items, now)
             async with self._uow_factory() as uow:
@@ -251,10 +249,8 @@ class Watcher:
                 async with self._uow_factory() as uow:
                     report.add(await self._apply(uow, [dossier], now))
                     await uow.commit()
-            except Exception as error:
-                if not refused_record(error):
-                    raise
-                refused.append(intake.unstorable(dossier, error, index=index))
+            except RecordRefused as error:
+                refused.append(intake.unstorable(dossier, error.cause, index=index))
         return report, refused
 
     async def _hold(
@@ -300,12 +296,10 @@ class Watcher:
                 fresh, _, rejected = await self._fresh_events(uow, events, now)
                 report.add(await self._apply(uow, fresh, now, rejected=rejected, source="event"))
                 await uow.commit()
-        except Exception as error:
-            if not refused_record(error):
-                raise
+        except RecordRefused as error:
             log.warning(
                 "case events: the database refused an event (%s); applying one by one",
-                type(error).__name__,
+                error.cause,
             )
             async with self._uow_factory() as uow:
                 # Only to learn which ids are new: rolled back, recorded below once applied.

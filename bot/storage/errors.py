@@ -1,6 +1,7 @@
-"""The storage layer's errors, for callers that must tell "the database failed" apart.
+"""The storage layer's errors, translated at the unit of work's edge into the ports' own.
 
-Code outside `bot.storage` catches `StorageError` instead of importing SQLAlchemy.
+Code outside `bot.storage` catches `bot.ports.StorageUnavailable` or `bot.ports.RecordRefused`
+and never imports SQLAlchemy.
 """
 
 from __future__ import annotations
@@ -13,8 +14,7 @@ from sqlalchemy.exc import (
     StatementError,
 )
 
-StorageError = SQLAlchemyError
-"""Any failure of the database or of a statement sent to it."""
+from bot.ports import RecordRefused, StorageUnavailable
 
 
 def refused_record(error: BaseException) -> bool:
@@ -25,3 +25,12 @@ def refused_record(error: BaseException) -> bool:
         return True
     # A value the driver could not even bind (e.g. a year out of range) never left the process.
     return isinstance(error, StatementError) and not isinstance(error, DBAPIError)
+
+
+def translated(error: BaseException) -> Exception | None:
+    """The ports' error for a database error that leaves a unit of work (None for others)."""
+    if not isinstance(error, SQLAlchemyError):
+        return None
+    if refused_record(error):
+        return RecordRefused(type(error).__name__)
+    return StorageUnavailable(f"the database failed ({type(error).__name__})")

@@ -32,6 +32,7 @@ from bot.ports import (
     ZaloTokenRepository,
 )
 from bot.storage.engine import is_sqlite, use_transactions
+from bot.storage.errors import translated
 from bot.storage.feedback import SqlFeedbackRepository
 from bot.storage.figures import SqlFiguresRepository
 from bot.storage.inbound import SqlInboundJournalRepository
@@ -124,8 +125,11 @@ class SqlUnitOfWork:
             except BaseException:
                 await conn.close()
                 raise
-        except BaseException:
+        except BaseException as exc:
             self._release()
+            error = translated(exc)
+            if error is not None:
+                raise error from exc
             raise
         # No explicit begin: the first statement begins the transaction (SQLAlchemy's
         # autobegin), so a unit of work that ends up running nothing costs no round trip.
@@ -156,16 +160,19 @@ class SqlUnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         conn, self._connection = self._connection, None
-        if conn is None:
-            return
-        try:
-            if conn.in_transaction():
-                await conn.rollback()
-        finally:
+        if conn is not None:
             try:
-                await conn.close()
+                if conn.in_transaction():
+                    await conn.rollback()
             finally:
-                self._release()
+                try:
+                    await conn.close()
+                finally:
+                    self._release()
+        # Callers see the ports' errors, not the driver's (the driver's stays the cause).
+        error = translated(exc) if exc is not None else None
+        if error is not None:
+            raise error from exc
 
     async def commit(self) -> None:
         """Make the transaction's changes permanent."""

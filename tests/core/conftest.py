@@ -19,7 +19,7 @@ from bot.caseapi.simulator import run_simulator
 from bot.caseapi.simulator.runner import RunningSimulator
 from bot.channels.console import ConsoleChat
 from bot.demo import Sample, fetch_samples
-from bot.handlers.payloads import Action
+from bot.payloads import Action
 from bot.settings import Settings, load_settings
 from tests.support.runtime import ChatRuntime, open_chat_runtime
 

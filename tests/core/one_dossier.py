@@ -16,8 +16,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from bot.handlers.payloads import Action
 from bot.messages import Incoming, Response
+from bot.payloads import Action
 from bot.ports import Clock
 from bot.settings import load_settings
 from tests.support.runtime import ChatRuntime, open_chat_runtime

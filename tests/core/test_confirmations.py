@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.handlers.payloads import Action
+from bot.payloads import Action
 from tests.core.conftest import FixedClock
 from tests.core.one_dossier import CODE, PIN, Bot, running_bot
 

@@ -3,7 +3,7 @@ the case API simulator): context after a lookup, intents with their own answers,
 
 from __future__ import annotations
 
-from bot.handlers.payloads import Action
+from bot.payloads import Action
 from tests.core.conftest import Citizen, World
 
 

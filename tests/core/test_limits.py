@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.deeplink import make_payload
-from bot.handlers.payloads import Action
+from bot.payloads import Action
 from tests.core.conftest import FixedClock
 from tests.core.one_dossier import CODE, LINK_SECRET, PHONE, PIN, running_bot
 

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.domain.status import Status
-from bot.handlers.payloads import Action
+from bot.payloads import Action
 from tests.core.conftest import World
 
 

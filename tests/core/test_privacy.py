@@ -3,9 +3,9 @@ number is asked for, and in what /forget says it erases and keeps."""
 
 from __future__ import annotations
 
-from bot.handlers.payloads import Action
 from bot.handlers.privacy import NOTICE_RETENTION_DAYS
 from bot.housekeeping import OUTBOX_RETENTION
+from bot.payloads import Action
 from tests.core.conftest import World
 
 SHORT = "Trợ lý chỉ lưu những gì cần"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.handlers.payloads import Action
+from bot.payloads import Action
 from tests.core.conftest import World
 from tests.support.runtime import on_sql
 

@@ -15,10 +15,10 @@ from starlette.applications import Starlette
 
 from bot.caseapi.simulator import Pusher, run_simulator, sign
 from bot.domain.status import Status
-from bot.notify.events import MAX_BODY_BYTES, SIGNATURE_HEADER, routes
 from bot.notify.watcher import Watcher
 from bot.storage.tables_watch import dossier_snapshots, processed_case_events
 from bot.storage.uow import SqlUnitOfWorkFactory
+from bot.web.case_events import MAX_BODY_BYTES, SIGNATURE_HEADER, routes
 from tests.notify.watch_support import (
     T0,
     FakeClock,

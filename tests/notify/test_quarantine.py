@@ -31,13 +31,13 @@ from bot.domain.status import Status
 from bot.notify import cli as outbox_cli
 from bot.notify import quarantine_cli
 from bot.notify.dispatcher import Dispatcher
-from bot.notify.events import SIGNATURE_HEADER, routes
 from bot.notify.throttle import ChannelLimit
 from bot.notify.watcher import Watcher
 from bot.ports import SystemClock
 from bot.settings import Settings
 from bot.storage.delivery import OutboxDeliveryQueue
 from bot.storage.uow import SqlUnitOfWorkFactory
+from bot.web.case_events import SIGNATURE_HEADER, routes
 from tests.notify.outbox_support import telegram_sender
 from tests.notify.watch_support import T0, FakeClock, add_subscriber, dossier, outbox_rows
 from tests.support.fake_telegram import FakeTelegram

@@ -16,11 +16,11 @@ from bot.caseapi.simulator import Pusher, run_simulator
 from bot.composition import watcher_schedule
 from bot.domain.status import Status
 from bot.notify.dispatcher import Dispatcher
-from bot.notify.events import routes
 from bot.notify.throttle import ChannelLimit
 from bot.notify.watcher import Watcher
 from bot.ports import SystemClock
 from bot.storage.uow import SqlUnitOfWorkFactory
+from bot.web.case_events import routes
 from tests.notify.outbox_support import RENDERERS, queue_of, telegram_sender
 from tests.notify.watch_support import add_subscriber
 from tests.support.fake_telegram import FakeTelegram

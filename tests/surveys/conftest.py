@@ -15,8 +15,8 @@ from bot.composition import notice_renderers
 from bot.demo import Sample, fetch_samples
 from bot.domain.notice_kinds import NoticeKind
 from bot.domain.status import Status
-from bot.handlers.payloads import Action
 from bot.notify.rendering import RenderContext
+from bot.payloads import Action
 from bot.settings import Settings
 from tests.core.conftest import Citizen, settings_for
 from tests.support.runtime import ChatRuntime, open_chat_runtime

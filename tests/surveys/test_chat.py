@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from bot.composition import open_runtime
-from bot.handlers.payloads import Action
 from bot.messages import Button
+from bot.payloads import Action
 from surveys import cli
 from tests.surveys.conftest import SurveyWorld
 

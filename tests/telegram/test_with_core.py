@@ -16,7 +16,7 @@ from bot.caseapi.simulator import RunningSimulator, run_simulator
 from bot.channel_events import StoredChannelEvents
 from bot.deeplink import make_payload
 from bot.demo import Sample, fetch_samples
-from bot.handlers.payloads import Action
+from bot.payloads import Action
 from bot.settings import load_settings
 from tests.support.fake_telegram import FakeTelegram, SentMessage
 from tests.support.runtime import ChatRuntime, open_chat_runtime

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from bot.channels.zalo.signature import SIGNATURE_HEADER as ZALO_SIGNATURE
-from bot.notify.events import SIGNATURE_HEADER as CASE_SIGNATURE
+from bot.web.case_events import SIGNATURE_HEADER as CASE_SIGNATURE
 from tests.support.bot_process import bot_process
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.servers import free_port

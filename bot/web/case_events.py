@@ -28,7 +28,7 @@ from starlette.routing import BaseRoute, Route
 from bot.domain.dossier import Dossier
 from bot.domain.intake import RejectedItem, parse_item
 from bot.notify.watcher import IngestReport
-from bot.storage.errors import StorageError
+from bot.ports import StorageUnavailable
 from bot.web.body import BodyRefused, read_limited
 
 SIGNATURE_HEADER = "X-Motcua-Signature"
@@ -101,7 +101,7 @@ def routes(sink: EventSink, secret: str, *, path: str = PATH) -> list[BaseRoute]
             report = await sink.ingest_events(
                 [(e.id, parse_item(e.dossier, event_id=e.id)) for e in parsed.events]
             )
-        except (StorageError, OSError):
+        except (StorageUnavailable, OSError):
             # The sender retries the same batch; the event ids make that harmless.
             log.exception("case events: could not store %d events", len(parsed.events))
             return JSONResponse({"error": "unavailable"}, status_code=503)
