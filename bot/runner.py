@@ -20,7 +20,6 @@ from starlette.routing import BaseRoute
 
 from bot.caseapi.client import HttpCaseApi
 from bot.channel_events import StoredChannelEvents
-from bot.channels.base import Sender
 from bot.composition import (
     Runtime,
     background_case_api,
@@ -38,6 +37,7 @@ from bot.notify.watcher import Watcher
 from bot.office.wiring import workspace_routes
 from bot.ops.health import HealthChecks
 from bot.ops.metered import MeteredCaseApi, MeteredLeaderLock, metered_sender
+from bot.push import Sender
 from bot.settings import Settings
 from bot.storage.delivery import OutboxDeliveryQueue
 from bot.storage.leader import advisory_lock_for

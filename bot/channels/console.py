@@ -12,10 +12,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from bot.channels.errors import ChannelPermanentError
 from bot.channels.text import is_contact_button
 from bot.i18n import gettext_for
 from bot.messages import Button, Incoming, MessageHandler, Reply, Response
+from bot.push import ChannelPermanentError
 
 CHANNEL = "console"
 
@@ -106,7 +106,7 @@ class ConsoleChat:
 
 
 class ConsoleSender:
-    """The terminal as a push channel (a `bot.channels.base.Sender`): the dispatcher's
+    """The terminal as a push channel (a `bot.push.Sender`): the dispatcher's
     notices appear in the citizen's chat, marked 🔔, while they type."""
 
     def __init__(self, chat: ConsoleChat) -> None:

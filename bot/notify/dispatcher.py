@@ -42,13 +42,6 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot import logcontext
-from bot.channels.base import PushDetails, Sender
-from bot.channels.errors import (
-    ChannelBlocked,
-    ChannelPermanentError,
-    ChannelRetryAfter,
-    ChannelWindowClosed,
-)
 from bot.notify.quiet import VIETNAM, QuietHours
 from bot.notify.rendering import NoticeRenderers, RenderContext, UnknownNotice
 from bot.notify.throttle import ChannelLimit, SendWindow, limit_for
@@ -59,6 +52,14 @@ from bot.ports import (
     DeliveryQueue,
     OutboxState,
     SystemClock,
+)
+from bot.push import (
+    ChannelBlocked,
+    ChannelPermanentError,
+    ChannelRetryAfter,
+    ChannelWindowClosed,
+    PushDetails,
+    Sender,
 )
 from bot.wording import DEFAULT_OFFICE_NAME
 

@@ -16,17 +16,18 @@ from typing import Any, TypeVar
 
 from bot import logcontext
 from bot.caseapi.breaker import CircuitOpen
-from bot.channels.base import PushDetails, Sender
-from bot.channels.errors import (
-    ChannelBlocked,
-    ChannelPermanentError,
-    ChannelRetryAfter,
-    ChannelWindowClosed,
-)
 from bot.domain.dossier import Dossier
 from bot.messages import Incoming, MessageHandler, Reply, Response
 from bot.ops.metrics import Metrics, WatcherProgress
 from bot.ports import CaseApi, CaseApiUnavailable, ChangesPage, DossierNotFound, MalformedAnswer
+from bot.push import (
+    ChannelBlocked,
+    ChannelPermanentError,
+    ChannelRetryAfter,
+    ChannelWindowClosed,
+    PushDetails,
+    Sender,
+)
 
 T = TypeVar("T")
 
@@ -142,7 +143,7 @@ class _MeteredSender:
         self._channel = channel
 
     async def send(self, channel_user_id: str, replies: Sequence[Reply]) -> None:
-        """See `bot.channels.base.Sender.send`."""
+        """See `bot.push.Sender.send`."""
         await self._counted(self._inner.send(channel_user_id, replies))
 
     async def _counted(self, pending: Awaitable[T]) -> T:
@@ -175,7 +176,7 @@ class _MeteredTemplateSender(_MeteredSender):
     """A metered `Sender` that is also a `TemplateSender` (Zalo ZNS)."""
 
     async def send_template(self, channel_user_id: str, details: PushDetails) -> bool:
-        """See `bot.channels.base.TemplateSender.send_template`."""
+        """See `bot.push.TemplateSender.send_template`."""
         return bool(
             await self._counted(self._inner.send_template(channel_user_id, details))  # type: ignore[attr-defined]
         )

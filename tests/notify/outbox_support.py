@@ -1,5 +1,5 @@
 """Helpers for the outbox and dispatcher tests: a test notice kind, users, queued notices,
-reading rows back, and senders for our own seam (`bot.channels.base.Sender`)."""
+reading rows back, and senders for our own seam (`bot.push.Sender`)."""
 
 from __future__ import annotations
 
@@ -13,12 +13,12 @@ from typing import Any, Protocol
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.channels.base import PushDetails
 from bot.channels.telegram import TelegramChannel
 from bot.composition import notice_renderers
 from bot.messages import Incoming, Reply, Response
 from bot.notify.rendering import RenderContext
 from bot.ports import Notice, UnitOfWorkFactory
+from bot.push import PushDetails
 from bot.storage.delivery import OutboxDeliveryQueue
 from bot.storage.memory import MemoryUnitOfWorkFactory
 from bot.storage.tables_outbox import outbox

@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from bot.channels.errors import ChannelWindowClosed
 from bot.notify.dispatcher import Backoff, Dispatcher
 from bot.notify.throttle import ChannelLimit
+from bot.push import ChannelWindowClosed
 from bot.storage.engine import create_engine
 from bot.storage.memory import MemoryOutboxRepository, MemoryUnitOfWorkFactory
 from tests.notify.outbox_support import (
@@ -147,7 +147,7 @@ async def test_flood_control_pauses_the_channel_for_another_dispatcher(
 
 
 def _retry_after(seconds: float) -> Exception:
-    from bot.channels.errors import ChannelRetryAfter
+    from bot.push import ChannelRetryAfter
 
     return ChannelRetryAfter(seconds)
 

@@ -6,13 +6,13 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.channels.errors import (
+from bot.messages import Button, Reply
+from bot.push import (
     ChannelBlocked,
     ChannelPermanentError,
     ChannelRetryAfter,
     ChannelTemporaryError,
 )
-from bot.messages import Button, Reply
 from tests.support.fake_telegram import FakeTelegram
 from tests.telegram.conftest import Harness, running_channel
 

@@ -4,13 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from bot.channels.errors import (
-    ChannelBlocked,
-    ChannelPermanentError,
-    ChannelRetryAfter,
-    ChannelTemporaryError,
-    ChannelWindowClosed,
-)
 from bot.channels.zalo import signature
 from bot.channels.zalo.errors import TOKEN_ERRORS, channel_error, is_token_error
 from bot.channels.zalo.inbound import (
@@ -21,6 +14,13 @@ from bot.channels.zalo.inbound import (
 )
 from bot.channels.zalo.render import MAX_BUTTONS, MAX_TEXT, render, split_text
 from bot.messages import Attachment, Button, Reply
+from bot.push import (
+    ChannelBlocked,
+    ChannelPermanentError,
+    ChannelRetryAfter,
+    ChannelTemporaryError,
+    ChannelWindowClosed,
+)
 from tests.support.fake_zalo import (
     follow_event,
     image_event,

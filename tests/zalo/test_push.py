@@ -13,17 +13,17 @@ import pytest
 from sqlalchemy import select, update
 
 from bot.channel_events import StoredChannelEvents
-from bot.channels.base import PushDetails
-from bot.channels.errors import (
+from bot.channels.zalo import ZaloChannel, build_zalo_channel
+from bot.messages import Button, Reply
+from bot.ports import Notice
+from bot.push import (
     ChannelBlocked,
     ChannelPermanentError,
     ChannelRetryAfter,
     ChannelTemporaryError,
     ChannelWindowClosed,
+    PushDetails,
 )
-from bot.channels.zalo import ZaloChannel, build_zalo_channel
-from bot.messages import Button, Reply
-from bot.ports import Notice
 from bot.storage.tables_outbox import outbox
 from tests.support.fake_zalo import text_event
 from tests.support.runtime import on_sql

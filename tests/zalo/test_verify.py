@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.channels.base import PushDetails
-from bot.channels.errors import ChannelWindowClosed
 from bot.channels.zalo.inbound import zns_phone
 from bot.messages import Reply
+from bot.push import ChannelWindowClosed, PushDetails
 from tests.support.fake_zalo import submit_info_event, text_event
 from tests.zalo.conftest import INFO_IMAGE, TEMPLATES, ZaloWorld
 

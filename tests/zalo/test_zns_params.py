@@ -7,10 +7,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.channels.base import PushDetails
 from bot.channels.zalo.zns import template_data
 from bot.domain.status import Status
 from bot.notify.rules import STATUS_NOTICES, Recipient, RuleConfig, Snapshot, apply_change
+from bot.push import PushDetails
 from tests.notify.watch_support import CODE, T0, dossier
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")

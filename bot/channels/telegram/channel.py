@@ -45,13 +45,6 @@ from telegram.error import (
 )
 from telegram.ext import Application, ContextTypes, TypeHandler
 
-from bot.channels.errors import (
-    ChannelBlocked,
-    ChannelError,
-    ChannelPermanentError,
-    ChannelRetryAfter,
-    ChannelTemporaryError,
-)
 from bot.channels.telegram.inbound import CHANNEL, Inbound, to_inbound
 from bot.channels.telegram.processor import PerUserUpdateProcessor
 from bot.channels.telegram.render import Markup, Outgoing, render
@@ -60,6 +53,13 @@ from bot.inbound import ChannelJournal
 from bot.messages import ChannelEvents, MessageHandler, Reply
 from bot.messages import Response as BotResponse
 from bot.ports import JournaledUpdate
+from bot.push import (
+    ChannelBlocked,
+    ChannelError,
+    ChannelPermanentError,
+    ChannelRetryAfter,
+    ChannelTemporaryError,
+)
 from bot.web.body import BodyRefused, decode_json, read_limited
 
 log = logging.getLogger(__name__)
@@ -97,7 +97,7 @@ class RetryPolicy:
 
 
 class TelegramChannel:
-    """Serves citizens on Telegram and pushes messages to them (a `bot.channels.base.Sender`).
+    """Serves citizens on Telegram and pushes messages to them (a `bot.push.Sender`).
 
     With `webhook_url` set, `start` registers the webhook (with `webhook_secret`) and updates
     arrive through `routes()`, which the project's web app mounts; otherwise `start` deletes
@@ -492,7 +492,7 @@ class TelegramChannel:
     # ----------------------------------------------------------------- pushes
 
     async def send(self, channel_user_id: str, replies: Sequence[Reply]) -> None:
-        """Push `replies` to a user (see `bot.channels.base.Sender`); no retries here."""
+        """Push `replies` to a user (see `bot.push.Sender`); no retries here."""
         try:
             chat_id = int(channel_user_id)
         except ValueError:

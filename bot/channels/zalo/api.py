@@ -24,8 +24,8 @@ from typing import Any
 import httpx
 
 from bot import httptransport
-from bot.channels.errors import ChannelRetryAfter, ChannelTemporaryError
 from bot.channels.zalo.errors import ZaloApiError, ZaloAuthError
+from bot.push import ChannelRetryAfter, ChannelTemporaryError
 
 log = logging.getLogger(__name__)
 

@@ -30,13 +30,6 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from bot.channels.base import PushDetails
-from bot.channels.errors import (
-    ChannelBlocked,
-    ChannelError,
-    ChannelRetryAfter,
-    ChannelTemporaryError,
-)
 from bot.channels.zalo import signature
 from bot.channels.zalo.api import ZaloApi
 from bot.channels.zalo.errors import ZaloApiError, channel_error, is_token_error
@@ -47,6 +40,13 @@ from bot.channels.zalo.zns import VerifiedPhones, template_data, tracking_id
 from bot.inbound import ChannelJournal
 from bot.messages import ChannelEvents, Incoming, MessageHandler, Reply
 from bot.ports import Clock, JournaledUpdate, UnitOfWorkFactory
+from bot.push import (
+    ChannelBlocked,
+    ChannelError,
+    ChannelRetryAfter,
+    ChannelTemporaryError,
+    PushDetails,
+)
 from bot.web.body import BodyRefused, MalformedJson, decode_json, read_limited
 
 log = logging.getLogger(__name__)
@@ -275,7 +275,7 @@ class ZaloChannel:
     # ----------------------------------------------------------------- pushes
 
     async def send(self, channel_user_id: str, replies: Sequence[Reply]) -> None:
-        """Push `replies` to a user (see `bot.channels.base.Sender`); no retries here."""
+        """Push `replies` to a user (see `bot.push.Sender`); no retries here."""
         await self._deliver(channel_user_id, replies, "vi", retry=False)
 
     async def send_template(self, channel_user_id: str, details: PushDetails) -> bool:

@@ -8,7 +8,7 @@ here; an unlisted code is treated as a permanent refusal, so it is never retried
 
 from __future__ import annotations
 
-from bot.channels.errors import (
+from bot.push import (
     ChannelBlocked,
     ChannelError,
     ChannelPermanentError,

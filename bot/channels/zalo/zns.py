@@ -19,10 +19,10 @@ from datetime import datetime
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from bot.channels.base import PushDetails
 from bot.domain.status import Status
 from bot.i18n import gettext_for
 from bot.ports import UnitOfWorkFactory
+from bot.push import PushDetails
 from bot.wording import status_label
 
 log = logging.getLogger(__name__)
