@@ -4,7 +4,11 @@ Starlette's ``request.body()`` reads everything the client sends before the call
 at its size; a chunked upload without ``Content-Length`` can then grow the process by as much
 as the sender likes. `read_limited` refuses a declared length above the limit before reading
 a byte, and otherwise streams the body and stops at the first chunk that goes past the limit.
-The server then answers without reading the rest (uvicorn closes the connection).
+The server then answers without reading the rest.
+
+Every refusal of an untrusted request is made with `refusal`, which closes the connection:
+otherwise the server (uvicorn) goes on reading, and throwing away, whatever the sender still
+streams, to keep the connection open for a next request.
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ async def read_limited(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length")
     if declared is not None:
         if not declared.strip().isdigit():
-            raise BodyRefused(PlainTextResponse("bad length", status_code=400), "bad length")
+            raise BodyRefused(refusal(400, "bad length"), "bad length")
         if int(declared) > limit:
             raise BodyRefused(_too_large(), f"declared {int(declared)} bytes")
     body = bytearray()
@@ -44,13 +48,24 @@ async def read_limited(request: Request, limit: int) -> bytes:
                 raise BodyRefused(_too_large(), f"more than {limit} bytes")
             body += chunk
     except ClientDisconnect:
-        raise BodyRefused(PlainTextResponse("", status_code=400), "client went away") from None
+        raise BodyRefused(refusal(400, ""), "client went away") from None
     return bytes(body)
 
 
 def _too_large() -> Response:
-    # Connection: close, because the rest of the body is never read.
-    return PlainTextResponse("too large", status_code=TOO_LARGE, headers={"Connection": "close"})
+    return refusal(TOO_LARGE, "too large")
+
+
+def refusal(status: int, text: str) -> Response:
+    """A short plain-text refusal that closes the connection (`closing`)."""
+    return closing(PlainTextResponse(text, status_code=status))
+
+
+def closing(response: Response) -> Response:
+    """`response`, closing the connection after it, so that no more of the request's body is
+    read (see the module's docstring)."""
+    response.headers["Connection"] = "close"
+    return response
 
 
 class MalformedJson(ValueError):

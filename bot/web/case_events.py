@@ -29,7 +29,7 @@ from bot.domain.dossier import Dossier
 from bot.domain.intake import RejectedItem, parse_item
 from bot.notify.watcher import IngestReport
 from bot.ports import StorageUnavailable
-from bot.web.body import BodyRefused, read_limited
+from bot.web.body import BodyRefused, closing, read_limited
 
 SIGNATURE_HEADER = "X-Motcua-Signature"
 PATH = "/hooks/case-events"
@@ -83,7 +83,7 @@ def routes(sink: EventSink, secret: str, *, path: str = PATH) -> list[BaseRoute]
         given = request.headers.get(SIGNATURE_HEADER)
         if not given:
             log.warning("case events: refused a request without a signature")
-            return JSONResponse({"error": "bad_signature"}, status_code=401)
+            return closing(JSONResponse({"error": "bad_signature"}, status_code=401))
         try:
             body = await read_limited(request, MAX_BODY_BYTES)
         except BodyRefused as refused:
@@ -91,12 +91,12 @@ def routes(sink: EventSink, secret: str, *, path: str = PATH) -> list[BaseRoute]
             return refused.response
         if not signature_valid(secret, body, given):
             log.warning("case events: refused a request with a bad or missing signature")
-            return JSONResponse({"error": "bad_signature"}, status_code=401)
+            return closing(JSONResponse({"error": "bad_signature"}, status_code=401))
         try:
             parsed = _Body.model_validate_json(body)
         except ValidationError as error:
             log.warning("case events: malformed body (%d problems)", error.error_count())
-            return JSONResponse({"error": "malformed"}, status_code=400)
+            return closing(JSONResponse({"error": "malformed"}, status_code=400))
         try:
             report = await sink.ingest_events(
                 [(e.id, parse_item(e.dossier, event_id=e.id)) for e in parsed.events]
@@ -104,7 +104,7 @@ def routes(sink: EventSink, secret: str, *, path: str = PATH) -> list[BaseRoute]
         except (StorageUnavailable, OSError):
             # The sender retries the same batch; the event ids make that harmless.
             log.exception("case events: could not store %d events", len(parsed.events))
-            return JSONResponse({"error": "unavailable"}, status_code=503)
+            return closing(JSONResponse({"error": "unavailable"}, status_code=503))
         if report.accepted:
             log.info(
                 "case events: %d accepted, %d repeats ignored, %d notices queued, "

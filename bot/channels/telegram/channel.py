@@ -23,7 +23,7 @@ from functools import partial
 from typing import Any, TypeVar
 
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 from telegram import (
     BotCommand,
@@ -60,7 +60,7 @@ from bot.push import (
     ChannelRetryAfter,
     ChannelTemporaryError,
 )
-from bot.web.body import BodyRefused, decode_json, read_limited
+from bot.web.body import BodyRefused, decode_json, read_limited, refusal
 
 log = logging.getLogger(__name__)
 
@@ -273,10 +273,11 @@ class TelegramChannel:
             or given is None
             or not hmac.compare_digest(given.encode(), expected.encode())
         ):
-            return PlainTextResponse("forbidden", status_code=403)
+            log.warning("telegram: webhook call without the right secret refused")
+            return refusal(403, "forbidden")
         app = self._app
         if app is None or not app.running:
-            return PlainTextResponse("not ready", status_code=503)
+            return refusal(503, "not ready")
         try:
             body = await read_limited(request, MAX_BODY_BYTES)
         except BodyRefused as refused:
@@ -289,7 +290,7 @@ class TelegramChannel:
             update = Update.de_json(data, app.bot)
         except Exception as exc:  # any malformed body; Telegram itself never sends one
             log.warning("telegram: malformed webhook body refused (%s)", type(exc).__name__)
-            return PlainTextResponse("bad update", status_code=400)
+            return refusal(400, "bad update")
         if self._journal is not None:
             try:
                 fresh = await self._journal.admit(
@@ -297,7 +298,7 @@ class TelegramChannel:
                 )
             except Exception:
                 log.exception("telegram: could not store update %s", update.update_id)
-                return PlainTextResponse("unavailable", status_code=503)  # Telegram retries
+                return refusal(503, "unavailable")  # Telegram retries
             if not fresh:
                 log.info("telegram: repeated update %s ignored", update.update_id)
                 return Response(status_code=200)

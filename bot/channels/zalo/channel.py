@@ -47,7 +47,7 @@ from bot.push import (
     ChannelTemporaryError,
     PushDetails,
 )
-from bot.web.body import BodyRefused, MalformedJson, decode_json, read_limited
+from bot.web.body import BodyRefused, MalformedJson, decode_json, read_limited, refusal
 
 log = logging.getLogger(__name__)
 
@@ -140,7 +140,7 @@ class ZaloChannel:
         header = request.headers.get(signature.SIGNATURE_HEADER)
         if not header:
             log.warning("zalo: webhook delivery without a signature refused")
-            return PlainTextResponse("forbidden", status_code=403)
+            return refusal(403, "forbidden")
         try:
             body = await read_limited(request, MAX_BODY_BYTES)
         except BodyRefused as refused:
@@ -149,25 +149,25 @@ class ZaloChannel:
         timestamp = self._verified_timestamp(header, body)
         if timestamp is None:
             log.warning("zalo: webhook delivery with a bad signature refused")
-            return PlainTextResponse("forbidden", status_code=403)
+            return refusal(403, "forbidden")
         try:
             data = decode_json(body)
         except MalformedJson as exc:
             log.warning("zalo: signed delivery that is not JSON refused (%s)", exc)
-            return PlainTextResponse("bad request", status_code=400)
+            return refusal(400, "bad request")
         if (
             not isinstance(data, dict)
             or _text(data.get("app_id")) != self._app_id
             or _text(data.get("timestamp")) != timestamp
         ):
             log.warning("zalo: signed delivery for another app or timestamp refused")
-            return PlainTextResponse("forbidden", status_code=403)
+            return refusal(403, "forbidden")
         age = self._age(timestamp)
         if age is None or abs(age) > self._max_event_age:
             log.warning("zalo: stale or future delivery refused (age %s)", age)
-            return PlainTextResponse("stale event", status_code=403)
+            return refusal(403, "stale event")
         if not self._accepting:
-            return PlainTextResponse("not ready", status_code=503)
+            return refusal(503, "not ready")
         try:
             event = parse_event(data)
         except MalformedEvent as exc:
@@ -181,7 +181,7 @@ class ZaloChannel:
             fresh = await self._journal.admit([(event.key, body.decode("utf-8", "replace"))])
         except Exception:
             log.exception("zalo: could not record a delivery; Zalo will retry it")
-            return PlainTextResponse("unavailable", status_code=503)
+            return refusal(503, "unavailable")
         if not fresh:
             log.info("zalo: repeated delivery of %s ignored", event.name)
             return PlainTextResponse("ok")
