@@ -64,6 +64,12 @@ class MalformedAnswer(CaseApiUnavailable):
     """The case system answered, but not in the contract's shape (HTML, wrong JSON)."""
 
 
+class DossierOffContract(MalformedAnswer):
+    """The case system answered with a dossier that breaks the contract (a negative fee, a
+    missing field): that one dossier cannot be used, but the system itself works, so the
+    circuit breaker does not count it against the others' lookups."""
+
+
 # --------------------------------------------------------------------------- storage errors
 
 

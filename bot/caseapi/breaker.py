@@ -7,9 +7,11 @@ circuit, its failure opens it again for another `reset_after`).
 
 What counts is decided by the exception leaving the guarded block: `CaseApiUnavailable`
 (including malformed answers, a broken case system that keeps answering garbage is not
-available) is a failure; any other `CaseApiError` such as `DossierNotFound` means the system
-answered properly and is a success; anything else (cancellation, a programming error) is
-inconclusive and only frees the half-open trial slot.
+available) is a failure, but `DossierOffContract` is not (one dossier off the contract in a
+well-formed answer: the system works, and one bad record must not fail everyone's lookups);
+any other `CaseApiError` such as `DossierNotFound` means the system answered properly and is
+a success; anything else (cancellation, a programming error) is inconclusive and only frees
+the half-open trial slot.
 
 State changes are synchronous and guarded by a lock, so the breaker is safe for any number of
 coroutines in one loop (and for threads).
@@ -24,7 +26,7 @@ import time
 from collections.abc import Callable
 from types import TracebackType
 
-from bot.ports import CaseApiError, CaseApiUnavailable
+from bot.ports import CaseApiError, CaseApiUnavailable, DossierOffContract
 
 log = logging.getLogger(__name__)
 
@@ -163,6 +165,8 @@ class _Guard:
             self._breaker._record_success()
         elif isinstance(exc, CircuitOpen):
             self._breaker._release(self._trial)
+        elif isinstance(exc, DossierOffContract):
+            self._breaker._record_success()  # the system answered; one record is bad
         elif isinstance(exc, CaseApiUnavailable):
             self._breaker._record_failure(self._trial)
         elif isinstance(exc, CaseApiError):

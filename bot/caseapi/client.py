@@ -31,7 +31,13 @@ from bot import httptransport
 from bot.caseapi.breaker import CircuitBreaker, CircuitOpen
 from bot.domain.dossier import Dossier
 from bot.domain.intake import RejectedItem, parse_item
-from bot.ports import CaseApiUnavailable, ChangesPage, DossierNotFound, MalformedAnswer
+from bot.ports import (
+    CaseApiUnavailable,
+    ChangesPage,
+    DossierNotFound,
+    DossierOffContract,
+    MalformedAnswer,
+)
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +69,10 @@ class _Failure(CaseApiUnavailable):
         self.kind = kind
         self.malformed = malformed
         self.level = logging.ERROR if loud else logging.WARNING
+
+
+class _OffContract(_Failure, DossierOffContract):
+    """Internal: a well-formed answer whose one dossier breaks the contract."""
 
 
 class HttpCaseApi:
@@ -130,7 +140,13 @@ class HttpCaseApi:
         path = f"/v1/dossiers/{_quote(code)}"
 
         def parse(body: Any) -> Dossier:
-            dossier = _validate(Dossier, body)
+            if not isinstance(body, dict):
+                raise _Failure("JSON is not a Dossier (not an object)", malformed=True)
+            try:
+                dossier = _validate(Dossier, body)
+            except _Failure as failure:
+                # An object, so the system answered: this one record is off the contract.
+                raise _OffContract(failure.kind, malformed=True) from None
             if dossier.code.strip().upper() != code.strip().upper():
                 # Showing somebody else's dossier would be far worse than showing none.
                 raise _Failure(f"answer is for dossier {dossier.code}", malformed=True)
@@ -226,7 +242,11 @@ class HttpCaseApi:
             log.log(
                 failure.level, "case API %s failed: %s: %s code=%s", operation, kind, failure, code
             )
-            error_type = MalformedAnswer if failure.malformed else CaseApiUnavailable
+            error_type: type[CaseApiUnavailable] = CaseApiUnavailable
+            if isinstance(failure, DossierOffContract):
+                error_type = DossierOffContract
+            elif failure.malformed:
+                error_type = MalformedAnswer
             raise error_type(f"case API {operation}: {failure.kind}") from failure
         except DossierNotFound:
             log.info("case API %s: not found code=%s", operation, code)

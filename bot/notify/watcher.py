@@ -41,6 +41,7 @@ from bot.ports import (
     CaseApiUnavailable,
     Clock,
     DossierNotFound,
+    DossierOffContract,
     LeaderLock,
     Notice,
     RecordRefused,
@@ -461,6 +462,10 @@ class Watcher:
             try:
                 found.append(await self._case_api.get_dossier(code))
             except DossierNotFound:
+                continue
+            except DossierOffContract:
+                # Seeded once it is corrected; the ones after it must not wait for that.
+                log.warning("watcher: followed dossier %s is off the contract, not seeded", code)
                 continue
             except CaseApiUnavailable:
                 break

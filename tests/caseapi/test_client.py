@@ -21,7 +21,7 @@ from starlette.routing import Route
 from bot.caseapi.breaker import BreakerState, CircuitBreaker, CircuitOpen
 from bot.caseapi.client import HttpCaseApi
 from bot.domain.status import Status
-from bot.ports import CaseApiUnavailable, DossierNotFound, MalformedAnswer
+from bot.ports import CaseApiUnavailable, DossierNotFound, DossierOffContract, MalformedAnswer
 from tests.support.servers import free_port, serve_in_loop
 
 CODE = "000.00.53.H48-220921-0099"
@@ -751,3 +751,23 @@ async def test_an_empty_code_is_a_programming_error(fake: tuple[FakeCaseApi, str
             await case_api.get_dossier(" ")
 
     assert api.seen == []
+
+
+async def test_one_dossier_off_the_contract_does_not_open_the_circuit(
+    fake: tuple[FakeCaseApi, str],
+) -> None:
+    # A negative fee: the system answered properly, this one record is bad. Citizens looking
+    # up other dossiers must not be told the case system is down because of it.
+    api, url = fake
+    api.handler = answer(200, dossier_json(CODE) | {"fee": {"amount": -1000, "currency": "VND"}})
+    breaker = CircuitBreaker(failure_threshold=3)
+
+    async with client(url, breaker=breaker) as case_api:
+        for _ in range(5):
+            with pytest.raises(DossierOffContract):
+                await case_api.get_dossier(CODE)
+        api.handler = answer(200, dossier_json(CODE))
+        assert (await case_api.get_dossier(CODE)).code == CODE
+
+    assert breaker.state is BreakerState.CLOSED
+    assert len(api.seen) == 6

@@ -296,6 +296,20 @@ async def test_a_far_future_time_in_a_looked_up_dossier_is_taken_as_now(rig: Rig
     assert (await snapshot(rig, A)).status_changed_at == rig.clock.now()
 
 
+async def test_a_followed_dossier_off_the_contract_does_not_stop_the_others_being_seeded(
+    rig: Rig,
+) -> None:
+    # Codes are seeded in order: B, off the contract, used to end the round before C.
+    for code in (A, B, C):
+        await add_subscriber(rig.factory, code)
+    rig.feed.dossiers[A] = item(A, Status.PROCESSING)
+    rig.feed.dossiers[B] = item(B, Status.PROCESSING, fee={"amount": -5, "currency": "VND"})
+    rig.feed.dossiers[C] = item(C, Status.PROCESSING)
+
+    assert await rig.watcher.seed_snapshots() == 2
+    assert (await snapshot(rig, C)).status is Status.PROCESSING
+
+
 async def test_a_time_within_the_skew_is_kept(rig: Rig, engine: AsyncEngine) -> None:
     soon = rig.clock.now() + timedelta(minutes=4)
     await rig.poll(item(A, Status.READY, status_changed_at=soon.isoformat()))
