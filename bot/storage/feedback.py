@@ -24,6 +24,7 @@ from bot.storage.tables_feedback import (
     MAX_FEEDBACK_TEXT,
     feedback_items,
     feedback_messages,
+    stored_code,
     unanswered_messages,
 )
 
@@ -65,8 +66,8 @@ class SqlFeedbackRepository:
                 updated_at=now,
                 channel=channel,
                 user_id=user_id,
-                agency_code=agency_code,
-                procedure_code=procedure_code,
+                agency_code=stored_code(agency_code),
+                procedure_code=stored_code(procedure_code),
                 kind=kind,
                 text=text,
                 status="open",
@@ -169,7 +170,7 @@ class SqlFeedbackRepository:
                 created_at=now,
                 channel=channel,
                 language=language,
-                agency_code=agency_code,
+                agency_code=stored_code(agency_code),
                 text=text[:MAX_FEEDBACK_TEXT],
             )
             .returning(unanswered_messages.c.id)

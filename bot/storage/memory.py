@@ -88,6 +88,7 @@ from bot.storage.tables_feedback import (
     FEEDBACK_KINDS,
     FEEDBACK_STATES,
     MAX_FEEDBACK_TEXT,
+    stored_code,
 )
 from bot.storage.uow import WRITER_QUEUE_TIMEOUT_S
 from surveys.definitions import AnswerValue, Question
@@ -1458,8 +1459,8 @@ class MemoryFeedbackRepository:
             now,
             channel,
             user_id,
-            agency_code,
-            procedure_code,
+            stored_code(agency_code),
+            stored_code(procedure_code),
             kind,
             text,
             "open",
@@ -1545,7 +1546,7 @@ class MemoryFeedbackRepository:
         """Keep a message the bot could not answer; its id."""
         number = self._next_id()
         self._t.unanswered[number] = UnansweredMessage(
-            number, now, channel, language, agency_code, text[:MAX_FEEDBACK_TEXT]
+            number, now, channel, language, stored_code(agency_code), text[:MAX_FEEDBACK_TEXT]
         )
         return number
 

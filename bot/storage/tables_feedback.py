@@ -12,12 +12,19 @@ from __future__ import annotations
 
 from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, Integer, String, Table, Text
 
+from bot.domain.intake import CODE_CHARS, stored_text
 from bot.storage.tables import UTCDateTime, metadata
 
 FEEDBACK_KINDS = ("feedback", "complaint")
 FEEDBACK_STATES = ("open", "answered", "closed")
 FEEDBACK_AUTHORS = ("citizen", "staff")
 MAX_FEEDBACK_TEXT = 4000
+
+
+def stored_code(code: str | None) -> str | None:
+    """An agency or procedure code as every adapter keeps it: cut to its column's length."""
+    return None if code is None else stored_text(code, CODE_CHARS)
+
 
 feedback_items = Table(
     "feedback_items",
@@ -27,8 +34,8 @@ feedback_items = Table(
     Column("updated_at", UTCDateTime, nullable=False),
     Column("channel", String(16), nullable=False),
     Column("user_id", Integer, ForeignKey("chat_users.id", ondelete="SET NULL"), nullable=True),
-    Column("agency_code", String(32), nullable=True),
-    Column("procedure_code", String(64), nullable=True),
+    Column("agency_code", String(CODE_CHARS), nullable=True),
+    Column("procedure_code", String(CODE_CHARS), nullable=True),
     Column("kind", String(16), nullable=False),
     Column("text", Text, nullable=False),
     Column("status", String(16), nullable=False),
@@ -70,7 +77,7 @@ unanswered_messages = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("channel", String(16), nullable=False),
     Column("language", String(8), nullable=False),
-    Column("agency_code", String(32), nullable=True),
+    Column("agency_code", String(CODE_CHARS), nullable=True),
     Column("text", Text, nullable=False),
 )
 Index("ix_unanswered_messages_created_at", unanswered_messages.c.created_at)

@@ -135,3 +135,27 @@ async def test_unanswered_messages_list_and_purge(any_uow_factory: UnitOfWorkFac
     async with any_uow_factory() as uow:
         since = await uow.feedback.list_unanswered(since=T0 + timedelta(days=30))
     assert [m.text for m in since] == ["mới"]
+
+
+async def test_long_agency_and_procedure_codes_are_kept_cut_alike_everywhere(
+    any_uow_factory: UnitOfWorkFactory,
+) -> None:
+    # Codes are plain strings in the contract: a 300-character one must not lose the
+    # citizen's feedback (PostgreSQL refused it), and every storage keeps the same value.
+    agency, procedure = "A" * 300, "P" * 300
+    user_id = await _user(any_uow_factory)
+    number = await _add(
+        any_uow_factory, user_id, "góp ý", agency_code=agency, procedure_code=procedure
+    )
+    async with any_uow_factory() as uow:
+        await uow.feedback.add_unanswered(
+            channel="zalo", language="vi", agency_code=agency, text="?", now=T0
+        )
+        await uow.commit()
+    async with any_uow_factory() as uow:
+        item = await uow.feedback.get(number)
+        unanswered = await uow.feedback.list_unanswered()
+    assert item is not None
+    assert item.agency_code == "A" * 63 + "…"
+    assert item.procedure_code == "P" * 63 + "…"
+    assert [m.agency_code for m in unanswered] == ["A" * 63 + "…"]
