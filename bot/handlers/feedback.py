@@ -18,7 +18,7 @@ from bot.domain.masking import mask_digits
 from bot.handlers import topic
 from bot.handlers.common import respond, text
 from bot.handlers.context import Context
-from bot.handlers.lookup import fetch
+from bot.handlers.lookup import fetch_in_context
 from bot.messages import Button, Reply, Response
 from bot.payloads import Action
 
@@ -64,7 +64,7 @@ async def store_feedback(ctx: Context, message: str, *, complaint: bool) -> Resp
     procedure: str | None = None
     agency: str | None = agency_of(code)
     if code is not None:
-        found = await fetch(ctx, code)
+        found, _owner = await fetch_in_context(ctx, code)
         if not isinstance(found, str):
             procedure, agency = found.procedure.code, found.agency.code
     async with ctx.tx() as uow:

@@ -7,6 +7,7 @@ import logging
 from dataclasses import dataclass
 
 from bot import payloads
+from bot.domain.brief import for_chat
 from bot.domain.codes import DossierCode, InvalidCode, parse_code
 from bot.domain.dossier import Dossier
 from bot.handlers import confirm, topic
@@ -85,6 +86,36 @@ async def fetch(ctx: Context, code: str) -> Dossier | str:
         ).format(code=code)
     except CaseApiUnavailable:
         return case_system_busy(ctx)
+
+
+async def fetch_in_context(ctx: Context, code: str) -> tuple[Dossier | str, bool]:
+    """The dossier we are talking about (or the message to show instead), for a question
+    about it ("the fee?", "where to collect?"), and whether the user owns it.
+
+    Asking the case system about a dossier one does not own is a lookup however it is asked:
+    one is reserved from the account's limits first, as for a typed code (otherwise a forged
+    "this is my dossier" button followed by questions would look up any code without limit).
+    The answer is cut for chat, like a lookup's.
+    """
+    async with ctx.tx() as uow:
+        owner = await uow.owners.is_owner(ctx.user.id, code)
+        wait: float | None = None
+        if not owner:
+            reservation = await uow.rate_limits.reserve(lookup_buckets(ctx), now=ctx.now)
+            if not reservation.granted:
+                wait = reservation.retry_after_seconds
+    if wait is not None:
+        return limit_reached(ctx, wait), False
+    found = await fetch(ctx, code)
+    return (found if isinstance(found, str) else for_chat(found)), owner
+
+
+def limit_reached(ctx: Context, wait: float) -> str:
+    """What the user is told when their lookups are used up for now."""
+    log.info("lookup limit reached for user %s", ctx.user.id)
+    return ctx._(
+        "You have looked up many dossiers in a short time. Please try again in {wait}."
+    ).format(wait=minutes_phrase(minutes_text(wait), ctx.ngettext))
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,14 +222,7 @@ async def _answer(
         for item, result in zip(allowed, found, strict=True)
     ]
     if wait is not None:
-        log.info("lookup limit reached for user %s", ctx.user.id)
-        replies.append(
-            Reply(
-                _(
-                    "You have looked up many dossiers in a short time. Please try again in {wait}."
-                ).format(wait=minutes_phrase(minutes_text(wait), ctx.ngettext))
-            )
-        )
+        replies.append(Reply(limit_reached(ctx, wait)))
     elif len(codes) > limit:
         replies.append(
             Reply(

@@ -14,7 +14,7 @@ from bot.domain.status import Status
 from bot.handlers import topic
 from bot.handlers.common import code_shape_help, respond, text
 from bot.handlers.context import Context
-from bot.handlers.lookup import fetch
+from bot.handlers.lookup import fetch_in_context
 from bot.handlers.render import due_line
 from bot.i18n import format_money
 from bot.messages import Button, Reply, Response
@@ -26,9 +26,7 @@ async def _dossier_in_context(ctx: Context) -> tuple[Dossier | str | None, bool]
     code = await topic.dossier_in_context(ctx)
     if code is None:
         return None, False
-    async with ctx.tx() as uow:
-        owner = await uow.owners.is_owner(ctx.user.id, code)
-    return await fetch(ctx, code), owner
+    return await fetch_in_context(ctx, code)
 
 
 def _confirm_first(ctx: Context, dossier: Dossier, general: str) -> Response:

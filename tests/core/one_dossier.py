@@ -40,6 +40,8 @@ class CaseApiFake:
     in_flight: int = 0
     most_in_flight: int = 0
     pins_tried: list[str] = field(default_factory=list)
+    #: Fields of the dossier to answer instead of the usual ones.
+    changes: dict[str, Any] = field(default_factory=dict)
 
     def app(self) -> Starlette:
         async def dossier(request: Request) -> JSONResponse:
@@ -47,7 +49,7 @@ class CaseApiFake:
             await asyncio.sleep(self.delay)
             if request.path_params["code"] != CODE:
                 return JSONResponse({"error": "not_found"}, status_code=404)
-            return JSONResponse(_dossier())
+            return JSONResponse(_dossier() | self.changes)
 
         async def verify(request: Request) -> JSONResponse:
             self.verify_calls += 1

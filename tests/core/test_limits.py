@@ -121,3 +121,38 @@ async def test_erasing_ones_data_does_not_reset_the_limits(storage_url: str) -> 
         screen = await bot.say(account, text=wrong_pin(7))
         assert "thử lại sau" in screen and "thẻ căn cước" in screen
         assert bot.fake.verify_calls == 3
+
+
+async def test_questions_about_a_dossier_one_does_not_own_count_as_lookups(
+    storage_url: str,
+) -> None:
+    # A "this is my dossier" button (forged or not) makes a dossier the one in context
+    # without a lookup; asking about its fee or its office must not look it up unlimited.
+    async with running_bot(storage_url, lookup_limit_per_minute=5) as bot:
+        await bot.say("asker", payload=f"vf:{CODE}")
+        answers = [await bot.say("asker", text="lệ phí bao nhiêu") for _ in range(8)]
+        answers.append(await bot.say("asker", text="nhận kết quả ở đâu"))
+        assert bot.fake.lookups == 5
+        assert all("thử lại sau" in answer for answer in answers[5:])
+
+
+async def test_the_owner_asks_about_their_dossier_without_using_up_lookups(
+    storage_url: str,
+) -> None:
+    async with running_bot(storage_url, lookup_limit_per_minute=2) as bot:
+        await bot.say("owner", payload=f"vf:{CODE}")
+        assert "Đã xác minh" in await bot.say("owner", text=PIN)
+        before = bot.fake.lookups
+        answers = [await bot.say("owner", text="lệ phí bao nhiêu") for _ in range(4)]
+        assert bot.fake.lookups == before + 4
+        assert not any("thử lại sau" in answer for answer in answers)
+
+
+async def test_a_huge_pickup_place_stays_one_message(storage_url: str) -> None:
+    async with running_bot(storage_url) as bot:
+        bot.fake.changes = {"pickup": {"place": "Phòng " * 20_000, "hours": "8:00 " * 20_000}}
+        await bot.say("owner", payload=f"vf:{CODE}")
+        assert "Đã xác minh" in await bot.say("owner", text=PIN)
+        screen = await bot.say("owner", text="nhận kết quả ở đâu")
+        assert "Phòng Phòng" in screen and "…" in screen
+        assert len(screen) < 4096  # one Telegram message
