@@ -39,6 +39,7 @@ async def test_privacy_says_what_why_how_long_who_and_how_to_erase(world: World)
     assert "Ai được xem" in screen and "Bộ phận Một cửa" in screen
     assert "mã PIN" in screen  # not kept
     assert "/forget" in screen
+    assert "giới hạn số lần tra cứu" in screen and "không bị xóa" in screen  # limits stay
     await citizen.says("/lang en")
     english = await citizen.says("/privacy")
     assert "How long" in english and "Who sees it" in english and "30 days" in english
