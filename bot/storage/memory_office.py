@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from bot.domain.notice_kinds import NoticeKind
 from bot.domain.office import (
     Agency,
     AgencyUsage,
@@ -27,14 +28,12 @@ from bot.domain.office import (
     SurveyComment,
     UsageReport,
 )
-from bot.domain.outbox import OutboxState
+from bot.domain.outbox import FAILED_STATES, WAITING_STATES, OutboxState
 
 if TYPE_CHECKING:
     from bot.storage.memory import MemoryTables
     from surveys.periods import Period
     from surveys.scoring import Grouping, IndexReport
-
-SURVEY_INVITATION = "survey_invitation"
 
 
 @dataclass
@@ -259,11 +258,11 @@ class MemoryOfficeRepository:
         failed: list[FailedPush] = []
         for row in rows:
             channel = self._all.users[row.user_id].channel
-            state = OutboxState(row.state).value
-            counts[(state, channel)] = counts.get((state, channel), 0) + 1
-            if state in ("queued", "retrying") and row.next_attempt_at <= now:
+            state = OutboxState(row.state)
+            counts[(state.value, channel)] = counts.get((state.value, channel), 0) + 1
+            if state in WAITING_STATES and row.next_attempt_at <= now:
                 waiting.append(row.next_attempt_at)
-            if state in ("dead", "retrying", "held") and row.last_error is not None:
+            if state in FAILED_STATES and row.last_error is not None:
                 failed.append(
                     FailedPush(row.id, row.kind, channel, state, row.attempts, row.last_error,
                                row.next_attempt_at, row.dossier_code)
@@ -310,7 +309,7 @@ class MemoryOfficeRepository:
         months_end = datetime.combine(after, datetime.min.time(), tzinfo=tz)
         for row in self._all.outbox.values():
             if (
-                row.kind == SURVEY_INVITATION
+                row.kind == NoticeKind.SURVEY_INVITATION
                 and OutboxState(row.state) is OutboxState.SENT
                 and row.sent_at is not None
                 and months_start <= row.sent_at < months_end
