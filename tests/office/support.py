@@ -159,6 +159,7 @@ def office_config(**limits: int) -> OfficeConfig:
         secure_cookie=False,
         tz=TZ,
         login_limits=LoginLimits(**{"per_account": 4, "per_address": 50, **limits}),
+        server_secret="office-test-server-secret",
     )
 
 
