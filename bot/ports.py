@@ -530,10 +530,6 @@ class DeliveryQueue(Protocol):
         """Pause `channel` for every dispatcher until `until` (flood control)."""
         ...
 
-    async def requeue(self, *, now: datetime, kind: str | None = None) -> int:
-        """Put dead notices back in the queue (operators); how many."""
-        ...
-
 
 # --------------------------------------------------------------------------- the watcher
 
