@@ -33,6 +33,7 @@ NOTHING = {
     "survey_sessions": 0,
     "outbox": 0,
     "unanswered": 0,
+    "staff_sessions": 0,
 }
 
 
@@ -238,6 +239,35 @@ async def test_unanswered_messages_go_after_thirty_days(uow_factory: SqlUnitOfWo
     assert [m.text for m in kept] == ["1 ngày", "29 ngày"]
 
 
+# ---------------------------------------------------------------- officials' sessions
+
+
+async def test_expired_staff_sessions_go_and_live_ones_stay(
+    uow_factory: SqlUnitOfWorkFactory,
+) -> None:
+    async with uow_factory() as uow:
+        account = await uow.staff.add(
+            "an", password_hash="x", role="viewer", agencies=(), now=NOW - timedelta(days=9)
+        )
+        assert account is not None
+        for token, expires_at in (
+            ("live", NOW + timedelta(hours=1)),
+            ("expired", NOW - timedelta(hours=1)),
+            ("ends-now", NOW),
+        ):
+            await uow.staff.open_session(
+                account.id, token, now=NOW - timedelta(hours=8), expires_at=expires_at
+            )
+        await uow.commit()
+
+    assert await _housekeep(uow_factory) == {**NOTHING, "staff_sessions": 2}
+
+    async with uow_factory() as uow:
+        assert await uow.staff.session_account("live", now=NOW) == account
+        # Nothing expired is left: the rows themselves went, not only their use.
+        assert await uow.staff.purge_sessions(now=NOW) == 0
+
+
 async def test_nothing_to_do_is_all_zeros(uow_factory: SqlUnitOfWorkFactory) -> None:
     assert await _housekeep(uow_factory) == NOTHING
 
@@ -270,14 +300,14 @@ async def test_the_command_prints_its_counts_on_one_line(
     assert await args.run(args, Settings(database_url=database_url)) == 0
     assert capsys.readouterr().out == (
         "housekeeping removed: rate_limits=0 conversations=1 survey_sessions=0 outbox=1 "
-        "unanswered=1\n"
+        "unanswered=1 staff_sessions=0\n"
     )
 
     args = build_parser().parse_args(["housekeep", "--outbox-days", "1"])
     assert await args.run(args, Settings(database_url=database_url)) == 0
     assert capsys.readouterr().out == (
         "housekeeping removed: rate_limits=0 conversations=0 survey_sessions=0 outbox=0 "
-        "unanswered=0\n"
+        "unanswered=0 staff_sessions=0\n"
     )
     with pytest.raises(SystemExit):
         build_parser().parse_args(["housekeep", "--outbox-days", "0"])
@@ -325,7 +355,7 @@ async def test_the_periodic_task_logs_each_round_and_stops_when_cancelled(
 
     assert rounds.lines[:2] == [
         "housekeeping removed: rate_limits=0 conversations=1 survey_sessions=0 outbox=0 "
-        "unanswered=0",
+        "unanswered=0 staff_sessions=0",
         "housekeeping removed: rate_limits=0 conversations=0 survey_sessions=0 outbox=0 "
-        "unanswered=0",
+        "unanswered=0 staff_sessions=0",
     ]
