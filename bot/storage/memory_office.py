@@ -17,12 +17,12 @@ from zoneinfo import ZoneInfo
 
 from bot.domain.notice_kinds import NoticeKind
 from bot.domain.office import (
-    Agency,
     AgencyUsage,
     AuditEntry,
     CommentFilter,
     DeliverySummary,
     FailedPush,
+    OfficeAgency,
     Role,
     StaffAccount,
     SurveyComment,
@@ -185,7 +185,7 @@ class MemoryOfficeRepository:
         scores = MemoryScoreRepository(self._all)
         return await compute_index(scores, by, period, tz=tz, agencies=agencies)
 
-    async def agencies(self, codes: Sequence[str] | None = None) -> list[Agency]:
+    async def agencies(self, codes: Sequence[str] | None = None) -> list[OfficeAgency]:
         """Agencies with survey or dossier data (of `codes`, or all), by name."""
         found: dict[str, str] = {}
         for response in self._all.responses.values():
@@ -195,7 +195,8 @@ class MemoryOfficeRepository:
         if codes is not None:
             found = {c: found.get(c, c) for c in codes}
         return sorted(
-            (Agency(c, n) for c, n in found.items()), key=lambda a: (a.name.casefold(), a.code)
+            (OfficeAgency(c, n) for c, n in found.items()),
+            key=lambda a: (a.name.casefold(), a.code),
         )
 
     async def comments(self, query: CommentFilter) -> list[SurveyComment]:

@@ -22,12 +22,12 @@ from sqlalchemy.types import String
 
 from bot.domain.notice_kinds import NoticeKind
 from bot.domain.office import (
-    Agency,
     AgencyUsage,
     AuditEntry,
     CommentFilter,
     DeliverySummary,
     FailedPush,
+    OfficeAgency,
     Role,
     StaffAccount,
     SurveyComment,
@@ -284,7 +284,7 @@ class SqlOfficeRepository:
         scores = SqlScoreRepository(self._connection)
         return await compute_index(scores, by, period, tz=tz, agencies=agencies)
 
-    async def agencies(self, codes: Sequence[str] | None = None) -> list[Agency]:
+    async def agencies(self, codes: Sequence[str] | None = None) -> list[OfficeAgency]:
         """Agencies with survey or dossier data (of `codes`, or all), by name."""
         _answers, survey_responses = _survey_tables()
         r, s = survey_responses.c, dossier_snapshots.c
@@ -304,7 +304,7 @@ class SqlOfficeRepository:
         for code in codes or ():
             found.setdefault(code, code)
         return sorted(
-            (Agency(code, name) for code, name in found.items()),
+            (OfficeAgency(code, name) for code, name in found.items()),
             key=lambda a: (a.name.casefold(), a.code),
         )
 
