@@ -10,16 +10,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.cli import build_parser
 from bot.housekeeping import housekeep, run_periodically
 from bot.ports import Bucket, Notice, SystemClock
 from bot.settings import Settings
-from bot.storage.outbox import SqlOutboxRepository
-from bot.storage.tables import rate_limits
-from bot.storage.tables_outbox import outbox
+from bot.storage import probe
 from bot.storage.uow import SqlUnitOfWorkFactory
 from surveys.model import DossierFacts
 from tests.storage.helpers import FakeClock
@@ -54,7 +50,7 @@ async def _housekeep(factory: SqlUnitOfWorkFactory, now: datetime = NOW) -> dict
 
 
 async def test_limits_at_rest_go_and_limits_in_force_stay(
-    uow_factory: SqlUnitOfWorkFactory, engine: AsyncEngine
+    uow_factory: SqlUnitOfWorkFactory,
 ) -> None:
     lookups = Bucket("lookup-h:old", capacity=60, period_seconds=3600)
     pins = Bucket("pin-d:yesterday", 5, 900, max_backoff_seconds=6 * 3600, rest_seconds=86400)
@@ -69,9 +65,7 @@ async def test_limits_at_rest_go_and_limits_in_force_stay(
 
     assert await _housekeep(uow_factory) == {**NOTHING, "rate_limits": 1}
 
-    async with engine.connect() as conn:
-        keys = (await conn.execute(select(rate_limits.c.key))).scalars().all()
-    assert sorted(keys) == ["lookup-m:now", "pin-d:yesterday"]
+    assert await probe.rate_limit_keys(uow_factory) == ["lookup-m:now", "pin-d:yesterday"]
 
 
 # ---------------------------------------------------------------- conversations
@@ -163,12 +157,11 @@ async def _push(
         assert await uow.outbox.enqueue(new, now=created)
         await uow.commit()
     if values:
-        async with factory.engine.begin() as conn:
-            await conn.execute(update(outbox).where(outbox.c.dedup_key == name).values(**values))
+        assert await probe.update_outbox(factory, values, dedup_key=name) == 1
 
 
 async def test_old_finished_pushes_go_and_unfinished_ones_stay(
-    uow_factory: SqlUnitOfWorkFactory, engine: AsyncEngine
+    uow_factory: SqlUnitOfWorkFactory,
 ) -> None:
     user = await _user(uow_factory, "9")
     old, recent = NOW - timedelta(days=45), NOW - timedelta(days=2)
@@ -198,9 +191,9 @@ async def test_old_finished_pushes_go_and_unfinished_ones_stay(
 
     assert await _housekeep(uow_factory) == {**NOTHING, "outbox": 4}
 
-    async with engine.connect() as conn:
-        left = (await conn.execute(select(outbox.c.dedup_key))).scalars().all()
-        counts = await SqlOutboxRepository(conn).counts()
+    left = [row["dedup_key"] for row in await probe.outbox_rows(uow_factory)]
+    async with uow_factory() as uow:
+        counts = await uow.outbox.counts()
     assert set(left) == set(pushes) - {"sent-old", "dead-old", "cancelled-old", "expired-old"}
     assert counts == {
         "queued": 1,
@@ -217,8 +210,7 @@ async def test_old_finished_pushes_go_and_unfinished_ones_stay(
         **NOTHING,
         "outbox": 3,
     }
-    async with engine.connect() as conn:
-        left = (await conn.execute(select(outbox.c.dedup_key))).scalars().all()
+    left = [row["dedup_key"] for row in await probe.outbox_rows(uow_factory)]
     assert sorted(left) == ["held-old", "queued-old", "retrying-old", "sending-old"]
 
 
