@@ -33,8 +33,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, insert, select, text
-
 from bench.support import host_line, report
 from bot import aio
 from bot.channels.telegram import TelegramChannel
@@ -43,12 +41,10 @@ from bot.notify.dispatcher import Dispatcher
 from bot.notify.rendering import NoticeRenderers, RenderContext
 from bot.notify.throttle import ChannelLimit, max_in_window
 from bot.ports import Notice
+from bot.storage import bulk
 from bot.storage.delivery import OutboxDeliveryQueue
-from bot.storage.engine import create_engine, write_transaction
+from bot.storage.engine import create_engine, is_sqlite
 from bot.storage.migrate import upgrade
-from bot.storage.outbox import SqlOutboxRepository
-from bot.storage.tables import chat_users
-from bot.storage.tables_outbox import outbox, outbox_channel_pacing, outbox_user_pacing
 from bot.storage.uow import SqlUnitOfWorkFactory
 from tests.support.fake_telegram import FakeTelegram
 
@@ -86,39 +82,26 @@ async def prepare(url: str, notices: int, chats: int) -> None:
     engine = create_engine(url)
     now = datetime.now(UTC)
     try:
-        async with write_transaction(engine) as conn:
-            for table in (outbox, outbox_user_pacing, outbox_channel_pacing):
-                await conn.execute(delete(table))
-            await conn.execute(delete(chat_users))
-            await conn.execute(
-                insert(chat_users),
-                [
-                    {
-                        "channel": "telegram",
-                        "channel_user_id": str(FIRST_CHAT + i),
-                        "language": "vi",
-                        "blocked": False,
-                        "created_at": now,
-                        "last_seen_at": now,
-                    }
-                    for i in range(chats)
-                ],
-            )
-            ids = (await conn.execute(select(chat_users.c.id).order_by(chat_users.c.id))).all()
-            users = [row[0] for row in ids]
-            repo = SqlOutboxRepository(conn)
+        await bulk.empty_tables(
+            engine, "outbox", "outbox_user_pacing", "outbox_channel_pacing", "chat_users"
+        )
+        async with SqlUnitOfWorkFactory(engine)() as uow:
+            users: list[int] = []
+            for i in range(chats):
+                chat = str(FIRST_CHAT + i)
+                user = await uow.users.get_or_create("telegram", chat, language="vi", now=now)
+                users.append(user.id)
             batch = [
                 Notice(users[n % chats], KIND, f"bench:{n}", params={"n": n})
                 for n in range(notices)
             ]
             for start in range(0, notices, 1000):
-                await repo.enqueue_many(batch[start : start + 1000], now=now)
-        if engine.dialect.name == "postgresql":
+                await uow.outbox.enqueue_many(batch[start : start + 1000], now=now)
+            await uow.commit()
+        if not is_sqlite(engine):
             # What autovacuum would do after a bulk load (it may be off on a test server):
             # without statistics the planner nests loops and one claim takes seconds.
-            async with engine.connect() as conn:
-                await conn.execution_options(isolation_level="AUTOCOMMIT")
-                await conn.execute(text("VACUUM ANALYZE outbox, chat_users, outbox_user_pacing"))
+            await bulk.analyze(engine, "outbox", "chat_users", "outbox_user_pacing", vacuum=True)
     finally:
         await engine.dispose()
 

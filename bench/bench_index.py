@@ -18,19 +18,17 @@ import random
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import asyncpg
-from sqlalchemy import insert
-from sqlalchemy.engine import make_url
 
 from bench.support import host_line, median, report
 from bot import aio
 from bot.settings import load_settings
+from bot.storage import bulk
 from bot.storage.engine import create_engine, normalize_url
 from bot.storage.migrate import upgrade
 from bot.storage.uow import SqlUnitOfWorkFactory
@@ -39,7 +37,6 @@ from surveys.definitions import default_catalog
 from surveys.model import DossierFacts
 from surveys.periods import parse_period
 from surveys.report import render_table
-from surveys.storage.tables import survey_answers, survey_responses
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 AGENCIES = 50
@@ -111,41 +108,15 @@ COLUMNS = (
 )
 
 
-def chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
-    """`items` in slices of `size`."""
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
 async def fill(url: str, responses: list[dict[str, Any]], rows: list[tuple[Any, ...]]) -> None:
     """Load the generated data (COPY on PostgreSQL, batched inserts on SQLite)."""
     engine = create_engine(url)
     try:
-        if engine.dialect.name == "postgresql":
-            async with engine.connect() as conn:
-                raw = await conn.get_raw_connection()
-                driver: asyncpg.Connection = raw.driver_connection
-                columns = list(responses[0])
-                await driver.copy_records_to_table(
-                    "survey_responses",
-                    records=[tuple(r[c] for c in columns) for r in responses],
-                    columns=columns,
-                )
-                await driver.copy_records_to_table("survey_answers", records=rows, columns=COLUMNS)
-                await driver.execute(
-                    "SELECT setval(pg_get_serial_sequence('survey_responses', 'id'), "
-                    "(SELECT max(id) FROM survey_responses))"
-                )
-                await driver.execute("ANALYZE survey_answers; ANALYZE survey_responses")
-        else:
-            async with engine.begin() as conn:
-                for part in chunks(responses, 20_000):
-                    await conn.execute(insert(survey_responses), part)
-                for part in chunks(rows, 50_000):
-                    await conn.execute(
-                        insert(survey_answers), [dict(zip(COLUMNS, r, strict=True)) for r in part]
-                    )
-                await conn.exec_driver_sql("ANALYZE")
+        columns = list(responses[0])
+        records = [tuple(r[c] for c in columns) for r in responses]
+        await bulk.copy_records(engine, "survey_responses", columns, records, chunk=20_000)
+        await bulk.copy_records(engine, "survey_answers", COLUMNS, rows)
+        await bulk.analyze(engine, "survey_answers", "survey_responses")
     finally:
         await engine.dispose()
 
@@ -226,7 +197,8 @@ async def drop_postgres_database(admin_url: str, url: str) -> None:
     dsn = admin.set(drivername="postgresql").render_as_string(hide_password=False)
     conn = await asyncpg.connect(dsn)
     try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
+        name = normalize_url(url).database
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         await conn.close()
 

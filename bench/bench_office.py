@@ -61,6 +61,7 @@ async def time_page(url: str, rounds: int = ROUNDS) -> list[float]:
         secure_cookie=False,
         tz=ZoneInfo("Asia/Ho_Chi_Minh"),
         login_limits=LoginLimits(),
+        server_secret="bench",
     )
     reports = SqlUnitOfWorkFactory.for_reports(engine, clock)
     app = build_web_app(office_routes(factory, reports, clock, config))

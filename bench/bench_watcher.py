@@ -39,18 +39,15 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
-from sqlalchemy import insert
-from sqlalchemy.engine import make_url
 
 from bench.support import host_line, report
 from bot.caseapi.client import HttpCaseApi
 from bot.domain.snapshot import Snapshot
 from bot.notify.watcher import Watcher
 from bot.ports import SystemClock
-from bot.storage.engine import create_engine
+from bot.storage import bulk
+from bot.storage.engine import create_engine, is_sqlite, normalize_url
 from bot.storage.migrate import upgrade
-from bot.storage.tables import chat_users, subscriptions
-from bot.storage.tables_watch import dossier_snapshots
 from bot.storage.uow import SqlUnitOfWorkFactory
 from bot.storage.watch import snapshot_row
 
@@ -111,49 +108,43 @@ def _as_dossier(data: dict[str, Any]) -> Any:
 async def fill(url: str, snapshots: list[dict[str, Any]], now: datetime) -> None:
     """One subscriber per dossier (users, active subscriptions) and every snapshot."""
     engine = create_engine(url)
+    ids = range(1, len(snapshots) + 1)
     try:
-        async with engine.begin() as conn:
-            for start in range(0, len(snapshots), CHUNK):
-                part = snapshots[start : start + CHUNK]
-                ids = range(start + 1, start + len(part) + 1)
-                await conn.execute(
-                    insert(chat_users),
-                    [
-                        {
-                            "id": i,
-                            "channel": "telegram",
-                            "channel_user_id": str(100_000_000 + i),
-                            "language": "vi" if i % 5 else "en",
-                            "blocked": False,
-                            "created_at": now - timedelta(days=30),
-                            "last_seen_at": now - timedelta(days=1),
-                        }
-                        for i in ids
-                    ],
-                )
-                await conn.execute(
-                    insert(subscriptions),
-                    [
-                        {
-                            "user_id": i,
-                            "dossier_code": row["code"],
-                            "active": True,
-                            "created_at": now - timedelta(days=30),
-                        }
-                        for i, row in zip(ids, part, strict=True)
-                    ],
-                )
-                await conn.execute(insert(dossier_snapshots), part)
-        if engine.dialect.name == "postgresql":
-            async with engine.begin() as conn:
-                await conn.exec_driver_sql("ANALYZE")
+        users = [
+            {
+                "id": i,
+                "channel": "telegram",
+                "channel_user_id": str(100_000_000 + i),
+                "language": "vi" if i % 5 else "en",
+                "blocked": False,
+                "created_at": now - timedelta(days=30),
+                "last_seen_at": now - timedelta(days=1),
+            }
+            for i in ids
+        ]
+        await bulk.insert_rows(engine, "chat_users", users, chunk=CHUNK)
+        del users
+        followed = [
+            {
+                "user_id": i,
+                "dossier_code": row["code"],
+                "active": True,
+                "created_at": now - timedelta(days=30),
+            }
+            for i, row in zip(ids, snapshots, strict=True)
+        ]
+        await bulk.insert_rows(engine, "subscriptions", followed, chunk=CHUNK)
+        del followed
+        await bulk.insert_rows(engine, "dossier_snapshots", snapshots, chunk=CHUNK)
+        if not is_sqlite(engine):
+            await bulk.analyze(engine)
     finally:
         await engine.dispose()
 
 
 async def pg_database(action: str, name: str) -> None:
     """Create or drop a scratch PostgreSQL database."""
-    admin = make_url(POSTGRES_URL).set(drivername="postgresql")
+    admin = normalize_url(POSTGRES_URL).set(drivername="postgresql")
     conn = await asyncpg.connect(admin.render_as_string(hide_password=False))
     try:
         if action == "create":
@@ -297,7 +288,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         sqlite_url = f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
         name = f"motcua_bench_watcher_{uuid.uuid4().hex[:8]}"
-        postgres_url = make_url(POSTGRES_URL).set(database=name).render_as_string(False)
+        postgres_url = normalize_url(POSTGRES_URL).set(database=name).render_as_string(False)
         asyncio.run(pg_database("create", name))
         try:
             return asyncio.run(

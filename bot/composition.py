@@ -130,6 +130,8 @@ class Runtime:
     #: Units of work that only read (reports, the operator's figures): on SQLite they take
     #: no write lock, so they never queue behind the chat.
     reports: SqlUnitOfWorkFactory
+    #: The deployment's server secret (`resolve_server_secret`), which keys the limits.
+    server_secret: str
 
     async def figures(self) -> OperationalFigures:
         """The operator's figures, now (read at each ``/metrics`` scrape)."""
@@ -163,6 +165,8 @@ class ChatGraph:
     inbound: InboundJournal
     #: Lookups counted for the usage page, written every few seconds and on close.
     lookups: LookupTally
+    #: The deployment's server secret (`resolve_server_secret`), which keys the limits.
+    server_secret: str
 
 
 @contextlib.asynccontextmanager
@@ -204,6 +208,7 @@ async def open_chat_graph(
                 units.journal, clock, lease=timedelta(seconds=settings.inbound_lease)
             ),
             lookups=lookups,
+            server_secret=server_secret,
         )
     finally:
         if flushing is not None:
@@ -261,6 +266,7 @@ async def open_runtime(
                 inbound=chat.inbound,
                 lookups=chat.lookups,
                 reports=reports,
+                server_secret=chat.server_secret,
             )
     finally:
         await engine.dispose()

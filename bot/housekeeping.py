@@ -10,7 +10,9 @@ removed:
 - ``outbox``: pushes sent, dead, cancelled or expired more than `outbox_retention` ago
   (pushes still waiting or being sent are never deleted);
 - ``unanswered``: messages the bot could not answer, kept 30 days for the office
-  (`bot.handlers.feedback.UNANSWERED_RETENTION`).
+  (`bot.handlers.feedback.UNANSWERED_RETENTION`);
+- ``staff_sessions``: officials' sign-ins past their lifetime (they no longer open a page;
+  live ones stay).
 
 ``motcua run`` calls it every hour (`run_periodically`); ``motcua housekeep`` runs it once.
 """
@@ -33,7 +35,14 @@ OUTBOX_RETENTION = timedelta(days=30)
 INTERVAL = timedelta(hours=1)
 
 # The kinds in the order they are purged and printed.
-KINDS = ("rate_limits", "conversations", "survey_sessions", "outbox", "unanswered")
+KINDS = (
+    "rate_limits",
+    "conversations",
+    "survey_sessions",
+    "outbox",
+    "unanswered",
+    "staff_sessions",
+)
 
 
 async def housekeep(
@@ -60,6 +69,9 @@ async def housekeep(
         counts["unanswered"] = await uow.feedback.purge_unanswered(
             clock.now() - UNANSWERED_RETENTION
         )
+        await uow.commit()
+    async with uow_factory() as uow:
+        counts["staff_sessions"] = await uow.staff.purge_sessions(now=clock.now())
         await uow.commit()
     return counts
 
@@ -98,8 +110,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "housekeep",
         help="delete expired state and old finished pushes once (motcua run does it hourly)",
         description=(
-            "Delete limits at rest, expired conversation states and survey sessions, "
-            "and pushes finished more than --outbox-days days ago."
+            "Delete limits at rest, expired conversation states, survey sessions and "
+            "officials' sign-ins, unanswered messages older than 30 days, and pushes "
+            "finished more than --outbox-days days ago."
         ),
     )
     parser.add_argument(

@@ -16,10 +16,10 @@ from zoneinfo import ZoneInfo
 from bot.domain.dossier import Dossier
 from bot.domain.intake import RejectedItem
 from bot.domain.office import (
-    Agency,
     AuditEntry,
     CommentFilter,
     DeliverySummary,
+    OfficeAgency,
     Role,
     StaffAccount,
     SurveyComment,
@@ -536,10 +536,6 @@ class DeliveryQueue(Protocol):
         """Pause `channel` for every dispatcher until `until` (flood control)."""
         ...
 
-    async def requeue(self, *, now: datetime, kind: str | None = None) -> int:
-        """Put dead notices back in the queue (operators); how many."""
-        ...
-
 
 # --------------------------------------------------------------------------- the watcher
 
@@ -1036,7 +1032,7 @@ class OfficeRepository(Protocol):
         """The satisfaction index and timeliness (`surveys.scoring`), of `agencies` or all."""
         ...
 
-    async def agencies(self, codes: Sequence[str] | None = None) -> list[Agency]:
+    async def agencies(self, codes: Sequence[str] | None = None) -> list[OfficeAgency]:
         """Agencies with survey or dossier data (of `codes`, or all), by name."""
         ...
 

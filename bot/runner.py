@@ -30,6 +30,7 @@ from bot.composition import (
 from bot.errors import OperatorError
 from bot.housekeeping import run_periodically
 from bot.logs import configure_logging
+from bot.messages import Channel
 from bot.notify.dispatcher import Dispatcher
 from bot.notify.leader import LeaseLeaderLock, lease_for
 from bot.notify.throttle import DEFAULT_LIMITS, ChannelLimit, limit_for
@@ -199,7 +200,7 @@ def _start_housekeeping(runtime: Runtime, parts: _Parts) -> None:
 
 def send_limits(settings: Settings) -> dict[str, ChannelLimit]:
     """The dispatcher's sending limits: each channel's default, at the configured rate."""
-    rates = {"telegram": settings.telegram_send_rate, "zalo": settings.zalo_send_rate}
+    rates = {Channel.TELEGRAM: settings.telegram_send_rate, Channel.ZALO: settings.zalo_send_rate}
     return {
         channel: dataclasses.replace(limit_for(DEFAULT_LIMITS, channel), per_second=rate)
         for channel, rate in rates.items()
@@ -221,13 +222,13 @@ async def _telegram(runtime: Runtime, events: StoredChannelEvents, parts: _Parts
         events,
         webhook_url=settings.telegram_webhook_url,
         webhook_secret=secret.get_secret_value() if secret else None,
-        journal=runtime.inbound.for_channel("telegram"),
+        journal=runtime.inbound.for_channel(Channel.TELEGRAM),
         commands=command_descriptions,
     )
     await channel.start()
     parts.stack.push_async_callback(channel.stop)
     parts.routes += channel.routes()
-    parts.senders["telegram"] = channel
+    parts.senders[Channel.TELEGRAM] = channel
 
 
 async def _zalo(runtime: Runtime, events: StoredChannelEvents, parts: _Parts) -> None:
@@ -241,9 +242,9 @@ async def _zalo(runtime: Runtime, events: StoredChannelEvents, parts: _Parts) ->
         clock=runtime.clock,
         handler=runtime.handler,
         events=events,
-        journal=runtime.inbound.for_channel("zalo"),
+        journal=runtime.inbound.for_channel(Channel.ZALO),
     )
     await channel.start()
     parts.stack.push_async_callback(channel.stop)
     parts.routes += channel.routes()
-    parts.senders["zalo"] = channel
+    parts.senders[Channel.ZALO] = channel

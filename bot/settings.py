@@ -17,6 +17,7 @@ import httpx
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.messages import Channel
 from bot.wording import DEFAULT_OFFICE_NAME
 
 ENV_PREFIX = "MOTCUA_"
@@ -351,9 +352,9 @@ class Settings(BaseSettings):
         """The chat channels these settings turn on."""
         on = []
         if self.telegram_token is not None:
-            on.append("telegram")
+            on.append(Channel.TELEGRAM.value)
         if all(getattr(self, name) is not None for name in ZALO_SETTINGS):
-            on.append("zalo")
+            on.append(Channel.ZALO.value)
         return tuple(on)
 
     # ------------------------------------------------------------------ derived values

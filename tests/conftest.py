@@ -34,11 +34,9 @@ from typing import Any, TypeVar
 
 import asyncpg
 import pytest
-from sqlalchemy.engine import URL
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.aio import loop_factory
-from bot.storage.engine import create_engine, normalize_url
+from bot.storage.engine import DatabaseEngine, DatabaseUrl, create_engine, normalize_url
 from bot.storage.memory import MemoryUnitOfWorkFactory
 from bot.storage.migrate import upgrade
 from bot.storage.uow import SqlUnitOfWorkFactory
@@ -93,11 +91,11 @@ def run_async(coro: Coroutine[Any, Any, T]) -> T:
         return pool.submit(asyncio.run, coro).result()
 
 
-def _asyncpg_dsn(url: URL) -> str:
+def _asyncpg_dsn(url: DatabaseUrl) -> str:
     return url.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-async def _admin_execute(admin: URL, statement: str) -> None:
+async def _admin_execute(admin: DatabaseUrl, statement: str) -> None:
     conn = await asyncpg.connect(_asyncpg_dsn(admin), timeout=5)
     try:
         await conn.execute(statement)
@@ -105,7 +103,7 @@ async def _admin_execute(admin: URL, statement: str) -> None:
         await conn.close()
 
 
-async def _empty_all_tables(url: URL) -> None:
+async def _empty_all_tables(url: DatabaseUrl) -> None:
     conn = await asyncpg.connect(_asyncpg_dsn(url), timeout=5)
     try:
         names = [
@@ -134,16 +132,16 @@ async def _empty_all_tables(url: URL) -> None:
 class PostgresServer:
     """The PostgreSQL server the tests use; makes and drops uniquely named databases."""
 
-    def __init__(self, admin_url: URL) -> None:
+    def __init__(self, admin_url: DatabaseUrl) -> None:
         self.admin_url = admin_url
 
-    def create_database(self, purpose: str) -> URL:
+    def create_database(self, purpose: str) -> DatabaseUrl:
         """A new empty database; its URL (asyncpg driver)."""
         name = f"motcua_{purpose}_{os.getpid()}_{uuid.uuid4().hex[:10]}"
         run_async(_admin_execute(self.admin_url, f'CREATE DATABASE "{name}"'))
         return self.admin_url.set(database=name)
 
-    def drop_database(self, url: URL) -> None:
+    def drop_database(self, url: DatabaseUrl) -> None:
         """Drop a database made by `create_database`, disconnecting whoever still uses it."""
         run_async(
             _admin_execute(self.admin_url, f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)')
@@ -165,7 +163,7 @@ def postgres_server() -> PostgresServer:
 
 
 @pytest.fixture(scope="session")
-def _postgres_session_database(postgres_server: PostgresServer) -> Iterator[URL]:
+def _postgres_session_database(postgres_server: PostgresServer) -> Iterator[DatabaseUrl]:
     url = postgres_server.create_database("test")
     try:
         run_async(upgrade(url.render_as_string(hide_password=False)))
@@ -201,7 +199,7 @@ def _clean_database_url(
         path = tmp_path / "motcua.db"
         shutil.copyfile(request.getfixturevalue("_sqlite_template"), path)
         return f"sqlite+aiosqlite:///{path}"
-    url: URL = request.getfixturevalue("_postgres_session_database")
+    url: DatabaseUrl = request.getfixturevalue("_postgres_session_database")
     run_async(_empty_all_tables(url))
     return url.render_as_string(hide_password=False)
 
@@ -217,7 +215,7 @@ def storage_url(storage: str, request: pytest.FixtureRequest, tmp_path: Path) ->
 
 
 @pytest.fixture(scope="session")
-def _postgres_scratch_database(postgres_server: PostgresServer) -> Iterator[URL]:
+def _postgres_scratch_database(postgres_server: PostgresServer) -> Iterator[DatabaseUrl]:
     url = postgres_server.create_database("scratch")
     try:
         yield url
@@ -225,7 +223,7 @@ def _postgres_scratch_database(postgres_server: PostgresServer) -> Iterator[URL]
         postgres_server.drop_database(url)
 
 
-async def _drop_everything(url: URL) -> None:
+async def _drop_everything(url: DatabaseUrl) -> None:
     conn = await asyncpg.connect(_asyncpg_dsn(url), timeout=5)
     try:
         await conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
@@ -240,13 +238,13 @@ def empty_database_url(
     """The URL of a database with no tables at all (for migration tests)."""
     if database_backend == "sqlite":
         return f"sqlite+aiosqlite:///{tmp_path / 'empty' / 'motcua.db'}"
-    url: URL = request.getfixturevalue("_postgres_scratch_database")
+    url: DatabaseUrl = request.getfixturevalue("_postgres_scratch_database")
     run_async(_drop_everything(url))
     return url.render_as_string(hide_password=False)
 
 
 @pytest.fixture
-async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+async def engine(database_url: str) -> AsyncIterator[DatabaseEngine]:
     """An engine on `database_url` (already migrated with `bot.storage.migrate.upgrade`)."""
     engine = create_engine(database_url)
     try:
@@ -256,7 +254,7 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 
 
 @pytest.fixture
-def uow_factory(engine: AsyncEngine) -> SqlUnitOfWorkFactory:
+def uow_factory(engine: DatabaseEngine) -> SqlUnitOfWorkFactory:
     """Units of work on `engine`, with the system clock."""
     return SqlUnitOfWorkFactory(engine)
 

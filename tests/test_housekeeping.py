@@ -10,16 +10,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.cli import build_parser
 from bot.housekeeping import housekeep, run_periodically
 from bot.ports import Bucket, Notice, SystemClock
 from bot.settings import Settings
-from bot.storage.outbox import SqlOutboxRepository
-from bot.storage.tables import rate_limits
-from bot.storage.tables_outbox import outbox
+from bot.storage import probe
 from bot.storage.uow import SqlUnitOfWorkFactory
 from surveys.model import DossierFacts
 from tests.storage.helpers import FakeClock
@@ -33,6 +29,7 @@ NOTHING = {
     "survey_sessions": 0,
     "outbox": 0,
     "unanswered": 0,
+    "staff_sessions": 0,
 }
 
 
@@ -53,7 +50,7 @@ async def _housekeep(factory: SqlUnitOfWorkFactory, now: datetime = NOW) -> dict
 
 
 async def test_limits_at_rest_go_and_limits_in_force_stay(
-    uow_factory: SqlUnitOfWorkFactory, engine: AsyncEngine
+    uow_factory: SqlUnitOfWorkFactory,
 ) -> None:
     lookups = Bucket("lookup-h:old", capacity=60, period_seconds=3600)
     pins = Bucket("pin-d:yesterday", 5, 900, max_backoff_seconds=6 * 3600, rest_seconds=86400)
@@ -68,9 +65,7 @@ async def test_limits_at_rest_go_and_limits_in_force_stay(
 
     assert await _housekeep(uow_factory) == {**NOTHING, "rate_limits": 1}
 
-    async with engine.connect() as conn:
-        keys = (await conn.execute(select(rate_limits.c.key))).scalars().all()
-    assert sorted(keys) == ["lookup-m:now", "pin-d:yesterday"]
+    assert await probe.rate_limit_keys(uow_factory) == ["lookup-m:now", "pin-d:yesterday"]
 
 
 # ---------------------------------------------------------------- conversations
@@ -162,12 +157,11 @@ async def _push(
         assert await uow.outbox.enqueue(new, now=created)
         await uow.commit()
     if values:
-        async with factory.engine.begin() as conn:
-            await conn.execute(update(outbox).where(outbox.c.dedup_key == name).values(**values))
+        assert await probe.update_outbox(factory, values, dedup_key=name) == 1
 
 
 async def test_old_finished_pushes_go_and_unfinished_ones_stay(
-    uow_factory: SqlUnitOfWorkFactory, engine: AsyncEngine
+    uow_factory: SqlUnitOfWorkFactory,
 ) -> None:
     user = await _user(uow_factory, "9")
     old, recent = NOW - timedelta(days=45), NOW - timedelta(days=2)
@@ -197,9 +191,9 @@ async def test_old_finished_pushes_go_and_unfinished_ones_stay(
 
     assert await _housekeep(uow_factory) == {**NOTHING, "outbox": 4}
 
-    async with engine.connect() as conn:
-        left = (await conn.execute(select(outbox.c.dedup_key))).scalars().all()
-        counts = await SqlOutboxRepository(conn).counts()
+    left = [row["dedup_key"] for row in await probe.outbox_rows(uow_factory)]
+    async with uow_factory() as uow:
+        counts = await uow.outbox.counts()
     assert set(left) == set(pushes) - {"sent-old", "dead-old", "cancelled-old", "expired-old"}
     assert counts == {
         "queued": 1,
@@ -216,8 +210,7 @@ async def test_old_finished_pushes_go_and_unfinished_ones_stay(
         **NOTHING,
         "outbox": 3,
     }
-    async with engine.connect() as conn:
-        left = (await conn.execute(select(outbox.c.dedup_key))).scalars().all()
+    left = [row["dedup_key"] for row in await probe.outbox_rows(uow_factory)]
     assert sorted(left) == ["held-old", "queued-old", "retrying-old", "sending-old"]
 
 
@@ -236,6 +229,35 @@ async def test_unanswered_messages_go_after_thirty_days(uow_factory: SqlUnitOfWo
     async with uow_factory() as uow:
         kept = await uow.feedback.list_unanswered()
     assert [m.text for m in kept] == ["1 ngày", "29 ngày"]
+
+
+# ---------------------------------------------------------------- officials' sessions
+
+
+async def test_expired_staff_sessions_go_and_live_ones_stay(
+    uow_factory: SqlUnitOfWorkFactory,
+) -> None:
+    async with uow_factory() as uow:
+        account = await uow.staff.add(
+            "an", password_hash="x", role="viewer", agencies=(), now=NOW - timedelta(days=9)
+        )
+        assert account is not None
+        for token, expires_at in (
+            ("live", NOW + timedelta(hours=1)),
+            ("expired", NOW - timedelta(hours=1)),
+            ("ends-now", NOW),
+        ):
+            await uow.staff.open_session(
+                account.id, token, now=NOW - timedelta(hours=8), expires_at=expires_at
+            )
+        await uow.commit()
+
+    assert await _housekeep(uow_factory) == {**NOTHING, "staff_sessions": 2}
+
+    async with uow_factory() as uow:
+        assert await uow.staff.session_account("live", now=NOW) == account
+        # Nothing expired is left: the rows themselves went, not only their use.
+        assert await uow.staff.purge_sessions(now=NOW) == 0
 
 
 async def test_nothing_to_do_is_all_zeros(uow_factory: SqlUnitOfWorkFactory) -> None:
@@ -270,14 +292,14 @@ async def test_the_command_prints_its_counts_on_one_line(
     assert await args.run(args, Settings(database_url=database_url)) == 0
     assert capsys.readouterr().out == (
         "housekeeping removed: rate_limits=0 conversations=1 survey_sessions=0 outbox=1 "
-        "unanswered=1\n"
+        "unanswered=1 staff_sessions=0\n"
     )
 
     args = build_parser().parse_args(["housekeep", "--outbox-days", "1"])
     assert await args.run(args, Settings(database_url=database_url)) == 0
     assert capsys.readouterr().out == (
         "housekeeping removed: rate_limits=0 conversations=0 survey_sessions=0 outbox=0 "
-        "unanswered=0\n"
+        "unanswered=0 staff_sessions=0\n"
     )
     with pytest.raises(SystemExit):
         build_parser().parse_args(["housekeep", "--outbox-days", "0"])
@@ -325,7 +347,7 @@ async def test_the_periodic_task_logs_each_round_and_stops_when_cancelled(
 
     assert rounds.lines[:2] == [
         "housekeeping removed: rate_limits=0 conversations=1 survey_sessions=0 outbox=0 "
-        "unanswered=0",
+        "unanswered=0 staff_sessions=0",
         "housekeeping removed: rate_limits=0 conversations=0 survey_sessions=0 outbox=0 "
-        "unanswered=0",
+        "unanswered=0 staff_sessions=0",
     ]

@@ -14,10 +14,10 @@ from typing import Protocol
 
 from bot.channels.text import is_contact_button
 from bot.i18n import gettext_for
-from bot.messages import Button, Incoming, MessageHandler, Reply, Response
+from bot.messages import Button, Channel, Incoming, MessageHandler, Reply, Response
 from bot.push import ChannelPermanentError
 
-CHANNEL = "console"
+CHANNEL = Channel.CONSOLE.value
 
 
 class Writer(Protocol):

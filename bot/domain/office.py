@@ -74,8 +74,10 @@ class AuditEntry:
 
 
 @dataclass(frozen=True, slots=True)
-class Agency:
-    """An agency the workspace has data about."""
+class OfficeAgency:
+    """An agency as the workspace lists it (its filters, the name beside a code): one it has
+    survey or dossier data about. Not a dossier's `bot.domain.dossier.Agency`, which is what
+    the case system says of the agency handling that dossier."""
 
     code: str
     name: str

@@ -34,3 +34,10 @@ PENDING_STATES: frozenset[OutboxState] = frozenset(
 FINISHED_STATES: frozenset[OutboxState] = frozenset(
     {OutboxState.SENT, OutboxState.DEAD, OutboxState.CANCELLED, OutboxState.EXPIRED}
 )
+#: Waiting for their turn: the oldest one that is due tells whether delivery is stuck.
+WAITING_STATES: frozenset[OutboxState] = frozenset({OutboxState.QUEUED, OutboxState.RETRYING})
+#: Where a failed attempt shows (with its error) on the officials' delivery page: given up,
+#: to be tried again, or waiting for the chat window to open.
+FAILED_STATES: frozenset[OutboxState] = frozenset(
+    {OutboxState.DEAD, OutboxState.RETRYING, OutboxState.HELD}
+)

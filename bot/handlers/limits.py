@@ -1,8 +1,9 @@
-"""Which limits exist, and the one place their keys are built (design §6).
+"""The chat's limits: the buckets the handlers reserve, and how long they last (design §6).
 
 Every limit is a `bot.ports.Bucket` reserved before the work it limits (a case API call) and
 given back only when that work succeeded (`RateLimitRepository`). A key is a `LimitKind` and a
-keyed hash (HMAC-SHA-256 under the server secret) of what is limited:
+keyed hash (HMAC-SHA-256 under the server secret) of what is limited, built by
+`bot.domain.limits.limit_key`:
 
 - a chat account — the channel and the platform's user id, never our user row, so erasing
   one's data (``/forget``) does not reset one's limits; the rows expire on their own;
@@ -14,38 +15,15 @@ Without the server secret the hashes cannot be linked back to an account or a do
 from __future__ import annotations
 
 import functools
-import hashlib
-import hmac
 import math
-from enum import StrEnum
 
+from bot.domain.limits import LimitKind, limit_key
 from bot.handlers.context import Context
 from bot.ports import Bucket
 
 # How long a growing back-off is remembered once its bucket is full again: a stranger who
 # waits out one pause does not get a fresh burst of guesses.
 BACKOFF_MEMORY_SECONDS = 24 * 3600
-
-
-class LimitKind(StrEnum):
-    """What a limit counts, and whose. The value starts the key."""
-
-    LOOKUP_MINUTE = "lookup-m"  # lookups by one chat account, per minute
-    LOOKUP_HOUR = "lookup-h"  # lookups by one chat account, per hour
-    PIN_ACCOUNT = "pin-a"  # receipt PINs tried by one chat account
-    PIN_DOSSIER = "pin-d"  # receipt PINs tried on one dossier, by anyone
-    PHONE_ACCOUNT = "phone-a"  # shared phone numbers tried by one chat account
-
-
-def keyed_hash(secret: str, subject: str) -> str:
-    """HMAC-SHA-256 of `subject` under `secret`, 128 bits in hex (what a key stores)."""
-    digest = hmac.new(secret.encode(), subject.encode(), hashlib.sha256).hexdigest()
-    return digest[:32]
-
-
-def limit_key(kind: LimitKind, secret: str, subject: str) -> str:
-    """The key of limit `kind` on `subject` (an account or a dossier code)."""
-    return f"{kind.value}:{keyed_hash(secret, f'{kind.value}|{subject}')}"
 
 
 def account_subject(ctx: Context) -> str:

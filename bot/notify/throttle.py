@@ -43,6 +43,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from bot.domain.pacing import ChannelLimit, SendWindow, SlotCursor, max_in_window
+from bot.messages import Channel
 
 __all__ = [
     "DEFAULT_LIMITS",
@@ -57,9 +58,9 @@ __all__ = [
 # Telegram: https://core.telegram.org/bots/faq#my-bot-is-hitting-limits-how-do-i-avoid-this
 # Zalo OA publishes no firm figure; these are conservative.
 DEFAULT_LIMITS: Mapping[str, ChannelLimit] = {
-    "telegram": ChannelLimit(per_second=30.0, per_chat_interval=1.0),
-    "zalo": ChannelLimit(per_second=10.0, per_chat_interval=1.0),
-    "console": ChannelLimit(per_second=1000.0, per_chat_interval=0.0),
+    Channel.TELEGRAM: ChannelLimit(per_second=30.0, per_chat_interval=1.0),
+    Channel.ZALO: ChannelLimit(per_second=10.0, per_chat_interval=1.0),
+    Channel.CONSOLE: ChannelLimit(per_second=1000.0, per_chat_interval=0.0),
 }
 
 # For a channel with no configured limit.

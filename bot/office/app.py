@@ -48,10 +48,14 @@ class OfficeConfig:
     secure_cookie: bool
     tz: ZoneInfo
     login_limits: LoginLimits
+    #: The deployment's server secret (`bot.composition.resolve_server_secret`): it keys the
+    #: sign-in limits.
+    server_secret: str
 
 
-def office_config(settings: Settings) -> OfficeConfig:
-    """The workspace's settings from motcua's; a random session secret when none is set."""
+def office_config(settings: Settings, *, server_secret: str) -> OfficeConfig:
+    """The workspace's settings from motcua's (`server_secret`: see
+    `bot.composition.resolve_server_secret`); a random session secret when none is set."""
     secret = settings.office_session_secret
     if secret is None:
         log.info(
@@ -68,6 +72,7 @@ def office_config(settings: Settings) -> OfficeConfig:
             per_address=settings.office_login_attempts_per_address,
             window_seconds=settings.office_login_window_minutes * 60,
         ),
+        server_secret=server_secret,
     )
 
 
@@ -135,5 +140,6 @@ def office_routes(
         tz=config.tz,
         session_ttl=config.session_ttl,
         login_limits=config.login_limits,
+        server_secret=config.server_secret,
     )
     return [Route(PREFIX, _root, methods=["GET"]), Mount(PREFIX, app=app)]

@@ -6,7 +6,8 @@
   signing out, disabling the account or changing its password ends the session everywhere.
 - Every form carries the CSRF token; a POST without the session's token gets 403.
 - Sign-in attempts are reserved in the database before the password is checked, per account
-  and per client address (token buckets of `RateLimitRepository`, all or nothing); a
+  and per client address (token buckets of `RateLimitRepository`, all or nothing, keyed by
+  `bot.domain.limits.limit_key`: neither the name nor the address is stored in the clear); a
   successful sign-in gives its attempt back. Over the limit, the password is not checked.
 """
 
@@ -30,6 +31,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from bot.domain.limits import LimitKind, limit_key
 from bot.domain.office import ROLES, Role, StaffAccount
 from bot.i18n import LANGUAGES
 from bot.office.passwords import MAX_LENGTH, verify_password
@@ -61,6 +63,9 @@ class Office:
     tz: ZoneInfo
     session_ttl: timedelta
     login_limits: LoginLimits
+    #: Keys the sign-in limits (`bot.domain.limits.limit_key`): the deployment's server
+    #: secret, so every process counts the same attempts under the same keys.
+    server_secret: str
 
 
 def office_of(request: Request) -> Office:
@@ -197,11 +202,19 @@ async def login(request: Request) -> Response:
     target = _safe_next(str(form.get("next") or ""))
     address = request.client.host if request.client else "unknown"
     limits = office.login_limits
-    # The address is kept in the limits table only as a hash (it is personal data).
-    address_hash = hashlib.sha256(address.encode()).hexdigest()[:32]
+    # The limits table keeps the user name and the address only as keyed hashes.
+    secret = office.server_secret
     buckets = [
-        Bucket(f"office-login:account:{username}", limits.per_account, limits.window_seconds),
-        Bucket(f"office-login:address:{address_hash}", limits.per_address, limits.window_seconds),
+        Bucket(
+            limit_key(LimitKind.OFFICE_LOGIN_ACCOUNT, secret, username),
+            limits.per_account,
+            limits.window_seconds,
+        ),
+        Bucket(
+            limit_key(LimitKind.OFFICE_LOGIN_ADDRESS, secret, address),
+            limits.per_address,
+            limits.window_seconds,
+        ),
     ]
     now = office.clock.now()
 

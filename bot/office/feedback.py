@@ -20,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from bot.domain.office import StaffAccount
+from bot.messages import Channel
 from bot.notify.feedback_reply import FEEDBACK_REPLY, MAX_REPLY_CHARS
 from bot.office.auth import Office, read_form, staff_page, visible_agency
 from bot.office.render import render
@@ -82,9 +83,9 @@ def _reach(item: FeedbackItem, last_citizen: datetime | None, now: datetime) -> 
     """Whether a reply can reach the citizen now: "ok", "erased", "zalo_window" or "channel"."""
     if item.user_id is None:
         return "erased"
-    if item.channel == "telegram":
+    if item.channel == Channel.TELEGRAM:
         return "ok"
-    if item.channel == "zalo":
+    if item.channel == Channel.ZALO:
         if last_citizen is not None and now - last_citizen <= ZALO_WINDOW:
             return "ok"
         return "zalo_window"

@@ -12,6 +12,5 @@ from bot.storage.uow import SqlUnitOfWorkFactory
 def workspace_routes(runtime: Runtime) -> list[BaseRoute]:
     """``/office/…`` on `runtime`: changes through its unit of work, reports read-only."""
     reports = SqlUnitOfWorkFactory.for_reports(runtime.engine, runtime.clock)
-    return office_routes(
-        runtime.uow_factory, reports, runtime.clock, office_config(runtime.settings)
-    )
+    config = office_config(runtime.settings, server_secret=runtime.server_secret)
+    return office_routes(runtime.uow_factory, reports, runtime.clock, config)

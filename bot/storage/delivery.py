@@ -57,10 +57,3 @@ class OutboxDeliveryQueue:
         async with self._uow_factory() as uow:
             await uow.outbox.pause_channel(channel, until)
             await uow.commit()
-
-    async def requeue(self, *, now: datetime, kind: str | None = None) -> int:
-        """Put dead notices (of `kind`, or all) back in the queue; how many."""
-        async with self._uow_factory() as uow:
-            requeued = await uow.outbox.requeue_dead(now=now, kind=kind)
-            await uow.commit()
-        return requeued

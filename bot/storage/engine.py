@@ -30,6 +30,10 @@ from bot.storage.sqlite_driver import TransactionMode
 DatabaseEngine = AsyncEngine
 """The engine type, for the composition root (which passes it to storage adapters only)."""
 
+DatabaseUrl = URL
+"""A parsed database URL (`normalize_url`), for code that picks databases (the tests'
+fixtures, the benchmarks) without importing the storage's library."""
+
 SQLITE_DRIVER = "sqlite+aiosqlite"
 POSTGRES_DRIVER = "postgresql+asyncpg"
 

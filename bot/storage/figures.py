@@ -12,12 +12,13 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain.notice_kinds import NoticeKind
-from bot.ports import OperationalFigures, OutboxState
-from bot.storage.tables_outbox import OUTBOX_STATES, outbox
+from bot.domain.outbox import WAITING_STATES, OutboxState
+from bot.ports import OperationalFigures
+from bot.storage.tables_outbox import outbox
 from bot.storage.tables_zalo import zalo_tokens
 from surveys.storage.tables import survey_responses
 
-WAITING_STATES = (OutboxState.QUEUED, OutboxState.RETRYING)
+_WAITING = sorted(WAITING_STATES)
 
 
 class SqlFiguresRepository:
@@ -32,7 +33,7 @@ class SqlFiguresRepository:
         rows = await conn.execute(select(outbox.c.state, func.count()).group_by(outbox.c.state))
         found = {state: int(count) for state, count in rows.all()}
         oldest = await conn.scalar(
-            select(func.min(outbox.c.created_at)).where(outbox.c.state.in_(WAITING_STATES))
+            select(func.min(outbox.c.created_at)).where(outbox.c.state.in_(_WAITING))
         )
         sent = await conn.scalar(
             select(func.count()).where(
@@ -43,7 +44,7 @@ class SqlFiguresRepository:
         answered = await conn.scalar(select(func.count()).select_from(survey_responses))
         token_changed = await conn.scalar(select(func.max(zalo_tokens.c.updated_at)))
         return OperationalFigures(
-            outbox_by_state={state: found.get(state, 0) for state in OUTBOX_STATES},
+            outbox_by_state={state.value: found.get(state.value, 0) for state in OutboxState},
             oldest_waiting_age=age(now, oldest),
             surveys_sent=int(sent or 0),
             surveys_answered=int(answered or 0),

@@ -28,6 +28,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.domain.intake import RejectedItem, bounded
 from bot.domain.notice_kinds import NoticeKind
+from bot.domain.outbox import WAITING_STATES
 from bot.domain.pacing import ChannelLimit, ClaimCandidate, SlotCursor, plan_claim
 from bot.domain.snapshot import Recipient, Snapshot
 from bot.domain.status import Status
@@ -73,7 +74,7 @@ from bot.ports import (
     WatchRepository,
     ZaloTokenRepository,
 )
-from bot.storage.figures import WAITING_STATES, age
+from bot.storage.figures import age
 from bot.storage.memory_office import (
     MemoryOfficeRepository,
     MemoryStaffRepository,

@@ -15,26 +15,25 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from bot.domain.notice_kinds import NoticeKind
 from bot.domain.office import (
-    Agency,
     AgencyUsage,
     AuditEntry,
     CommentFilter,
     DeliverySummary,
     FailedPush,
+    OfficeAgency,
     Role,
     StaffAccount,
     SurveyComment,
     UsageReport,
 )
-from bot.domain.outbox import OutboxState
+from bot.domain.outbox import FAILED_STATES, WAITING_STATES, OutboxState
 
 if TYPE_CHECKING:
     from bot.storage.memory import MemoryTables
     from surveys.periods import Period
     from surveys.scoring import Grouping, IndexReport
-
-SURVEY_INVITATION = "survey_invitation"
 
 
 @dataclass
@@ -186,7 +185,7 @@ class MemoryOfficeRepository:
         scores = MemoryScoreRepository(self._all)
         return await compute_index(scores, by, period, tz=tz, agencies=agencies)
 
-    async def agencies(self, codes: Sequence[str] | None = None) -> list[Agency]:
+    async def agencies(self, codes: Sequence[str] | None = None) -> list[OfficeAgency]:
         """Agencies with survey or dossier data (of `codes`, or all), by name."""
         found: dict[str, str] = {}
         for response in self._all.responses.values():
@@ -196,7 +195,8 @@ class MemoryOfficeRepository:
         if codes is not None:
             found = {c: found.get(c, c) for c in codes}
         return sorted(
-            (Agency(c, n) for c, n in found.items()), key=lambda a: (a.name.casefold(), a.code)
+            (OfficeAgency(c, n) for c, n in found.items()),
+            key=lambda a: (a.name.casefold(), a.code),
         )
 
     async def comments(self, query: CommentFilter) -> list[SurveyComment]:
@@ -259,11 +259,11 @@ class MemoryOfficeRepository:
         failed: list[FailedPush] = []
         for row in rows:
             channel = self._all.users[row.user_id].channel
-            state = OutboxState(row.state).value
-            counts[(state, channel)] = counts.get((state, channel), 0) + 1
-            if state in ("queued", "retrying") and row.next_attempt_at <= now:
+            state = OutboxState(row.state)
+            counts[(state.value, channel)] = counts.get((state.value, channel), 0) + 1
+            if state in WAITING_STATES and row.next_attempt_at <= now:
                 waiting.append(row.next_attempt_at)
-            if state in ("dead", "retrying", "held") and row.last_error is not None:
+            if state in FAILED_STATES and row.last_error is not None:
                 failed.append(
                     FailedPush(row.id, row.kind, channel, state, row.attempts, row.last_error,
                                row.next_attempt_at, row.dossier_code)
@@ -310,7 +310,7 @@ class MemoryOfficeRepository:
         months_end = datetime.combine(after, datetime.min.time(), tzinfo=tz)
         for row in self._all.outbox.values():
             if (
-                row.kind == SURVEY_INVITATION
+                row.kind == NoticeKind.SURVEY_INVITATION
                 and OutboxState(row.state) is OutboxState.SENT
                 and row.sent_at is not None
                 and months_start <= row.sent_at < months_end

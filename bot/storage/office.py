@@ -20,18 +20,20 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import String
 
+from bot.domain.notice_kinds import NoticeKind
 from bot.domain.office import (
-    Agency,
     AgencyUsage,
     AuditEntry,
     CommentFilter,
     DeliverySummary,
     FailedPush,
+    OfficeAgency,
     Role,
     StaffAccount,
     SurveyComment,
     UsageReport,
 )
+from bot.domain.outbox import FAILED_STATES, WAITING_STATES, OutboxState
 from bot.storage.agency_scope import about_agencies
 from bot.storage.dialect import insert_for
 from bot.storage.tables import chat_users, dossier_owners, subscriptions
@@ -53,11 +55,8 @@ def _survey_tables() -> tuple[Any, Any]:
     return survey_answers, survey_responses
 
 
-# The survey invitation's notice kind (bot.notify.rules.SURVEY_INVITATION), for the usage page.
-SURVEY_INVITATION = "survey_invitation"
-# Pushes waiting for their turn; the oldest one that is due tells whether delivery is stuck.
-WAITING_STATES = ("queued", "retrying")
-FAILED_STATES = ("dead", "retrying", "held")
+_WAITING = sorted(WAITING_STATES)
+_FAILED = sorted(FAILED_STATES)
 
 
 def _account(row: Any) -> StaffAccount:
@@ -285,7 +284,7 @@ class SqlOfficeRepository:
         scores = SqlScoreRepository(self._connection)
         return await compute_index(scores, by, period, tz=tz, agencies=agencies)
 
-    async def agencies(self, codes: Sequence[str] | None = None) -> list[Agency]:
+    async def agencies(self, codes: Sequence[str] | None = None) -> list[OfficeAgency]:
         """Agencies with survey or dossier data (of `codes`, or all), by name."""
         _answers, survey_responses = _survey_tables()
         r, s = survey_responses.c, dossier_snapshots.c
@@ -305,7 +304,7 @@ class SqlOfficeRepository:
         for code in codes or ():
             found.setdefault(code, code)
         return sorted(
-            (Agency(code, name) for code, name in found.items()),
+            (OfficeAgency(code, name) for code, name in found.items()),
             key=lambda a: (a.name.casefold(), a.code),
         )
 
@@ -410,7 +409,7 @@ class SqlOfficeRepository:
         )
         oldest = await self._connection.execute(
             select(func.min(o.next_attempt_at)).where(
-                o.state.in_(WAITING_STATES), o.next_attempt_at <= now, *scope
+                o.state.in_(_WAITING), o.next_attempt_at <= now, *scope
             )
         )
         failed = await self._connection.execute(
@@ -425,7 +424,7 @@ class SqlOfficeRepository:
                 o.dossier_code,
             )
             .select_from(joined)
-            .where(o.state.in_(FAILED_STATES), o.last_error.is_not(None), *scope)
+            .where(o.state.in_(_FAILED), o.last_error.is_not(None), *scope)
             .order_by(o.next_attempt_at.desc(), o.id.desc())
             .limit(failures)
         )
@@ -516,8 +515,8 @@ class SqlOfficeRepository:
                 await self._connection.execute(
                     select(sent_agency, func.count())
                     .where(
-                        o.kind == SURVEY_INVITATION,
-                        o.state == "sent",
+                        o.kind == NoticeKind.SURVEY_INVITATION,
+                        o.state == OutboxState.SENT,
                         o.sent_at >= months_start,
                         o.sent_at < months_end,
                         *scoped(o.dossier_code),

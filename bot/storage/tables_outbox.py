@@ -29,7 +29,8 @@ from sqlalchemy import (
 from bot.domain.outbox import OutboxState
 from bot.storage.tables import UTCDateTime, metadata
 
-OUTBOX_STATES = tuple(state.value for state in OutboxState)
+# The states' spelling in the database: the enum's values, in its order.
+_STATES = ", ".join(f"'{state.value}'" for state in OutboxState)
 
 # SQLite has no 64-bit serial: INTEGER PRIMARY KEY is its rowid, which is 64-bit anyway.
 _ID = BigInteger().with_variant(Integer(), "sqlite")
@@ -56,11 +57,7 @@ outbox = Table(
     Column("last_error", String(200), nullable=True),  # an error class and code, never PII
     Column("created_at", UTCDateTime, nullable=False),
     Column("sent_at", UTCDateTime, nullable=True),
-    CheckConstraint(
-        "state IN ('queued', 'sending', 'retrying', 'held', 'sent', 'dead', 'cancelled', "
-        "'expired')",
-        name="state",
-    ),
+    CheckConstraint(f"state IN ({_STATES})", name="state"),
 )
 
 # The claim looks for due rows (queued / retrying whose time has come) and for rows whose

@@ -10,7 +10,6 @@ import pytest
 
 from bot.payloads import Action
 from tests.core.conftest import World
-from tests.support.runtime import on_sql
 
 
 @pytest.mark.sql  # the ownership and the subscription, written together
@@ -124,14 +123,11 @@ async def test_forged_deep_link_is_refused(world: World) -> None:
     assert "Người nộp" not in screen
 
 
-@pytest.mark.sql  # reads the outbox table
 async def test_stopping_notices_also_cancels_queued_reminders(world: World) -> None:
     from datetime import UTC, datetime, timedelta
 
-    from sqlalchemy import select
-
     from bot.ports import Notice
-    from bot.storage.tables_outbox import outbox
+    from bot.storage.probe import outbox_rows
 
     citizen = world.citizen()
     sample = world.samples["ready"]
@@ -152,9 +148,7 @@ async def test_stopping_notices_also_cancels_queued_reminders(world: World) -> N
         await uow.commit()
     screen = await citizen.presses(Action.UNSUBSCRIBE)
     assert "🔔 Nhận thông báo" in screen  # the button now offers to start again
-    async with on_sql(world.runtime).engine.connect() as conn:
-        states = (await conn.execute(select(outbox.c.state))).scalars().all()
-    assert states == ["cancelled"]
+    assert [row["state"] for row in await outbox_rows(world.runtime.uow_factory)] == ["cancelled"]
 
 
 async def test_confirmation_says_each_thing_once(world: World) -> None:

@@ -4,14 +4,10 @@ reading rows back, and senders for our own seam (`bot.push.Sender`)."""
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
-
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.channels.telegram import TelegramChannel
 from bot.composition import notice_renderers
@@ -19,9 +15,10 @@ from bot.messages import Incoming, Reply, Response
 from bot.notify.rendering import RenderContext
 from bot.ports import Notice, UnitOfWorkFactory
 from bot.push import PushDetails
+from bot.storage import probe
 from bot.storage.delivery import OutboxDeliveryQueue
+from bot.storage.engine import DatabaseEngine
 from bot.storage.memory import MemoryUnitOfWorkFactory
-from bot.storage.tables_outbox import outbox
 from bot.storage.uow import SqlUnitOfWorkFactory
 
 KIND = "test.notice"
@@ -51,13 +48,13 @@ class FakeClock:
         self.current += timedelta(**delta)
 
 
-Store = AsyncEngine | MemoryUnitOfWorkFactory
+Store = DatabaseEngine | MemoryUnitOfWorkFactory
 """Where the tests' outbox lives: a migrated database, or the in-memory twin."""
 
 
 def factory_of(store: Store) -> UnitOfWorkFactory:
     """Units of work on `store`."""
-    return SqlUnitOfWorkFactory(store) if isinstance(store, AsyncEngine) else store
+    return SqlUnitOfWorkFactory(store) if isinstance(store, DatabaseEngine) else store
 
 
 async def make_users(
@@ -103,12 +100,7 @@ async def enqueue(engine: Store, notices: Sequence[Notice], now: datetime = T0) 
 
 async def rows(engine: Store) -> list[dict[str, Any]]:
     """Every outbox row, by id."""
-    if not isinstance(engine, AsyncEngine):
-        stored = sorted(engine.database.tables.outbox.values(), key=lambda row: row.id)
-        return [dataclasses.asdict(row) for row in stored]
-    async with engine.connect() as conn:
-        result = await conn.execute(select(outbox).order_by(outbox.c.id))
-        return [dict(row) for row in result.mappings()]
+    return await probe.outbox_rows(engine)
 
 
 async def states(engine: Store) -> dict[str, int]:

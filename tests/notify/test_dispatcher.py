@@ -47,7 +47,7 @@ CHAT = 10_000  # the Telegram id of the first user make_users creates
 @pytest.fixture
 def store() -> MemoryUnitOfWorkFactory:
     """The in-memory twin of the storage: these tests are about the dispatcher, not SQL (the
-    outbox's SQL is checked by test_outbox.py and the conformance suite)."""
+    outbox's SQL is checked by tests/storage/test_outbox.py and the conformance suite)."""
     return MemoryUnitOfWorkFactory()
 
 

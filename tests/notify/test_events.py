@@ -9,14 +9,13 @@ from datetime import timedelta
 
 import httpx
 import pytest
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 
 from bot.caseapi.simulator import Pusher, run_simulator, sign
 from bot.domain.status import Status
 from bot.notify.watcher import Watcher
-from bot.storage.tables_watch import dossier_snapshots, processed_case_events
+from bot.storage.engine import DatabaseEngine
+from bot.storage.probe import row_count
 from bot.storage.uow import SqlUnitOfWorkFactory
 from bot.web.case_events import MAX_BODY_BYTES, SIGNATURE_HEADER, routes
 from tests.notify.watch_support import (
@@ -46,18 +45,12 @@ class _NoCaseApi:
 
 
 @pytest.fixture
-async def hook(engine: AsyncEngine) -> AsyncIterator[tuple[str, SqlUnitOfWorkFactory]]:
+async def hook(engine: DatabaseEngine) -> AsyncIterator[tuple[str, SqlUnitOfWorkFactory]]:
     """The URL of a loopback web server serving the case-events route, and its UoW factory."""
     factory = SqlUnitOfWorkFactory(engine, FakeClock(T0 + timedelta(minutes=1)))
     watcher = Watcher(factory, _NoCaseApi(), factory.clock)  # type: ignore[arg-type]
     async with serve_in_loop(Starlette(routes=routes(watcher, SECRET))) as server:
         yield f"{server.url}/hooks/case-events", factory
-
-
-async def count(engine: AsyncEngine, table: object) -> int:
-    async with engine.connect() as conn:
-        query = select(func.count()).select_from(table)  # type: ignore[arg-type]
-        return (await conn.execute(query)).scalar_one()
 
 
 def body_of(*events: tuple[str, Status]) -> bytes:
@@ -72,7 +65,7 @@ def body_of(*events: tuple[str, Status]) -> bytes:
 
 
 async def test_a_pushed_change_from_the_simulator_queues_the_pickup_notice(
-    hook: tuple[str, SqlUnitOfWorkFactory], engine: AsyncEngine
+    hook: tuple[str, SqlUnitOfWorkFactory], engine: DatabaseEngine
 ) -> None:
     url, factory = hook
     pusher = Pusher(url, SECRET, linger=0.0)
@@ -88,7 +81,7 @@ async def test_a_pushed_change_from_the_simulator_queues_the_pickup_notice(
     assert ready["dossier_code"] == code
     assert ready["params"]["place"]
     assert pusher.failures == 0
-    assert await count(engine, processed_case_events) == 1
+    assert await row_count(engine, "processed_case_events") == 1
 
 
 @pytest.mark.parametrize(
@@ -96,7 +89,7 @@ async def test_a_pushed_change_from_the_simulator_queues_the_pickup_notice(
     [None, "sha256=" + "0" * 64, "sha256=deadbeef", sign("another-secret", b"{}")],
 )
 async def test_a_bad_or_missing_signature_is_refused_and_nothing_stored(
-    hook: tuple[str, SqlUnitOfWorkFactory], engine: AsyncEngine, signature: str | None
+    hook: tuple[str, SqlUnitOfWorkFactory], engine: DatabaseEngine, signature: str | None
 ) -> None:
     url, factory = hook
     await add_subscriber(factory, dossier().code)
@@ -107,12 +100,12 @@ async def test_a_bad_or_missing_signature_is_refused_and_nothing_stored(
         answer = await client.post(url, content=body_of(("e-1", Status.READY)), headers=headers)
     assert answer.status_code == 401
     assert await outbox_rows(engine) == []
-    assert await count(engine, dossier_snapshots) == 0
-    assert await count(engine, processed_case_events) == 0
+    assert await row_count(engine, "dossier_snapshots") == 0
+    assert await row_count(engine, "processed_case_events") == 0
 
 
 async def test_a_repeated_event_id_is_acknowledged_and_ignored(
-    hook: tuple[str, SqlUnitOfWorkFactory], engine: AsyncEngine
+    hook: tuple[str, SqlUnitOfWorkFactory], engine: DatabaseEngine
 ) -> None:
     url, factory = hook
     await add_subscriber(factory, dossier().code)
@@ -135,7 +128,7 @@ async def test_a_repeated_event_id_is_acknowledged_and_ignored(
     [b'{"events": [{"id": "e-1"}]}', b'{"events": {"id": "e-1"}}', b'{"events": [', b"[]"],
 )
 async def test_a_signed_but_malformed_body_is_refused(
-    hook: tuple[str, SqlUnitOfWorkFactory], engine: AsyncEngine, body: bytes
+    hook: tuple[str, SqlUnitOfWorkFactory], engine: DatabaseEngine, body: bytes
 ) -> None:
     url, _ = hook
     async with httpx.AsyncClient() as client:
@@ -143,7 +136,7 @@ async def test_a_signed_but_malformed_body_is_refused(
             url, content=body, headers={SIGNATURE_HEADER: sign(SECRET, body)}
         )
     assert answer.status_code == 400
-    assert await count(engine, processed_case_events) == 0
+    assert await row_count(engine, "processed_case_events") == 0
 
 
 NESTED = b"[" * 30_000 + b"]" * 30_000  # 60 KB that would overflow Python's JSON decoder
@@ -165,11 +158,11 @@ async def test_deeply_nested_json_is_refused_by_its_signature_before_parsing(
 
 
 async def test_a_body_above_the_limit_is_refused_413_without_reading_further(
-    hook: tuple[str, SqlUnitOfWorkFactory], engine: AsyncEngine
+    hook: tuple[str, SqlUnitOfWorkFactory], engine: DatabaseEngine
 ) -> None:
     url, _ = hook
     signed = {SIGNATURE_HEADER: sign(SECRET, b"{}")}
     declared = await post_and_wait(url, signed, declared_length=MAX_BODY_BYTES + 1)
     chunked = await post_and_wait(url, signed, chunks=(b" " * MAX_BODY_BYTES, b" "))
     assert (declared, chunked) == (413, 413)
-    assert await count(engine, processed_case_events) == 0
+    assert await row_count(engine, "processed_case_events") == 0

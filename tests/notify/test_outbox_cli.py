@@ -6,15 +6,14 @@ import argparse
 from datetime import timedelta
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.notify import cli
 from bot.notify.throttle import ChannelLimit
 from bot.ports import DeliveryOutcome as Outcome
+from bot.ports import OutboxState
 from bot.settings import Settings
-from bot.storage.engine import write_transaction
-from bot.storage.outbox import SqlOutboxRepository
-from tests.notify.outbox_support import T0, enqueue, make_users, notice, rows
+from bot.storage.engine import DatabaseEngine
+from tests.notify.outbox_support import T0, enqueue, factory_of, make_users, notice, rows
 
 
 def parse(*argv: str) -> argparse.Namespace:
@@ -24,20 +23,22 @@ def parse(*argv: str) -> argparse.Namespace:
 
 
 async def test_counts_and_requeue_dead(
-    engine: AsyncEngine, database_url: str, capsys: pytest.CaptureFixture[str]
+    engine: DatabaseEngine, database_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     users = await make_users(engine, 3)
     await enqueue(engine, [notice(u, i) for i, u in enumerate(users)])
-    async with write_transaction(engine) as conn:
-        repo = SqlOutboxRepository(conn)
-        a, b = await repo.claim(
+    async with factory_of(engine)() as uow:
+        a, b = await uow.outbox.claim(
             now=T0,
             limits={"telegram": ChannelLimit(1000, 0)},
             token="t",
             lease=timedelta(seconds=60),
             limit=2,
         )
-        await repo.settle([Outcome(a, "sent"), Outcome(b, "dead", error="gave up")], now=T0)
+        await uow.outbox.settle(
+            [Outcome(a, OutboxState.SENT), Outcome(b, OutboxState.DEAD, error="gave up")], now=T0
+        )
+        await uow.commit()
     settings = Settings(database_url=database_url)
 
     assert await cli.run(parse(), settings) == 0

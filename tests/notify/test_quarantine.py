@@ -17,7 +17,6 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -36,6 +35,7 @@ from bot.notify.watcher import Watcher
 from bot.ports import SystemClock
 from bot.settings import Settings
 from bot.storage.delivery import OutboxDeliveryQueue
+from bot.storage.engine import DatabaseEngine
 from bot.storage.uow import SqlUnitOfWorkFactory
 from bot.web.case_events import SIGNATURE_HEADER, routes
 from tests.notify.outbox_support import telegram_sender
@@ -114,7 +114,7 @@ async def run_cli(module: Any, settings: Settings, *argv: str) -> str:
 
 
 @pytest.fixture
-async def rig(engine: AsyncEngine, database_url: str) -> AsyncIterator[Rig]:
+async def rig(engine: DatabaseEngine, database_url: str) -> AsyncIterator[Rig]:
     feed = Feed()
     clock = FakeClock(T0 + timedelta(minutes=1))
     factory = SqlUnitOfWorkFactory(engine, clock)
@@ -128,7 +128,7 @@ async def rig(engine: AsyncEngine, database_url: str) -> AsyncIterator[Rig]:
         await watcher.release()  # gives the leader lock (and its connection) back
 
 
-async def kinds_for(engine: AsyncEngine, user_id: int) -> list[str]:
+async def kinds_for(engine: DatabaseEngine, user_id: int) -> list[str]:
     return [row["kind"] for row in await outbox_rows(engine, user_id=user_id)]
 
 
@@ -143,7 +143,7 @@ async def snapshot(rig: Rig, code: str) -> Snapshot:
 
 
 async def test_a_poison_item_is_set_aside_and_the_others_are_told(
-    rig: Rig, engine: AsyncEngine
+    rig: Rig, engine: DatabaseEngine
 ) -> None:
     users = [
         await add_subscriber(rig.factory, code, channel_user_id=str(1000 + n))
@@ -227,7 +227,7 @@ async def test_a_valid_version_later_in_the_same_page_supersedes_the_poison(rig:
 
 
 async def test_an_item_the_database_refuses_is_set_aside_and_the_page_goes_through(
-    rig: Rig, engine: AsyncEngine
+    rig: Rig, engine: DatabaseEngine
 ) -> None:
     owner_a = await add_subscriber(rig.factory, A, channel_user_id="2001")
     owner_c = await add_subscriber(rig.factory, C, channel_user_id="2003")
@@ -245,7 +245,7 @@ async def test_an_item_the_database_refuses_is_set_aside_and_the_page_goes_throu
 
 
 async def test_texts_longer_than_their_columns_are_cut_with_a_mark_on_every_database(
-    rig: Rig, engine: AsyncEngine
+    rig: Rig, engine: DatabaseEngine
 ) -> None:
     owner = await add_subscriber(rig.factory, A)
     long = item(
@@ -268,7 +268,7 @@ async def test_texts_longer_than_their_columns_are_cut_with_a_mark_on_every_data
 
 
 async def test_a_far_future_time_is_taken_as_now_and_does_not_mute_later_changes(
-    rig: Rig, engine: AsyncEngine, caplog: pytest.LogCaptureFixture
+    rig: Rig, engine: DatabaseEngine, caplog: pytest.LogCaptureFixture
 ) -> None:
     owner = await add_subscriber(rig.factory, A)
     future = item(A, Status.READY, status_changed_at="2099-01-01T00:00:00+07:00")
@@ -310,7 +310,7 @@ async def test_a_followed_dossier_off_the_contract_does_not_stop_the_others_bein
     assert (await snapshot(rig, C)).status is Status.PROCESSING
 
 
-async def test_a_time_within_the_skew_is_kept(rig: Rig, engine: AsyncEngine) -> None:
+async def test_a_time_within_the_skew_is_kept(rig: Rig, engine: DatabaseEngine) -> None:
     soon = rig.clock.now() + timedelta(minutes=4)
     await rig.poll(item(A, Status.READY, status_changed_at=soon.isoformat()))
     assert (await snapshot(rig, A)).status_changed_at == soon
@@ -320,7 +320,7 @@ async def test_a_time_within_the_skew_is_kept(rig: Rig, engine: AsyncEngine) -> 
 
 
 @pytest.fixture
-async def hook(engine: AsyncEngine, database_url: str) -> AsyncIterator[tuple[str, Rig]]:
+async def hook(engine: DatabaseEngine, database_url: str) -> AsyncIterator[tuple[str, Rig]]:
     clock = FakeClock(T0 + timedelta(minutes=1))
     factory = SqlUnitOfWorkFactory(engine, clock)
     watcher = Watcher(factory, HttpCaseApi("http://127.0.0.1:9", "t"), clock)
@@ -342,7 +342,7 @@ async def push(url: str, *events: tuple[str, Any]) -> httpx.Response:
     ids=["off-contract", "unstorable"],
 )
 async def test_a_poison_event_is_set_aside_and_the_batch_answered_200(
-    hook: tuple[str, Rig], engine: AsyncEngine, bad: dict[str, Any]
+    hook: tuple[str, Rig], engine: DatabaseEngine, bad: dict[str, Any]
 ) -> None:
     url, rig = hook
     owner_a = await add_subscriber(rig.factory, A, channel_user_id="3001")

@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 
 from bot.caseapi.client import HttpCaseApi
@@ -19,6 +18,7 @@ from bot.notify.dispatcher import Dispatcher
 from bot.notify.throttle import ChannelLimit
 from bot.notify.watcher import Watcher
 from bot.ports import SystemClock
+from bot.storage.engine import DatabaseEngine
 from bot.storage.uow import SqlUnitOfWorkFactory
 from bot.web.case_events import routes
 from tests.notify.outbox_support import RENDERERS, queue_of, telegram_sender
@@ -39,7 +39,7 @@ async def fake() -> AsyncIterator[FakeTelegram]:
 
 
 @pytest.fixture
-async def dispatching(engine: AsyncEngine, fake: FakeTelegram) -> AsyncIterator[Dispatcher]:
+async def dispatching(engine: DatabaseEngine, fake: FakeTelegram) -> AsyncIterator[Dispatcher]:
     """A running dispatcher delivering to the fake Bot API through the real Telegram channel."""
     async with telegram_sender(fake) as channel:
         dispatcher = Dispatcher(
@@ -64,7 +64,7 @@ def assert_pickup_notice(text: str, code: str) -> None:
 
 
 async def test_polled_change_reaches_the_owners_chat_within_one_poll_interval(
-    engine: AsyncEngine, fake: FakeTelegram, dispatching: Dispatcher
+    engine: DatabaseEngine, fake: FakeTelegram, dispatching: Dispatcher
 ) -> None:
     factory = SqlUnitOfWorkFactory(engine)
     async with (
@@ -91,7 +91,7 @@ async def test_polled_change_reaches_the_owners_chat_within_one_poll_interval(
 
 
 async def test_pushed_change_reaches_the_owners_chat(
-    engine: AsyncEngine, fake: FakeTelegram, dispatching: Dispatcher
+    engine: DatabaseEngine, fake: FakeTelegram, dispatching: Dispatcher
 ) -> None:
     factory = SqlUnitOfWorkFactory(engine)
     never = HttpCaseApi("http://127.0.0.1:9", "t")  # pushes need no case API call

@@ -1,5 +1,6 @@
-"""Only one process polls: the leader lock on both databases, and the scheduled watcher (on
-the in-memory twin of the storage: the schedule and the stand-by are the point there)."""
+"""Only one process polls: the lease on both databases, and the scheduled watcher (on the
+in-memory twin of the storage: the schedule and the stand-by are the point there). PostgreSQL's
+advisory lock is tested with the storage (tests/storage/test_leader.py)."""
 
 from __future__ import annotations
 
@@ -7,17 +8,12 @@ import asyncio
 from collections.abc import Sequence
 from datetime import timedelta
 
-import pytest
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
-
 from bot.composition import watcher_schedule
 from bot.domain.dossier import Dossier
 from bot.notify.leader import LeaseLeaderLock
 from bot.notify.watcher import Watcher
 from bot.ports import ChangesPage
-from bot.storage.engine import create_engine
-from bot.storage.leader import WATCHER_LOCK_ID, AdvisoryLeaderLock, advisory_lock_for
+from bot.storage.engine import DatabaseEngine
 from bot.storage.memory import MemoryUnitOfWorkFactory
 from bot.storage.uow import SqlUnitOfWorkFactory
 from tests.notify.watch_support import T0, FakeClock
@@ -44,7 +40,7 @@ class CountingFeed:
 
 
 async def test_the_sqlite_lease_passes_to_a_stand_by_only_when_it_lapses(
-    engine: AsyncEngine, database_backend: str
+    engine: DatabaseEngine, database_backend: str
 ) -> None:
     clock = FakeClock(T0)
     factory = SqlUnitOfWorkFactory(engine, clock)
@@ -61,44 +57,6 @@ async def test_the_sqlite_lease_passes_to_a_stand_by_only_when_it_lapses(
     assert not await first.acquire()
     await second.release()
     assert await first.acquire()
-
-
-@pytest.mark.postgres
-async def test_the_advisory_lock_passes_on_when_the_leader_connection_dies(
-    database_url: str, database_backend: str
-) -> None:
-    if database_backend != "postgresql":
-        pytest.skip("advisory locks are PostgreSQL's")
-    one, two = create_engine(database_url), create_engine(database_url)
-    try:
-        assert isinstance(advisory_lock_for(one), AdvisoryLeaderLock)
-        leader, stand_by = AdvisoryLeaderLock(one), AdvisoryLeaderLock(two)
-        assert await leader.acquire()
-        assert await leader.acquire()
-        assert not await stand_by.acquire()
-        async with one.connect() as conn:
-            pids = await conn.execute(
-                # pg_locks covers the whole server: other databases may use the same key.
-                text(
-                    "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND objid = :key "
-                    "AND granted AND database = "
-                    "(SELECT oid FROM pg_database WHERE datname = current_database())"
-                ),
-                {"key": WATCHER_LOCK_ID},
-            )
-            (pid,) = pids.scalars()
-        async with two.connect() as conn:  # the leader's process dies: its session ends
-            # With a timeout (ms) the call waits until the backend has exited, and with it
-            # the lock; without one it only signals, and the stand-by could look too early.
-            await conn.execute(text("SELECT pg_terminate_backend(:pid, 5000)"), {"pid": pid})
-        assert await stand_by.acquire()
-        assert not await leader.acquire()  # notices it lost the lock, and stands by
-        await stand_by.release()
-        assert await leader.acquire()
-        await leader.release()
-    finally:
-        await one.dispose()
-        await two.dispose()
 
 
 async def test_the_started_watcher_polls_every_interval_and_stops() -> None:

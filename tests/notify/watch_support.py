@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import UTC, datetime, timedelta
 from typing import Any
-
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.domain.dossier import Dossier
 from bot.domain.status import Status
 from bot.ports import UnitOfWorkFactory
-from bot.storage.tables import subscriptions
-from bot.storage.tables_outbox import outbox
-from tests.notify.outbox_support import Store, rows
+from bot.storage import probe
+from tests.notify.outbox_support import Store
 
 T0 = datetime(2025, 3, 14, 2, 0, tzinfo=UTC)
 CODE = "000.00.15.H12-250310-0042"
@@ -80,26 +75,9 @@ async def add_subscriber(
 
 async def outbox_rows(engine: Store, **where: Any) -> list[dict[str, Any]]:
     """The outbox rows (as dicts) matching `where` column values, oldest first."""
-    if not isinstance(engine, AsyncEngine):
-        return [
-            row
-            for row in await rows(engine)
-            if all(row[column] == value for column, value in where.items())
-        ]
-    query = select(outbox).order_by(outbox.c.id)
-    for column, value in where.items():
-        query = query.where(outbox.c[column] == value)
-    async with engine.connect() as conn:
-        return [dict(row) for row in (await conn.execute(query)).mappings()]
+    return await probe.outbox_rows(engine, **where)
 
 
 async def subscription_row(engine: Store, user_id: int, code: str) -> dict[str, Any]:
     """The subscription row of `user_id` for `code`."""
-    if not isinstance(engine, AsyncEngine):
-        stored = engine.database.tables.subscriptions[(user_id, code)]
-        return {"user_id": user_id, "dossier_code": code, **dataclasses.asdict(stored)}
-    query = select(subscriptions).where(
-        subscriptions.c.user_id == user_id, subscriptions.c.dossier_code == code
-    )
-    async with engine.connect() as conn:
-        return dict((await conn.execute(query)).mappings().one())
+    return await probe.subscription_row(engine, user_id, code)

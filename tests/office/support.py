@@ -14,18 +14,19 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import httpx
-from sqlalchemy import insert, update
-from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.domain.pacing import ChannelLimit
+from bot.domain.snapshot import Snapshot
+from bot.domain.status import Status
 from bot.office.app import OfficeConfig, office_routes
 from bot.office.auth import LoginLimits
 from bot.office.passwords import hash_password
-from bot.ports import Clock, Notice, SystemClock
-from bot.storage.tables_outbox import outbox
-from bot.storage.tables_watch import dossier_snapshots
+from bot.ports import Clock, DeliveryOutcome, Notice, OutboxState, SystemClock
+from bot.storage.engine import DatabaseEngine
 from bot.storage.uow import SqlUnitOfWorkFactory
 from bot.web.app import build_web_app
-from surveys.storage.tables import survey_answers, survey_responses
+from surveys.definitions import default_catalog
+from surveys.model import DossierFacts
 from tests.support.servers import serve_in_loop
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -46,13 +47,9 @@ ACCOUNTS = {
 }
 
 
-def this_month(clock: Clock) -> int:
-    local = clock.now().astimezone(TZ)
-    return local.year * 100 + local.month
-
-
-async def seed(engine: AsyncEngine, clock: Clock) -> None:
-    """Accounts, survey answers, timeliness and pushes (see the module docstring)."""
+async def seed(engine: DatabaseEngine, clock: Clock) -> None:
+    """Accounts, survey answers, timeliness and pushes (see the module docstring), through
+    the repositories as the bot and the watcher write them."""
     factory = SqlUnitOfWorkFactory(engine, clock)
     now = clock.now()
     hashed = hash_password(PASSWORD)
@@ -72,83 +69,66 @@ async def seed(engine: AsyncEngine, clock: Clock) -> None:
                 now=now,
             )
         await uow.commit()
-    month = this_month(clock)
-    responses = []
-    answers = []
-    response_id = 0
-    for agency, name, count, good in ((AGENCY_A, NAME_A, 40, 4), (AGENCY_B, NAME_B, 12, 5)):
-        for i in range(count):
-            response_id += 1
-            common = {
-                "agency_code": agency,
-                "procedure_code": "1.001234",
-                "field": "Hộ tịch",
-                "period_month": month,
-            }
-            responses.append(
-                {
-                    "id": response_id,
-                    "dossier_key": f"{agency}-{i:04d}".encode().hex()[:64],
-                    "survey_id": "default",
-                    "agency_code": agency,
-                    "agency_name": name,
-                    "procedure_code": "1.001234",
-                    "procedure_name": "Đăng ký khai sinh",
-                    "field": "Hộ tịch",
-                    "period_month": month,
-                }
-            )
-            answers.append(
-                {"response_id": response_id, "question_id": "quick", "kind": "rating3",
-                 "element": None, "score": 3 if i % 4 else 1, **common}
-            )  # fmt: skip
-            for element in ELEMENTS:
-                low = agency == AGENCY_A and i % 4 == 0 and element == "staff"
-                # A's commenting citizen was unhappy with how their feedback was handled.
-                unhappy = agency == AGENCY_A and i == count - 1 and element == "feedback"
-                score = 2 if low else 3 if unhappy else good
-                answers.append(
-                    {"response_id": response_id, "question_id": element, "kind": "scale5",
-                     "element": element, "score": score, **common}
+    # Both pushes fail for good (the Bot API refused them).
+    async with factory() as uow:
+        claimed = await uow.outbox.claim(
+            now=now,
+            limits={"telegram": ChannelLimit(per_second=1000, per_chat_interval=0)},
+            token="seed",
+            lease=timedelta(minutes=1),
+        )
+        assert len(claimed) == 2
+        await uow.outbox.settle(
+            [DeliveryOutcome(c, OutboxState.DEAD, error="ChannelError 400") for c in claimed],
+            now=now,
+        )
+        await uow.commit()
+    survey = default_catalog().default
+    async with factory() as uow:
+        citizen = await uow.users.get_or_create("telegram", "8999", language="vi", now=now)
+        for agency, name, count, good in ((AGENCY_A, NAME_A, 40, 4), (AGENCY_B, NAME_B, 12, 5)):
+            for i in range(count):
+                code = f"{agency}-261020-{i:04d}"
+                facts = DossierFacts(code, agency, name, "1.001234", "Đăng ký khai sinh", "Hộ tịch")
+                key = await uow.surveys.start(
+                    facts, survey_id=survey.id, user_id=citizen.id, now=now, expires_at=now,
+                    tz=TZ,
                 )  # fmt: skip
-        answers.append(
-            {"response_id": response_id, "question_id": "comment", "kind": "text",
-             "element": None, "score": None,
-             "comment": SCRIPT_COMMENT if agency == AGENCY_A else B_COMMENT, **common}
-        )  # fmt: skip
-    snapshots = []
-    for i, (agency, name) in enumerate(((AGENCY_A, NAME_A), (AGENCY_B, NAME_B)) * 3):
-        due = now - timedelta(days=3)
-        returned = due + timedelta(days=(i % 3) - 1)  # early, on time, late
-        snapshots.append(
-            {
-                "code": f"{agency}-261001-{i:04d}",
-                "status": "returned",
-                "status_code": 10,
-                "status_changed_at": returned,
-                "agency_code": agency,
-                "agency_name": name,
-                "procedure_code": "1.001234",
-                "procedure_name": "Đăng ký khai sinh",
-                "field": "Hộ tịch",
-                "received_at": due - timedelta(days=10),
-                "due_at": due,
-                "original_due_at": None,
-                "returned_at": returned,
-                "delivery": "counter",
-                "updated_at": now,
-            }
-        )
-    async with engine.begin() as conn:
-        await conn.execute(insert(survey_responses), responses)
-        for row in answers:
-            row.setdefault("comment", None)
-            row.setdefault("choice", None)
-        await conn.execute(insert(survey_answers), answers)
-        await conn.execute(insert(dossier_snapshots), snapshots)
-        await conn.execute(
-            update(outbox).values(state="dead", attempts=5, last_error="ChannelError 400")
-        )
+                quick = 3 if i % 4 else 1
+                await uow.surveys.save_answer(key, survey.question("quick"), quick, now=now)
+                for element in ELEMENTS:
+                    low = agency == AGENCY_A and i % 4 == 0 and element == "staff"
+                    # A's commenting citizen was unhappy with how their feedback was handled.
+                    unhappy = agency == AGENCY_A and i == count - 1 and element == "feedback"
+                    score = 2 if low else 3 if unhappy else good
+                    await uow.surveys.save_answer(key, survey.question(element), score, now=now)
+                if i == count - 1:
+                    comment = SCRIPT_COMMENT if agency == AGENCY_A else B_COMMENT
+                    await uow.surveys.save_answer(key, survey.question("comment"), comment, now=now)
+                await uow.surveys.close(code)
+        snapshots = []
+        for i, (agency, name) in enumerate(((AGENCY_A, NAME_A), (AGENCY_B, NAME_B)) * 3):
+            due = now - timedelta(days=3)
+            returned = due + timedelta(days=(i % 3) - 1)  # early, on time, late
+            snapshots.append(
+                Snapshot(
+                    code=f"{agency}-261001-{i:04d}",
+                    status=Status.RETURNED,
+                    status_changed_at=returned,
+                    agency_code=agency,
+                    agency_name=name,
+                    procedure_code="1.001234",
+                    procedure_name="Đăng ký khai sinh",
+                    field="Hộ tịch",
+                    received_at=due - timedelta(days=10),
+                    due_at=due,
+                    original_due_at=None,
+                    returned_at=returned,
+                    delivery="counter",
+                )
+            )
+        await uow.watch.save_snapshots(snapshots, now=now)
+        await uow.commit()
 
 
 def office_config(**limits: int) -> OfficeConfig:
@@ -159,6 +139,7 @@ def office_config(**limits: int) -> OfficeConfig:
         secure_cookie=False,
         tz=TZ,
         login_limits=LoginLimits(**{"per_account": 4, "per_address": 50, **limits}),
+        server_secret="office-test-server-secret",
     )
 
 
@@ -167,12 +148,12 @@ class Workspace:
     """A running workspace on a seeded database."""
 
     url: str
-    engine: AsyncEngine
+    engine: DatabaseEngine
     factory: SqlUnitOfWorkFactory
 
 
 @contextlib.asynccontextmanager
-async def running_workspace(engine: AsyncEngine, **limits: int) -> AsyncIterator[Workspace]:
+async def running_workspace(engine: DatabaseEngine, **limits: int) -> AsyncIterator[Workspace]:
     """The web app with the workspace's routes on loopback, over a seeded database."""
     clock = SystemClock()
     await seed(engine, clock)

@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.storage.engine import DatabaseEngine
 from tests.office.browser import chromium
 from tests.office.support import (
     AGENCY_A,
@@ -32,7 +32,7 @@ def database_backend() -> str:
 
 
 @pytest.fixture
-async def workspace(engine: AsyncEngine) -> AsyncIterator[Workspace]:
+async def workspace(engine: DatabaseEngine) -> AsyncIterator[Workspace]:
     async with running_workspace(engine) as running:
         yield running
 

@@ -9,12 +9,11 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.notify.feedback_reply import render_feedback_reply
 from bot.notify.rendering import RenderContext
-from bot.storage.tables_outbox import outbox
+from bot.storage.engine import DatabaseEngine
+from bot.storage.probe import outbox_rows
 from tests.office.support import (
     AGENCY_A,
     AGENCY_B,
@@ -27,7 +26,7 @@ from tests.office.support import (
 
 
 @pytest.fixture
-async def workspace(engine: AsyncEngine) -> AsyncIterator[Workspace]:
+async def workspace(engine: DatabaseEngine) -> AsyncIterator[Workspace]:
     async with running_workspace(engine) as running:
         yield running
 
@@ -82,10 +81,9 @@ async def test_a_manager_answers_and_the_reply_is_queued_for_the_citizen(
             data={"csrf": csrf_of(thread.text), "status": "closed"},
         )
         assert closed.status_code == 303
-    async with workspace.engine.connect() as conn:
-        [row] = (await conn.execute(select(outbox).where(outbox.c.kind == "feedback_reply"))).all()
-    assert row.user_id == user_id and row.state == "queued"
-    [reply] = render_feedback_reply(row.params, RenderContext("vi"))
+    [row] = await outbox_rows(workspace.factory, kind="feedback_reply")
+    assert row["user_id"] == user_id and row["state"] == "queued"
+    [reply] = render_feedback_reply(row["params"], RenderContext("vi"))
     assert NAME_A in reply.text and f"số {item}" in reply.text
     assert reply.text.endswith("Hồ sơ của ông/bà đã được chuyển xử lý gấp.")
     async with workspace.factory() as uow:
@@ -107,10 +105,7 @@ async def test_viewers_read_but_do_not_answer(workspace: Workspace) -> None:
             f"/office/feedback/{item}/reply", data={"csrf": csrf_of(page.text), "text": "x"}
         )
         assert refused.status_code == 403
-    async with workspace.engine.connect() as conn:
-        assert (
-            await conn.execute(select(outbox).where(outbox.c.kind == "feedback_reply"))
-        ).all() == []
+    assert await outbox_rows(workspace.factory, kind="feedback_reply") == []
 
 
 async def test_zalo_outside_its_window_is_explained(workspace: Workspace) -> None:

@@ -10,10 +10,9 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.storage.tables_outbox import outbox
+from bot.storage.engine import DatabaseEngine
+from bot.storage.probe import outbox_rows
 from tests.office.support import (
     AGENCY_A,
     AGENCY_B,
@@ -38,7 +37,7 @@ PAGES = [
 
 
 @pytest.fixture
-async def workspace(engine: AsyncEngine) -> AsyncIterator[Workspace]:
+async def workspace(engine: DatabaseEngine) -> AsyncIterator[Workspace]:
     async with running_workspace(engine) as running:
         yield running
 
@@ -47,10 +46,8 @@ def client_for(workspace: Workspace) -> httpx.AsyncClient:
     return httpx.AsyncClient(base_url=workspace.url, follow_redirects=False, timeout=20)
 
 
-async def _dead_states(engine: AsyncEngine) -> dict[str, str]:
-    async with engine.connect() as conn:
-        rows = await conn.execute(select(outbox.c.dossier_code, outbox.c.state))
-        return {code.split("-")[0]: state for code, state in rows.all()}
+async def _dead_states(engine: DatabaseEngine) -> dict[str, str]:
+    return {row["dossier_code"].split("-")[0]: row["state"] for row in await outbox_rows(engine)}
 
 
 async def test_every_page_without_a_session_leads_to_the_sign_in(workspace: Workspace) -> None:

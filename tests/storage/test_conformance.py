@@ -324,7 +324,7 @@ async def test_cancel_by_dossiers_and_kinds_and_for_a_user(
     assert (counts[OutboxState.CANCELLED], counts[OutboxState.QUEUED]) == (5, 0)
 
 
-async def test_claim_settle_and_requeue_through_the_delivery_queue(
+async def test_claim_and_settle_through_the_delivery_queue_then_requeue_the_dead(
     any_uow_factory: UnitOfWorkFactory,
 ) -> None:
     async with any_uow_factory() as uow:
@@ -365,8 +365,12 @@ async def test_claim_settle_and_requeue_through_the_delivery_queue(
         counts = await uow.outbox.counts()
         assert (await uow.users.get(users[0])).blocked  # type: ignore[union-attr]
     assert counts[OutboxState.SENT] == counts[OutboxState.DEAD] == counts[OutboxState.EXPIRED] == 1
-    assert await queue.requeue(now=later) == 1
-    assert await queue.requeue(now=later) == 0
+    # What operators do (`motcua outbox --requeue-dead`, the office's delivery page).
+    async with any_uow_factory() as uow:
+        assert await uow.outbox.requeue_dead(now=later, kind=NoticeKind.OVERDUE) == 0
+        assert await uow.outbox.requeue_dead(now=later, kind=NoticeKind.REMINDER) == 1
+        assert await uow.outbox.requeue_dead(now=later) == 0
+        await uow.commit()
     # The blocked user's notices die at the next claim; the delayed one is not due yet.
     assert await queue.claim(now=later, token="w:3", **claim) == []  # type: ignore[arg-type]
     async with any_uow_factory() as uow:

@@ -88,6 +88,7 @@ class MemoryRuntime:
     inbound: InboundJournal
     lookups: LookupTally
     reports: MemoryUnitOfWorkFactory
+    server_secret: str
 
 
 @contextlib.asynccontextmanager
@@ -114,6 +115,7 @@ async def open_memory_runtime(
             inbound=chat.inbound,
             lookups=chat.lookups,
             reports=uow_factory,
+            server_secret=chat.server_secret,
         )
 
 

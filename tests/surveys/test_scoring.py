@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -12,18 +13,17 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.domain.snapshot import Snapshot
 from bot.domain.status import Status
 from bot.ports import UnitOfWork, UnitOfWorkFactory
+from bot.storage.engine import DatabaseEngine
 from bot.storage.uow import SqlUnitOfWorkFactory
 from surveys.definitions import default_catalog
 from surveys.model import DossierFacts
 from surveys.periods import parse_period
 from surveys.report import render_chart, render_csv, render_json, render_table
 from surveys.scoring import SMALL_SAMPLE, IndexReport, Share, compute_index, wilson_interval
-from surveys.storage.tables import survey_answers, survey_responses
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 NOW = datetime(2026, 10, 15, 3, 0, tzinfo=UTC)
@@ -163,6 +163,8 @@ def test_one_more_satisfied_answer_never_lowers_a_share(valid: int, data: st.Dat
     assert after.low >= before.low - 1e-9
 
 
+_EXAMPLES = itertools.count()
+
 answers_strategy = st.lists(
     st.tuples(
         st.sampled_from("ABC"),
@@ -179,19 +181,24 @@ answers_strategy = st.lists(
 )
 @given(responses=answers_strategy)
 async def test_sql_indices_stay_within_0_and_100_and_match_python(
-    engine: AsyncEngine, responses: list[tuple[str, int, dict[str, int]]]
+    engine: DatabaseEngine, responses: list[tuple[str, int, dict[str, int]]]
 ) -> None:
-    async with engine.begin() as conn:
-        await conn.execute(survey_answers.delete())
-        await conn.execute(survey_responses.delete())
+    # The examples share one database: each files its answers under agencies of its own and
+    # reads only those back.
+    run = next(_EXAMPLES)
     factory = SqlUnitOfWorkFactory(engine)
     async with factory() as uow:
         for number, (agency, quick, scores) in enumerate(responses):
-            await _respond(uow, f"D-{number}", agency, quick, scores, NOW)
+            await _respond(uow, f"D-{run}-{number}", f"{agency}{run}", quick, scores, NOW)
         await uow.commit()
-    report = await _index(factory, "2026")
+    agencies = sorted({f"{agency}{run}" for agency, _quick, _scores in responses})
+    async with factory() as uow:
+        report = await compute_index(
+            uow.scores, "agency", parse_period("2026"), tz=TZ, agencies=agencies
+        )
+    assert {group.key for group in report.groups} == set(agencies)
     for group in report.groups:
-        mine = [r for r in responses if r[0] == group.key]
+        mine = [r for r in responses if f"{r[0]}{run}" == group.key]
         assert group.n == len(mine)
         indices = []
         for element in ELEMENT_QUESTIONS:

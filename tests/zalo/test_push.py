@@ -1,7 +1,6 @@
 """Pushes: inside the chat window, outside it (-230 → ZNS), held ones released, expired tokens.
 
-On the in-memory twin of the storage; the release of held pushes, which sets and reads the
-outbox's rows, on SQLite and PostgreSQL (marked ``sql``).
+On the in-memory twin of the storage (the outbox's SQL is tested in tests/storage).
 """
 
 from __future__ import annotations
@@ -10,7 +9,6 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 import pytest
-from sqlalchemy import select, update
 
 from bot.channel_events import StoredChannelEvents
 from bot.channels.zalo import ZaloChannel, build_zalo_channel
@@ -24,9 +22,8 @@ from bot.push import (
     ChannelWindowClosed,
     PushDetails,
 )
-from bot.storage.tables_outbox import outbox
+from bot.storage.probe import outbox_rows, update_outbox
 from tests.support.fake_zalo import text_event
-from tests.support.runtime import on_sql
 from tests.zalo.conftest import TEMPLATES, ZaloWorld
 
 
@@ -182,11 +179,10 @@ async def test_a_temporary_failure_of_an_answer_is_retried(zalo_world: ZaloWorld
     assert "Xin chào" in texts[0]
 
 
-@pytest.mark.sql  # sets and reads the outbox's rows
 async def test_writing_again_releases_the_pushes_held_for_the_closed_window(
     zalo_world: ZaloWorld,
 ) -> None:
-    runtime = on_sql(zalo_world.runtime)
+    runtime = zalo_world.runtime
     now = runtime.clock.now()
     async with runtime.uow_factory() as uow:
         user = await uow.users.get_or_create("zalo", "u-19", language="vi", now=now)
@@ -194,15 +190,9 @@ async def test_writing_again_releases_the_pushes_held_for_the_closed_window(
             Notice(user_id=user.id, kind="ready", dedup_key="held-1", dossier_code="X"), now=now
         )
         await uow.commit()
-    async with runtime.engine.begin() as conn:
-        await conn.execute(
-            update(outbox).where(outbox.c.dedup_key == "held-1").values(state="held")
-        )
+    assert await update_outbox(runtime.uow_factory, {"state": "held"}, dedup_key="held-1") == 1
 
     await zalo_world.say(text_event("u-19", "/help"))
 
-    async with runtime.engine.connect() as conn:
-        state = (
-            await conn.execute(select(outbox.c.state).where(outbox.c.dedup_key == "held-1"))
-        ).scalar_one()
-    assert state == "queued"
+    [row] = await outbox_rows(runtime.uow_factory, dedup_key="held-1")
+    assert row["state"] == "queued"

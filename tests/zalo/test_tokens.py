@@ -11,13 +11,10 @@ from datetime import UTC, datetime, timedelta
 from subprocess import CompletedProcess
 
 import pytest
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.channels.zalo import TokenStore, ZaloApi
 from bot.channels.zalo.errors import ZaloAuthError
-from bot.storage.engine import create_engine
-from bot.storage.tables_zalo import zalo_tokens
+from bot.storage.engine import DatabaseEngine, create_engine
 from bot.storage.uow import SqlUnitOfWorkFactory
 from tests.support.fake_zalo import APP_ID, APP_SECRET, FakeZalo, run_fake_zalo
 
@@ -71,10 +68,11 @@ async def processes(database_url: str, zalo: FakeZalo) -> AsyncIterator[list[Pro
             await process.close()
 
 
-async def _stored(engine: AsyncEngine) -> tuple[str, str, int]:
-    async with engine.connect() as conn:
-        row = (await conn.execute(select(zalo_tokens))).mappings().one()
-    return row["access_token"], row["refresh_token"], row["version"]
+async def _stored(engine: DatabaseEngine) -> tuple[str, str, int]:
+    async with SqlUnitOfWorkFactory(engine)() as uow:
+        tokens = await uow.zalo_tokens.get()
+    assert tokens is not None
+    return tokens.access_token, tokens.refresh_token, tokens.version
 
 
 async def test_the_settings_seed_an_empty_table(processes: list[Process]) -> None:

@@ -1,7 +1,7 @@
 """Signed webhook deliveries through the real route, answered by the real core.
 
-On the in-memory twin of the storage, but for the tests marked ``sql``: one counts the rows
-of `chat_users`, one has the inbound journal carry deliveries across a crash.
+On the in-memory twin of the storage, but for the test marked ``sql``, which has the inbound
+journal carry deliveries across a crash.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
 
 from bot.channel_events import StoredChannelEvents
 from bot.channels.zalo import ZaloChannel, build_zalo_channel
@@ -19,7 +18,7 @@ from bot.channels.zalo.channel import MAX_BODY_BYTES
 from bot.channels.zalo.signature import SIGNATURE_HEADER, sign, timestamp_candidates
 from bot.inbound import InboundJournal
 from bot.messages import Incoming, MessageHandler, Response
-from bot.storage.tables import chat_users
+from bot.storage.probe import row_count
 from bot.web.app import build_web_app
 from tests.support.fake_zalo import (
     APP_ID,
@@ -31,14 +30,12 @@ from tests.support.fake_zalo import (
     text_event,
 )
 from tests.support.raw_http import post_and_wait
-from tests.support.runtime import on_sql
 from tests.support.servers import serve_in_loop
 from tests.zalo.conftest import ZaloWorld
 
 
 async def _users(world: ZaloWorld) -> int:
-    async with on_sql(world.runtime).engine.connect() as conn:
-        return int((await conn.execute(select(func.count()).select_from(chat_users))).scalar_one())
+    return await row_count(world.runtime.uow_factory, "chat_users")
 
 
 async def test_lookup_answers_with_the_status_and_query_buttons(zalo_world: ZaloWorld) -> None:
@@ -78,7 +75,6 @@ async def test_a_picture_gets_a_polite_answer(zalo_world: ZaloWorld) -> None:
     assert "mã hồ sơ" in texts[0].lower()
 
 
-@pytest.mark.sql  # counts the rows of chat_users
 async def test_bad_or_missing_signature_is_refused_and_nothing_happens(
     zalo_world: ZaloWorld,
 ) -> None:

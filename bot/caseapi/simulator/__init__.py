@@ -12,9 +12,9 @@ from bot.caseapi.simulator.pusher import SIGNATURE_HEADER, Pusher, sign
 from bot.caseapi.simulator.record import SimDossier
 from bot.caseapi.simulator.runner import RunningSimulator, build_state, run_simulator
 from bot.caseapi.simulator.state import (
-    ChangesPage,
     InvalidRequest,
     InvalidTransition,
+    SimChangesPage,
     SimulatorState,
     UnknownDossier,
 )
@@ -22,11 +22,11 @@ from bot.caseapi.simulator.state import (
 __all__ = [
     "SIGNATURE_HEADER",
     "Advancer",
-    "ChangesPage",
     "InvalidRequest",
     "InvalidTransition",
     "Pusher",
     "RunningSimulator",
+    "SimChangesPage",
     "SimDossier",
     "SimulatorState",
     "UnknownDossier",

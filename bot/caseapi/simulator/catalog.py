@@ -24,8 +24,9 @@ class Level(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class Agency:
-    """An agency with a one-stop counter."""
+class CatalogAgency:
+    """An agency of the simulated district with a one-stop counter, and its share of the
+    dossiers (what the contract returns of it is `bot.domain.dossier.Agency`)."""
 
     code: str
     name: str
@@ -39,8 +40,9 @@ class Agency:
 
 
 @dataclass(frozen=True, slots=True)
-class Procedure:
-    """An administrative procedure as the simulator needs it.
+class CatalogProcedure:
+    """An administrative procedure as the simulator needs it (what the contract returns of it
+    is `bot.domain.dossier.Procedure`).
 
     `days` is the legal processing time in working days (0: the same day); `fee` the fee in
     VND collected at the counter (None: free); `obligation` a typical financial obligation
@@ -60,24 +62,24 @@ class Procedure:
     supplement: float = 0.02
 
 
-DISTRICT = Agency("000.00.15.H12", "UBND huyện Dầu Tiếng", Level.DISTRICT, 1.0)
+DISTRICT = CatalogAgency("000.00.15.H12", "UBND huyện Dầu Tiếng", Level.DISTRICT, 1.0)
 
-COMMUNES: tuple[Agency, ...] = (
-    Agency("000.01.15.H12", "UBND thị trấn Dầu Tiếng", Level.COMMUNE, 1.6),
-    Agency("000.02.15.H12", "UBND xã Minh Hòa", Level.COMMUNE, 1.1),
-    Agency("000.03.15.H12", "UBND xã Minh Thạnh", Level.COMMUNE, 0.9),
-    Agency("000.04.15.H12", "UBND xã Minh Tân", Level.COMMUNE, 0.9),
-    Agency("000.05.15.H12", "UBND xã Định An", Level.COMMUNE, 0.7),
-    Agency("000.06.15.H12", "UBND xã Long Hòa", Level.COMMUNE, 1.0),
-    Agency("000.07.15.H12", "UBND xã Định Thành", Level.COMMUNE, 0.8),
-    Agency("000.08.15.H12", "UBND xã Định Hiệp", Level.COMMUNE, 0.8),
-    Agency("000.09.15.H12", "UBND xã An Lập", Level.COMMUNE, 0.8),
-    Agency("000.10.15.H12", "UBND xã Long Tân", Level.COMMUNE, 0.9),
-    Agency("000.11.15.H12", "UBND xã Thanh An", Level.COMMUNE, 1.0),
-    Agency("000.12.15.H12", "UBND xã Thanh Tuyền", Level.COMMUNE, 1.0),
+COMMUNES: tuple[CatalogAgency, ...] = (
+    CatalogAgency("000.01.15.H12", "UBND thị trấn Dầu Tiếng", Level.COMMUNE, 1.6),
+    CatalogAgency("000.02.15.H12", "UBND xã Minh Hòa", Level.COMMUNE, 1.1),
+    CatalogAgency("000.03.15.H12", "UBND xã Minh Thạnh", Level.COMMUNE, 0.9),
+    CatalogAgency("000.04.15.H12", "UBND xã Minh Tân", Level.COMMUNE, 0.9),
+    CatalogAgency("000.05.15.H12", "UBND xã Định An", Level.COMMUNE, 0.7),
+    CatalogAgency("000.06.15.H12", "UBND xã Long Hòa", Level.COMMUNE, 1.0),
+    CatalogAgency("000.07.15.H12", "UBND xã Định Thành", Level.COMMUNE, 0.8),
+    CatalogAgency("000.08.15.H12", "UBND xã Định Hiệp", Level.COMMUNE, 0.8),
+    CatalogAgency("000.09.15.H12", "UBND xã An Lập", Level.COMMUNE, 0.8),
+    CatalogAgency("000.10.15.H12", "UBND xã Long Tân", Level.COMMUNE, 0.9),
+    CatalogAgency("000.11.15.H12", "UBND xã Thanh An", Level.COMMUNE, 1.0),
+    CatalogAgency("000.12.15.H12", "UBND xã Thanh Tuyền", Level.COMMUNE, 1.0),
 )
 
-AGENCIES: tuple[Agency, ...] = (DISTRICT, *COMMUNES)
+AGENCIES: tuple[CatalogAgency, ...] = (DISTRICT, *COMMUNES)
 
 _C = Level.COMMUNE
 _D = Level.DISTRICT
@@ -89,14 +91,14 @@ _KD = "Đăng ký kinh doanh"
 _LD = "Lao động - Thương binh và Xã hội"
 _TP = "Tư pháp"
 
-PROCEDURES: tuple[Procedure, ...] = (
+PROCEDURES: tuple[CatalogProcedure, ...] = (
     # ---- commune level
-    Procedure("1.001193", "Đăng ký khai sinh", _HT, _C, 1, 9.0),
-    Procedure("1.000656", "Đăng ký khai tử", _HT, _C, 1, 2.5),
-    Procedure("1.000894", "Đăng ký kết hôn", _HT, _C, 1, 3.0),
-    Procedure("2.000635", "Cấp bản sao Trích lục hộ tịch", _HT, _C, 0, 5.0, fee=8_000),
-    Procedure("1.004873", "Cấp Giấy xác nhận tình trạng hôn nhân", _HT, _C, 3, 5.0),
-    Procedure(
+    CatalogProcedure("1.001193", "Đăng ký khai sinh", _HT, _C, 1, 9.0),
+    CatalogProcedure("1.000656", "Đăng ký khai tử", _HT, _C, 1, 2.5),
+    CatalogProcedure("1.000894", "Đăng ký kết hôn", _HT, _C, 1, 3.0),
+    CatalogProcedure("2.000635", "Cấp bản sao Trích lục hộ tịch", _HT, _C, 0, 5.0, fee=8_000),
+    CatalogProcedure("1.004873", "Cấp Giấy xác nhận tình trạng hôn nhân", _HT, _C, 3, 5.0),
+    CatalogProcedure(
         "1.004859",
         "Thay đổi, cải chính, bổ sung thông tin hộ tịch",
         _HT,
@@ -105,9 +107,9 @@ PROCEDURES: tuple[Procedure, ...] = (
         2.0,
         supplement=0.05,
     ),
-    Procedure("1.004884", "Đăng ký lại khai sinh", _HT, _C, 5, 1.0, supplement=0.08),
-    Procedure("1.001022", "Đăng ký nhận cha, mẹ, con", _HT, _C, 3, 0.5, supplement=0.08),
-    Procedure(
+    CatalogProcedure("1.004884", "Đăng ký lại khai sinh", _HT, _C, 5, 1.0, supplement=0.08),
+    CatalogProcedure("1.001022", "Đăng ký nhận cha, mẹ, con", _HT, _C, 3, 0.5, supplement=0.08),
+    CatalogProcedure(
         "1.003583",
         "Liên thông thủ tục đăng ký khai sinh, đăng ký thường trú, cấp thẻ bảo hiểm y tế "
         "cho trẻ em dưới 6 tuổi",
@@ -116,7 +118,7 @@ PROCEDURES: tuple[Procedure, ...] = (
         7,
         3.0,
     ),
-    Procedure(
+    CatalogProcedure(
         "2.000815",
         "Chứng thực bản sao từ bản chính giấy tờ, văn bản do cơ quan, tổ chức có thẩm quyền "
         "của Việt Nam cấp hoặc chứng nhận",
@@ -128,7 +130,7 @@ PROCEDURES: tuple[Procedure, ...] = (
         fee_per_page=True,
         supplement=0.0,
     ),
-    Procedure(
+    CatalogProcedure(
         "2.000884",
         "Chứng thực chữ ký trong các giấy tờ, văn bản",
         _CT,
@@ -138,7 +140,7 @@ PROCEDURES: tuple[Procedure, ...] = (
         fee=10_000,
         supplement=0.0,
     ),
-    Procedure(
+    CatalogProcedure(
         "2.001035",
         "Chứng thực hợp đồng, giao dịch liên quan đến tài sản là động sản, quyền sử dụng đất "
         "và nhà ở",
@@ -148,10 +150,10 @@ PROCEDURES: tuple[Procedure, ...] = (
         3.0,
         fee=50_000,
     ),
-    Procedure(
+    CatalogProcedure(
         "2.001016", "Chứng thực văn bản thỏa thuận phân chia di sản", _CT, _C, 2, 0.7, 50_000
     ),
-    Procedure(
+    CatalogProcedure(
         "1.001776",
         "Thực hiện, điều chỉnh, thôi hưởng trợ cấp xã hội hàng tháng",
         _LD,
@@ -160,8 +162,8 @@ PROCEDURES: tuple[Procedure, ...] = (
         1.0,
         supplement=0.1,
     ),
-    Procedure("1.001758", "Hỗ trợ chi phí mai táng", _LD, _C, 3, 0.5),
-    Procedure(
+    CatalogProcedure("1.001758", "Hỗ trợ chi phí mai táng", _LD, _C, 3, 0.5),
+    CatalogProcedure(
         "1.001699",
         "Xác định, xác định lại mức độ khuyết tật và cấp Giấy xác nhận khuyết tật",
         _LD,
@@ -170,10 +172,10 @@ PROCEDURES: tuple[Procedure, ...] = (
         0.5,
         supplement=0.1,
     ),
-    Procedure("1.003622", "Hòa giải tranh chấp đất đai", _DD, _C, 45, 0.3, supplement=0.05),
-    Procedure("2.000930", "Thủ tục công nhận hòa giải viên", _TP, _C, 5, 0.1),
+    CatalogProcedure("1.003622", "Hòa giải tranh chấp đất đai", _DD, _C, 45, 0.3, supplement=0.05),
+    CatalogProcedure("2.000930", "Thủ tục công nhận hòa giải viên", _TP, _C, 5, 0.1),
     # ---- district level
-    Procedure(
+    CatalogProcedure(
         "1.003003",
         "Đăng ký, cấp Giấy chứng nhận quyền sử dụng đất, quyền sở hữu nhà ở và tài sản khác "
         "gắn liền với đất lần đầu",
@@ -185,7 +187,7 @@ PROCEDURES: tuple[Procedure, ...] = (
         obligation=(2_000_000, 120_000_000),
         supplement=0.15,
     ),
-    Procedure(
+    CatalogProcedure(
         "1.004227",
         "Đăng ký biến động quyền sử dụng đất, quyền sở hữu tài sản gắn liền với đất do chuyển "
         "nhượng, tặng cho, thừa kế",
@@ -197,7 +199,7 @@ PROCEDURES: tuple[Procedure, ...] = (
         obligation=(5_000_000, 80_000_000),
         supplement=0.12,
     ),
-    Procedure(
+    CatalogProcedure(
         "1.004206",
         "Chuyển mục đích sử dụng đất phải được phép của cơ quan nhà nước có thẩm quyền đối "
         "với hộ gia đình, cá nhân",
@@ -208,10 +210,10 @@ PROCEDURES: tuple[Procedure, ...] = (
         obligation=(10_000_000, 300_000_000),
         supplement=0.12,
     ),
-    Procedure(
+    CatalogProcedure(
         "1.004203", "Tách thửa hoặc hợp thửa đất", _DD, _D, 15, 6.0, fee=50_000, supplement=0.1
     ),
-    Procedure(
+    CatalogProcedure(
         "1.004221",
         "Cấp đổi Giấy chứng nhận quyền sử dụng đất, quyền sở hữu nhà ở và tài sản khác gắn "
         "liền với đất",
@@ -222,7 +224,7 @@ PROCEDURES: tuple[Procedure, ...] = (
         fee=50_000,
         supplement=0.06,
     ),
-    Procedure(
+    CatalogProcedure(
         "1.009994",
         "Cấp giấy phép xây dựng mới đối với nhà ở riêng lẻ",
         _XD,
@@ -232,7 +234,7 @@ PROCEDURES: tuple[Procedure, ...] = (
         fee=75_000,
         supplement=0.15,
     ),
-    Procedure(
+    CatalogProcedure(
         "1.009996",
         "Cấp giấy phép xây dựng sửa chữa, cải tạo đối với nhà ở riêng lẻ",
         _XD,
@@ -242,7 +244,7 @@ PROCEDURES: tuple[Procedure, ...] = (
         fee=75_000,
         supplement=0.12,
     ),
-    Procedure(
+    CatalogProcedure(
         "2.000720",
         "Đăng ký thành lập hộ kinh doanh",
         _KD,
@@ -252,10 +254,10 @@ PROCEDURES: tuple[Procedure, ...] = (
         fee=100_000,
         supplement=0.06,
     ),
-    Procedure(
+    CatalogProcedure(
         "2.000575", "Đăng ký thay đổi nội dung đăng ký hộ kinh doanh", _KD, _D, 3, 4.0, 100_000
     ),
-    Procedure(
+    CatalogProcedure(
         "2.000644",
         "Tạm ngừng kinh doanh, tiếp tục kinh doanh trước thời hạn đã thông báo của hộ kinh doanh",
         _KD,
@@ -263,7 +265,7 @@ PROCEDURES: tuple[Procedure, ...] = (
         3,
         1.5,
     ),
-    Procedure(
+    CatalogProcedure(
         "2.000748",
         "Thay đổi, cải chính, bổ sung thông tin hộ tịch, xác định lại dân tộc cho người từ đủ "
         "14 tuổi trở lên",
@@ -274,7 +276,7 @@ PROCEDURES: tuple[Procedure, ...] = (
         fee=28_000,
         supplement=0.05,
     ),
-    Procedure(
+    CatalogProcedure(
         "2.000843",
         "Chứng thực bản sao từ bản chính giấy tờ, văn bản do cơ quan, tổ chức có thẩm quyền "
         "của nước ngoài cấp",
@@ -286,11 +288,11 @@ PROCEDURES: tuple[Procedure, ...] = (
         fee_per_page=True,
         supplement=0.0,
     ),
-    Procedure("1.002519", "Giải quyết chế độ trợ cấp thờ cúng liệt sĩ", _LD, _D, 12, 1.0),
-    Procedure(
+    CatalogProcedure("1.002519", "Giải quyết chế độ trợ cấp thờ cúng liệt sĩ", _LD, _D, 12, 1.0),
+    CatalogProcedure(
         "2.000620", "Cấp Giấy phép bán lẻ sản phẩm rượu", "Công thương", _D, 10, 1.5, 400_000
     ),
-    Procedure(
+    CatalogProcedure(
         "1.005098",
         "Chuyển trường đối với học sinh trung học cơ sở",
         "Giáo dục và Đào tạo",
@@ -354,7 +356,7 @@ WITHDRAWN_NOTE = "Công dân có đơn đề nghị rút hồ sơ."
 LAPSED_SUPPLEMENT_NOTE = STOPPED_NOTES[0]
 
 
-def apology(agency: Agency, new_due: str) -> str:
+def apology(agency: CatalogAgency, new_due: str) -> str:
     """The agency's apology letter for a late dossier (phiếu xin lỗi và hẹn lại ngày trả)."""
     return (
         f"{agency.name} xin lỗi ông/bà vì hồ sơ chưa giải quyết xong đúng ngày hẹn. "
@@ -367,5 +369,5 @@ def supplement_notes(field: str) -> tuple[str, ...]:
     return SUPPLEMENT_NOTES.get(field, ()) + SUPPLEMENT_NOTES[""]
 
 
-PROCEDURES_BY_CODE: dict[str, Procedure] = {p.code: p for p in PROCEDURES}
-AGENCIES_BY_CODE: dict[str, Agency] = {a.code: a for a in AGENCIES}
+PROCEDURES_BY_CODE: dict[str, CatalogProcedure] = {p.code: p for p in PROCEDURES}
+AGENCIES_BY_CODE: dict[str, CatalogAgency] = {a.code: a for a in AGENCIES}

@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 from operator import itemgetter
 
 from bot.caseapi.simulator import catalog
-from bot.caseapi.simulator.catalog import Agency, Level, Procedure
+from bot.caseapi.simulator.catalog import CatalogAgency, CatalogProcedure, Level
 from bot.caseapi.simulator.people import People
 from bot.caseapi.simulator.record import SimDossier
 from bot.caseapi.simulator.weighted import Weighted, between, pick
@@ -141,7 +141,7 @@ def _generate(seed: int, count: int, now: datetime | None) -> list[SimDossier]:
 
 
 def _life(
-    rnd: Callable[[], float], procedure: Procedure, received_ws: int, *, online: bool
+    rnd: Callable[[], float], procedure: CatalogProcedure, received_ws: int, *, online: bool
 ) -> list[Event]:
     """The events of one dossier's life from reception on, sorted by time."""
     if online and rnd() < _REJECTED_ONLINE_SHARE:
@@ -230,8 +230,8 @@ def _life(
 def _snapshot(
     rnd: Callable[[], float],
     people: People,
-    agency: Agency,
-    procedure: Procedure,
+    agency: CatalogAgency,
+    procedure: CatalogProcedure,
     events: list[Event],
     submitted_at: datetime | None,
     now_ws: int,

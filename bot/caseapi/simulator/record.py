@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from bot.caseapi.simulator.catalog import HOURS, Agency, Procedure
+from bot.caseapi.simulator.catalog import HOURS, CatalogAgency, CatalogProcedure
 from bot.domain.status import Status
 
 Delivery = Literal["counter", "post"]
@@ -29,8 +29,8 @@ class SimDossier:
     code: str
     status: Status
     status_changed_at: datetime
-    procedure: Procedure
-    agency: Agency
+    procedure: CatalogProcedure
+    agency: CatalogAgency
     applicant: str
     phone: str
     pin: str

@@ -18,7 +18,7 @@ from heapq import nlargest
 from operator import attrgetter
 
 from bot.caseapi.simulator import catalog
-from bot.caseapi.simulator.catalog import Agency, Level, Procedure
+from bot.caseapi.simulator.catalog import CatalogAgency, CatalogProcedure, Level
 from bot.caseapi.simulator.people import People, normalize_phone
 from bot.caseapi.simulator.record import Delivery, SimDossier
 from bot.caseapi.simulator.worktime import due_after, local_now
@@ -78,8 +78,9 @@ class BadCursor(ValueError):
 
 
 @dataclass(frozen=True, slots=True)
-class ChangesPage:
-    """Dossiers changed after a cursor, and the cursor to poll with next."""
+class SimChangesPage:
+    """Dossiers changed after a cursor, and the cursor to poll with next: the simulator's
+    records, before they are served (the client's page is `bot.ports.ChangesPage`)."""
 
     items: list[SimDossier]
     cursor: str
@@ -165,7 +166,7 @@ class SimulatorState:
             raise BadCursor(cursor)
         return sequence
 
-    def changes_after(self, sequence: int, limit: int) -> ChangesPage:
+    def changes_after(self, sequence: int, limit: int) -> SimChangesPage:
         """Dossiers changed after change `sequence`, oldest (latest change) first.
 
         A dossier changed several times appears once, in its current state, at the place of
@@ -185,7 +186,7 @@ class SimulatorState:
             last = number
         if len(items) < limit:
             last = len(self._log)
-        return ChangesPage(items, self.cursor(last))
+        return SimChangesPage(items, self.cursor(last))
 
     def add_listener(self, listener: ChangeListener) -> None:
         """Call `listener` after every change (used by the pusher)."""
@@ -339,11 +340,11 @@ class SimulatorState:
         if dossier.due_at is not None and due_at <= dossier.due_at:
             raise InvalidRequest("an extension must move the appointment later")
 
-    def _obligation(self, procedure: Procedure) -> int:
+    def _obligation(self, procedure: CatalogProcedure) -> int:
         low, high = procedure.obligation or (500_000, 5_000_000)
         return int(round(self._rng.uniform(low, high), -3))
 
-    def _counter_fee(self, procedure: Procedure) -> int | None:
+    def _counter_fee(self, procedure: CatalogProcedure) -> int | None:
         if procedure.fee is None:
             return None
         pages = 1 + min(int(self._rng.expovariate(0.45)), 19) if procedure.fee_per_page else 1
@@ -351,7 +352,7 @@ class SimulatorState:
 
     def _pick_procedure_and_agency(
         self, procedure_code: str | None, agency_code: str | None
-    ) -> tuple[Procedure, Agency]:
+    ) -> tuple[CatalogProcedure, CatalogAgency]:
         agency = None
         if agency_code is not None:
             agency = catalog.AGENCIES_BY_CODE.get(agency_code)

@@ -8,16 +8,17 @@ import sqlite3
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select, text, update
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.exc import IntegrityError
 
+from bot.domain.outbox import OutboxState
 from bot.notify.throttle import ChannelLimit
 from bot.ports import ClaimedNotice
 from bot.ports import DeliveryOutcome as Outcome
-from bot.storage.engine import write_transaction
+from bot.storage.engine import DatabaseEngine, write_transaction
 from bot.storage.outbox import SqlOutboxRepository
-from bot.storage.tables_outbox import outbox_channel_pacing
+from bot.storage.tables_outbox import outbox, outbox_channel_pacing
 from bot.storage.uow import SqlUnitOfWorkFactory
 from tests.notify.outbox_support import (
     T0,
@@ -34,7 +35,7 @@ LEASE = timedelta(seconds=60)
 
 
 async def claim(
-    engine: AsyncEngine,
+    engine: DatabaseEngine,
     now: object = T0,
     *,
     limits: dict[str, ChannelLimit] | None = None,
@@ -51,12 +52,12 @@ async def claim(
         )
 
 
-async def settle(engine: AsyncEngine, outcomes: list[Outcome], now: object = T0) -> int:
+async def settle(engine: DatabaseEngine, outcomes: list[Outcome], now: object = T0) -> int:
     async with write_transaction(engine) as conn:
         return await SqlOutboxRepository(conn).settle(outcomes, now=now)  # type: ignore[arg-type]
 
 
-async def test_enqueue_deduplicates_by_key(engine: AsyncEngine) -> None:
+async def test_enqueue_deduplicates_by_key(engine: DatabaseEngine) -> None:
     [user] = await make_users(engine, 1)
     factory = SqlUnitOfWorkFactory(engine)
     async with factory() as uow:
@@ -69,7 +70,7 @@ async def test_enqueue_deduplicates_by_key(engine: AsyncEngine) -> None:
     assert {r["state"] for r in await rows(engine)} == {"queued"}
 
 
-async def test_enqueue_belongs_to_the_callers_transaction(engine: AsyncEngine) -> None:
+async def test_enqueue_belongs_to_the_callers_transaction(engine: DatabaseEngine) -> None:
     [user] = await make_users(engine, 1)
     async with SqlUnitOfWorkFactory(engine)() as uow:
         await uow.outbox.enqueue(notice(user, 1), now=T0)
@@ -78,7 +79,7 @@ async def test_enqueue_belongs_to_the_callers_transaction(engine: AsyncEngine) -
     assert await enqueue(engine, [notice(user, 1)]) == 1
 
 
-async def test_claim_takes_due_rows_once_urgent_first(engine: AsyncEngine) -> None:
+async def test_claim_takes_due_rows_once_urgent_first(engine: DatabaseEngine) -> None:
     users = await make_users(engine, 4)
     await enqueue(
         engine,
@@ -101,7 +102,7 @@ async def test_claim_takes_due_rows_once_urgent_first(engine: AsyncEngine) -> No
     assert [c.params["n"] for c in later] == [2]
 
 
-async def test_a_claim_whose_lease_passed_is_taken_back(engine: AsyncEngine) -> None:
+async def test_a_claim_whose_lease_passed_is_taken_back(engine: DatabaseEngine) -> None:
     [user] = await make_users(engine, 1)
     await enqueue(engine, [notice(user, 1)])
     [first] = await claim(engine, token="dead-worker:1")
@@ -119,7 +120,7 @@ async def test_a_claim_whose_lease_passed_is_taken_back(engine: AsyncEngine) -> 
     assert row["sent_at"] == T0
 
 
-async def test_one_row_per_user_per_claim_and_per_chat_spacing(engine: AsyncEngine) -> None:
+async def test_one_row_per_user_per_claim_and_per_chat_spacing(engine: DatabaseEngine) -> None:
     users = await make_users(engine, 2)
     await enqueue(engine, [notice(users[0], n) for n in (1, 2, 3)] + [notice(users[1], 4)])
     exact = ChannelLimit(per_second=10, per_chat_interval=1.0, safety=0, chat_safety=0)
@@ -136,7 +137,7 @@ async def test_one_row_per_user_per_claim_and_per_chat_spacing(engine: AsyncEngi
     assert second.slot == T0 + timedelta(seconds=1)
 
 
-async def test_slots_never_exceed_the_channel_rate(engine: AsyncEngine) -> None:
+async def test_slots_never_exceed_the_channel_rate(engine: DatabaseEngine) -> None:
     users = await make_users(engine, 50)
     await enqueue(engine, [notice(u, i) for i, u in enumerate(users)])
     exact = ChannelLimit(per_second=10, per_chat_interval=1.0, safety=0, chat_safety=0)
@@ -150,7 +151,7 @@ async def test_slots_never_exceed_the_channel_rate(engine: AsyncEngine) -> None:
     assert all(b - a == timedelta(seconds=0.1) for a, b in itertools.pairwise(slots))
 
 
-async def test_flood_control_pauses_the_channel_for_every_claim(engine: AsyncEngine) -> None:
+async def test_flood_control_pauses_the_channel_for_every_claim(engine: DatabaseEngine) -> None:
     [user] = await make_users(engine, 1)
     await enqueue(engine, [notice(user, 1)])
     async with write_transaction(engine) as conn:
@@ -160,7 +161,9 @@ async def test_flood_control_pauses_the_channel_for_every_claim(engine: AsyncEng
     assert claimed.slot == T0 + timedelta(seconds=5)
 
 
-async def test_rows_of_other_channels_and_blocked_users_are_not_sent(engine: AsyncEngine) -> None:
+async def test_rows_of_other_channels_and_blocked_users_are_not_sent(
+    engine: DatabaseEngine,
+) -> None:
     [zalo_user] = await make_users(engine, 1, channel="zalo")
     [blocked_user, ok_user] = await make_users(engine, 2, first_id=500)
     async with SqlUnitOfWorkFactory(engine)() as uow:
@@ -175,7 +178,7 @@ async def test_rows_of_other_channels_and_blocked_users_are_not_sent(engine: Asy
     assert by_n[2]["last_error"] == "user blocked the bot"
 
 
-async def test_settle_records_each_outcome(engine: AsyncEngine) -> None:
+async def test_settle_records_each_outcome(engine: DatabaseEngine) -> None:
     users = await make_users(engine, 5)
     await enqueue(engine, [notice(u, i) for i, u in enumerate(users)])
     a, b, c, d, e = await claim(engine)
@@ -207,7 +210,7 @@ async def test_settle_records_each_outcome(engine: AsyncEngine) -> None:
     assert {n.id for n in await claim(engine, later, token="y")} == {b.id, c.id}
 
 
-async def test_release_held_and_cancel(engine: AsyncEngine) -> None:
+async def test_release_held_and_cancel(engine: DatabaseEngine) -> None:
     users = await make_users(engine, 2)
     code = "000.00.15.H12-250314-0001"
     await enqueue(
@@ -230,7 +233,7 @@ async def test_release_held_and_cancel(engine: AsyncEngine) -> None:
     assert by_n == {1: "queued", 2: "cancelled", 3: "queued"}
 
 
-async def test_counts_and_requeue_dead(engine: AsyncEngine) -> None:
+async def test_counts_and_requeue_dead(engine: DatabaseEngine) -> None:
     users = await make_users(engine, 3)
     await enqueue(engine, [notice(u, i) for i, u in enumerate(users)])
     a, b, _c = await claim(engine)
@@ -243,7 +246,7 @@ async def test_counts_and_requeue_dead(engine: AsyncEngine) -> None:
     assert (row["state"], row["attempts"], row["last_error"]) == ("queued", 0, None)
 
 
-async def test_deleting_a_user_deletes_their_notices(engine: AsyncEngine) -> None:
+async def test_deleting_a_user_deletes_their_notices(engine: DatabaseEngine) -> None:
     [user] = await make_users(engine, 1)
     await enqueue(engine, [notice(user, 1)])
     await claim(engine)
@@ -253,7 +256,7 @@ async def test_deleting_a_user_deletes_their_notices(engine: AsyncEngine) -> Non
     assert await rows(engine) == []
 
 
-async def test_concurrent_claims_never_share_a_row(engine: AsyncEngine) -> None:
+async def test_concurrent_claims_never_share_a_row(engine: DatabaseEngine) -> None:
     users = await make_users(engine, 120)
     await enqueue(engine, [notice(u, i) for i, u in enumerate(users)])
     batches = await asyncio.gather(*(claim(engine, token=f"w:{i}", limit=7) for i in range(24)))
@@ -265,7 +268,7 @@ async def test_concurrent_claims_never_share_a_row(engine: AsyncEngine) -> None:
 
 
 @pytest.mark.parametrize("database_backend", ["sqlite"], indirect=True)
-async def test_sqlite_claims_hold_the_write_lock(engine: AsyncEngine, database_url: str) -> None:
+async def test_sqlite_claims_hold_the_write_lock(engine: DatabaseEngine, database_url: str) -> None:
     """The claim runs under BEGIN IMMEDIATE: no other writer can start until it ends."""
     [user] = await make_users(engine, 1)
     await enqueue(engine, [notice(user, 1)])
@@ -285,3 +288,16 @@ async def test_sqlite_claims_hold_the_write_lock(engine: AsyncEngine, database_u
         other.execute("ROLLBACK")
     finally:
         other.close()
+
+
+async def test_the_database_takes_every_outbox_state_and_no_other(engine: DatabaseEngine) -> None:
+    """The migrated CHECK constraint knows each `OutboxState` (the table's is built from the
+    enum; a state added to the enum needs a migration too)."""
+    [user] = await make_users(engine, 1)
+    await enqueue(engine, [notice(user, 1)])
+    for state in OutboxState:
+        async with engine.begin() as conn:
+            await conn.execute(update(outbox).values(state=state.value))
+    with pytest.raises(IntegrityError):
+        async with engine.begin() as conn:
+            await conn.execute(update(outbox).values(state="lost"))
