@@ -10,11 +10,20 @@ How one message is understood, in order:
    files do not know is replaced by the closest known word when one is a typo away (one edit
    for words of 5–7 letters, two from 8; a swap of two letters counts as one edit). Shorter
    words are left alone: folded Vietnamese syllables are short and one letter apart mean
-   other things ("phat" is not "chat").
+   other things ("phat" is not "chat"); their shorthand is in the files' abbreviations.
 4. Every phrase of the files found in the tokens adds its weight to its intent (strong 3,
-   normal 2, weak 1). The intent with the highest score wins if it reaches 2 (one normal
-   phrase, or two weak ones); ties go to the intent listed first in the file. Below that:
-   UNKNOWN.
+   normal 2, weak 1); a phrase written several ways ("cảm ơn", "cám ơn") counts once.
+   The intent with the highest score wins if it reaches 2 (one normal phrase, or two weak
+   ones); ties go to the intent listed first in the file. Below that: UNKNOWN.
+
+Diacritics. A word the citizen wrote with diacritics matches a phrase word only with the same
+diacritics ("dùng" is not "dừng", "vàng" is not "vâng", "tế" is not "tệ"); where a tone mark sits
+does not matter ("huỷ" = "hủy"). A word written without any matches by its folded form, so
+messages typed without diacritics (or with some words bare: "hồ so") are understood. Some
+one-word keywords read like other common words once folded ("dung": dừng, dùng, đúng, Dũng;
+"vang": vâng, vàng): the files list those other words under ``look_alikes``, and such a keyword
+then counts alone only when written with its diacritics — without them it still counts inside
+a longer phrase ("dung gui", "dung nhan tin").
 
 The language of the message is told by diacritics (Vietnamese), else by which language's
 words it uses more.
@@ -36,7 +45,7 @@ from rapidfuzz.distance import OSA
 
 from bot.domain.codes import extract_codes
 from bot.understanding.intents import Intent, Understanding
-from bot.understanding.normalise import Normaliser, has_diacritics
+from bot.understanding.normalise import Normaliser, Tokens, has_diacritics, phrase_tokens
 
 WEIGHTS = {"strong": 3.0, "normal": 2.0, "weak": 1.0}
 THRESHOLD = 2.0
@@ -53,10 +62,11 @@ class PhraseFile:
 
     language: str
     words: frozenset[str]
-    abbreviations: dict[str, tuple[str, ...]]
+    abbreviations: dict[str, str]
     emoji: dict[str, str]
     intents: dict[Intent, dict[str, list[str]]]
     slots: dict[str, list[str]]
+    look_alikes: frozenset[str] = frozenset()
 
 
 def load_phrase_file(text: str) -> PhraseFile:
@@ -72,10 +82,11 @@ def load_phrase_file(text: str) -> PhraseFile:
     return PhraseFile(
         language=str(data["language"]),
         words=frozenset(data.get("words", [])),
-        abbreviations={k: tuple(str(v).split()) for k, v in data.get("abbreviations", {}).items()},
+        abbreviations={str(k): str(v) for k, v in data.get("abbreviations", {}).items()},
         emoji=dict(data.get("emoji", {})),
         intents=intents,
         slots={k: list(v) for k, v in data.get("slots", {}).items()},
+        look_alikes=frozenset(str(w) for w in data.get("look_alikes", [])),
     )
 
 
@@ -85,32 +96,68 @@ def bundled_phrase_files() -> list[PhraseFile]:
     return [load_phrase_file((folder / f"{lang}.toml").read_text("utf-8")) for lang in ("vi", "en")]
 
 
+@dataclass(frozen=True, slots=True)
+class _Phrase:
+    """One phrase of an intent: its words' marks, its weight, and whether it is a one-word
+    keyword that, folded, reads like another word (it then counts only with its marks)."""
+
+    marks: tuple[str, ...]
+    intent: Intent
+    weight: float
+    needs_marks: bool
+
+
 class Matcher:
     """Understands messages with the phrases of one or more phrase files."""
 
     def __init__(self, files: Iterable[PhraseFile]) -> None:
         files = list(files)
-        abbreviations: dict[str, tuple[str, ...]] = {}
         emoji: dict[str, str] = {}
         for f in files:
             emoji.update(f.emoji)
         bare = Normaliser({}, emoji)
-        for f in files:
-            for key, value in f.abbreviations.items():
-                abbreviations[bare.fold(key)] = bare.tokens(" ".join(value))
+        abbreviations = {
+            key: phrase_tokens(bare, value).tokens
+            for f in files
+            for key, value in f.abbreviations.items()
+        }
         self._normaliser = Normaliser(abbreviations, emoji)
         norm = self._normaliser
 
-        self._phrases: dict[tuple[str, ...], list[tuple[Intent, float]]] = defaultdict(list)
+        look_alikes: dict[str, set[str]] = defaultdict(set)  # folded → marks of other words
+        for f in files:
+            for word in f.look_alikes:
+                spelled = phrase_tokens(bare, word)
+                for folded, marks in zip(spelled.words, spelled.marks, strict=True):
+                    look_alikes[folded].add(marks)
+
+        # folded words → (marks, intent) → weight: a phrase written twice counts once, at its
+        # highest weight ("dừng" and "đừng" are both "dung" once folded).
+        found: dict[tuple[str, ...], dict[tuple[tuple[str, ...], Intent], float]]
+        found = defaultdict(dict)
         self._order: dict[Intent, int] = {}
         for f in files:
             for intent, levels in f.intents.items():
                 self._order.setdefault(intent, len(self._order))
                 for level, phrases in levels.items():
                     for phrase in phrases:
-                        phrase_words = norm.tokens(phrase)
-                        if phrase_words:
-                            self._phrases[phrase_words].append((intent, WEIGHTS[level]))
+                        spelled = phrase_tokens(norm, phrase)
+                        if spelled.words:
+                            known = found[spelled.words]
+                            key = (spelled.marks, intent)
+                            known[key] = max(known.get(key, 0.0), WEIGHTS[level])
+        self._phrases: dict[tuple[str, ...], tuple[_Phrase, ...]] = {}
+        for words, by_marks in found.items():
+            self._phrases[words] = tuple(
+                _Phrase(
+                    marks,
+                    intent,
+                    weight,
+                    needs_marks=len(words) == 1
+                    and bool(look_alikes.get(words[0], set()) - {marks[0]}),
+                )
+                for (marks, intent), weight in by_marks.items()
+            )
         self._longest = max((len(k) for k in self._phrases), default=1)
 
         def slot(name: str) -> frozenset[tuple[str, ...]]:
@@ -126,15 +173,16 @@ class Matcher:
 
         by_language: dict[str, set[str]] = defaultdict(set)
         for f in files:
-            words = by_language[f.language]
-            words.update(t for w in f.words for t in norm.tokens(w))
+            own = by_language[f.language]
+            own.update(t for w in f.words for t in norm.tokens(w))
             for levels in f.intents.values():
                 for phrases in levels.values():
-                    words.update(t for p in phrases for t in norm.tokens(p))
+                    own.update(t for p in phrases for t in norm.tokens(p))
         shared = set.intersection(*by_language.values()) if len(by_language) > 1 else set()
         self._language_words = {lang: frozenset(w - shared) for lang, w in by_language.items()}
         vocabulary = set().union(*by_language.values()) | {t for k in self._phrases for t in k}
-        vocabulary |= {t for v in abbreviations.values() for t in v}
+        vocabulary |= {t for v in abbreviations.values() for t in v.words}
+        vocabulary |= set(look_alikes)
         self._vocabulary = frozenset(vocabulary)
         self._fuzzy_choices = sorted(t for t in vocabulary if len(t) >= 3 and t.isalpha())
         self._nearest = functools.lru_cache(maxsize=4096)(self._nearest_uncached)
@@ -150,9 +198,12 @@ class Matcher:
         digits = self._number_slot(folded)
         if digits is not None:
             return digits
-        tokens = self._corrected(self._normaliser.tokens(text)[:MAX_TOKENS])
+        split = self._normaliser.split(text)
+        words = Tokens(split.words[:MAX_TOKENS], split.marks[:MAX_TOKENS])
+        words = self._corrected(words)
+        tokens = words.words
         language = self._language(text)
-        scores = self._scores(tokens)
+        scores = self._scores(words)
         if not scores:
             return Understanding(Intent.UNKNOWN, language=language, tokens=tokens)
         intent, score = max(scores.items(), key=lambda item: (item[1], -self._order[item[0]]))
@@ -191,17 +242,22 @@ class Matcher:
             return Understanding(Intent.PHONE, language=language)
         return None
 
-    def _corrected(self, tokens: tuple[str, ...]) -> tuple[str, ...]:
-        """Unknown words replaced by a known word a typo away (bounded work per message)."""
-        out: list[str] = []
+    def _corrected(self, tokens: Tokens) -> Tokens:
+        """Unknown words replaced by a known word a typo away (bounded work per message); a
+        replaced word is a guess, so it keeps no marks."""
+        words: list[str] = []
+        marks: list[str | None] = []
         budget = MAX_FUZZY_LOOKUPS
-        for token in tokens:
-            if token in self._vocabulary or len(token) < 5 or not token.isalpha() or budget <= 0:
-                out.append(token)
+        for word, mark in zip(tokens.words, tokens.marks, strict=True):
+            if word in self._vocabulary or len(word) < 5 or not word.isalpha() or budget <= 0:
+                words.append(word)
+                marks.append(mark)
                 continue
             budget -= 1
-            out.append(self._nearest(token))
-        return tuple(out)
+            nearest = self._nearest(word)
+            words.append(nearest)
+            marks.append(mark if nearest == word else None)
+        return Tokens(tuple(words), tuple(marks))
 
     def _nearest_uncached(self, token: str) -> str:
         allowed = 1 if len(token) <= 7 else 2
@@ -210,16 +266,28 @@ class Matcher:
         )
         return token if found is None else str(found[0])
 
-    def _scores(self, tokens: tuple[str, ...]) -> dict[Intent, float]:
+    def _scores(self, tokens: Tokens) -> dict[Intent, float]:
+        """Each intent's weight: every phrase found once, at its best weight."""
         scores: dict[Intent, float] = defaultdict(float)
         phrases = self._phrases
-        count = len(tokens)
+        words, marks = tokens.words, tokens.marks
+        count = len(words)
         for start in range(count):
             for size in range(1, min(self._longest, count - start) + 1):
-                hits = phrases.get(tokens[start : start + size])
-                if hits:
-                    for intent, weight in hits:
-                        scores[intent] += weight
+                hits = phrases.get(words[start : start + size])
+                if not hits:
+                    continue
+                written = marks[start : start + size]
+                best: dict[Intent, float] = {}
+                for hit in hits:
+                    if hit.needs_marks and written[0] is None:
+                        continue
+                    pairs = zip(written, hit.marks, strict=True)
+                    if any(w is not None and w != m for w, m in pairs):
+                        continue
+                    best[hit.intent] = max(best.get(hit.intent, 0.0), hit.weight)
+                for intent, weight in best.items():
+                    scores[intent] += weight
         return scores
 
     def _language(self, text: str) -> str | None:

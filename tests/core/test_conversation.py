@@ -77,6 +77,20 @@ async def test_thanks_gets_a_thank_you_not_an_instruction(world: World) -> None:
         assert "mã hồ sơ" not in screen
 
 
+async def test_words_that_look_alike_without_diacritics_are_not_confused(world: World) -> None:
+    citizen = world.citizen()
+    not_stop = "không nhận thông báo nào"  # the answer to "stop the notices"
+    screen = await citizen.says("đúng rồi")
+    assert not_stop not in screen and "không có gì" in screen
+    screen = await citizen.says("tôi tên Dũng")
+    assert not_stop not in screen and "chưa hiểu" in screen
+    screen = await citizen.says("bot dùng như nào")
+    assert not_stop not in screen and "/trogiup" in screen
+    for message in ("vàng", "giá vàng hôm nay"):
+        screen = await citizen.says(message)
+        assert "không có gì" not in screen and "chưa hiểu" in screen, message
+
+
 async def test_greeting_and_help_without_a_slash(world: World) -> None:
     citizen = world.citizen()
     screen = await citizen.says("xin chào")

@@ -21,6 +21,44 @@ def test_diacritics_case_repeats_and_abbreviations_fold_alike() -> None:
     assert tokens("a/c ơi") == ("anh", "chi", "oi")
 
 
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("đúng rồi", Intent.THANKS),  # "đúng" (right) is not "đừng" (don't)
+        ("tôi tên Dũng", Intent.UNKNOWN),  # a name is not "dừng" (stop)
+        ("bot dùng như nào", Intent.HELP),  # "dùng" (use) is not "dừng"
+        ("vàng", Intent.UNKNOWN),  # gold is not "vâng" (yes)
+        ("giá vàng hôm nay", Intent.UNKNOWN),
+        ("kinh tế khó khăn", Intent.UNKNOWN),  # "tế" is not "tệ" (bad)
+        ("dừng nhận tin", Intent.STOP),
+        ("huỷ đăng ký", Intent.STOP),  # old tone placement: huỷ = hủy
+    ],
+)
+def test_words_written_with_diacritics_match_only_with_them(text: str, intent: Intent) -> None:
+    assert understand(text).intent is intent
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("dung", Intent.UNKNOWN),  # dừng? dùng? đúng? Dũng? — not enough to act on
+        ("toi ten dung", Intent.UNKNOWN),
+        ("gia vang hom nay", Intent.UNKNOWN),
+        ("dung gui tin nua", Intent.STOP),  # inside a longer phrase it is "đừng"
+        ("dung nhan tin nua nhe", Intent.STOP),
+        ("dung roi", Intent.THANKS),
+        ("hồ so cua em the nao roi", Intent.STATUS),  # some words bare, some marked
+    ],
+)
+def test_words_typed_without_diacritics_still_match(text: str, intent: Intent) -> None:
+    assert understand(text).intent is intent
+
+
+def test_a_keyword_written_twice_in_the_file_counts_once() -> None:
+    # "dừng" and "đừng" are both weak stop words; folded they are one word, weighed once
+    assert understand("dung").score < 2
+
+
 def test_a_typo_of_a_longer_word_is_corrected() -> None:
     assert understand("thnaks").intent is Intent.THANKS
     assert understand("huong dan su dugn").intent is Intent.HELP
