@@ -29,6 +29,11 @@ class Intent(StrEnum):
     UNKNOWN = "unknown"
 
 
+COURTESY = frozenset({Intent.GREETING, Intent.THANKS})
+"""Intents that only open or close a conversation: in a message that also asks for something
+else, the other intent is the one answered."""
+
+
 @dataclass(frozen=True, slots=True)
 class Understanding:
     """One message understood.

@@ -14,7 +14,8 @@ How one message is understood, in order:
 4. Every phrase of the files found in the tokens adds its weight to its intent (strong 3,
    normal 2, weak 1); a phrase written several ways ("cảm ơn", "cám ơn") counts once.
    The intent with the highest score wins if it reaches 2 (one normal phrase, or two weak
-   ones); ties go to the intent listed first in the file. Below that: UNKNOWN.
+   ones); ties go to the intent listed first in the file. Below that: UNKNOWN. A greeting or
+   a thanks gives way to any other intent that reaches 2: "a/c ơi hs e dc chưa" is a question.
 
 Diacritics. A word the citizen wrote with diacritics matches a phrase word only with the same
 diacritics ("dùng" is not "dừng", "vàng" is not "vâng", "tế" is not "tệ"); where a tone mark sits
@@ -44,7 +45,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from bot.domain.codes import extract_codes
-from bot.understanding.intents import Intent, Understanding
+from bot.understanding.intents import COURTESY, Intent, Understanding
 from bot.understanding.normalise import Normaliser, Tokens, has_diacritics, phrase_tokens
 
 WEIGHTS = {"strong": 3.0, "normal": 2.0, "weak": 1.0}
@@ -206,7 +207,7 @@ class Matcher:
         scores = self._scores(words)
         if not scores:
             return Understanding(Intent.UNKNOWN, language=language, tokens=tokens)
-        intent, score = max(scores.items(), key=lambda item: (item[1], -self._order[item[0]]))
+        intent, score = self._best(scores)
         if score < THRESHOLD:
             return Understanding(Intent.UNKNOWN, language=language, score=score, tokens=tokens)
         return Understanding(
@@ -289,6 +290,16 @@ class Matcher:
                 for intent, weight in best.items():
                     scores[intent] += weight
         return scores
+
+    def _best(self, scores: dict[Intent, float]) -> tuple[Intent, float]:
+        """The intent with the highest score (ties: the one listed first), except that a
+        greeting or a thanks gives way to any other intent that reaches the threshold: "chào
+        ad, hồ sơ của tôi xong chưa" asks about the dossier, "a/c ơi" only opens the question."""
+        ranked = sorted(scores.items(), key=lambda item: (-item[1], self._order[item[0]]))
+        for intent, score in ranked:
+            if intent not in COURTESY and score >= THRESHOLD:
+                return intent, score
+        return ranked[0]
 
     def _language(self, text: str) -> str | None:
         """ "vi" with diacritics; else the language whose own words the text uses more (chat

@@ -91,6 +91,15 @@ async def test_words_that_look_alike_without_diacritics_are_not_confused(world: 
         assert "không có gì" not in screen and "chưa hiểu" in screen, message
 
 
+async def test_chat_shorthand_is_understood(world: World) -> None:
+    citizen = world.citizen()
+    for message in ("a/c ơi hs e dc chưa", "bao h có kq vậy ad", "hồ sơ xog chưa"):
+        screen = await citizen.says(message)
+        assert "cần mã hồ sơ" in screen and "Xin chào" not in screen, message
+    for message in ("okk", "okela", "oki"):
+        assert "không có gì" in await citizen.says(message), message
+
+
 async def test_greeting_and_help_without_a_slash(world: World) -> None:
     citizen = world.citizen()
     screen = await citizen.says("xin chào")

@@ -54,6 +54,29 @@ def test_words_typed_without_diacritics_still_match(text: str, intent: Intent) -
     assert understand(text).intent is intent
 
 
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("bao h có kq vậy ad", Intent.STATUS),  # h = giờ, kq = kết quả, ad = the office
+        ("hồ sơ xog chưa", Intent.STATUS),
+        ("hs e dc chưa", Intent.STATUS),
+        ("a/c ơi hs e dc chưa", Intent.STATUS),  # "a/c ơi" opens the question, not a hello
+        ("ad", Intent.GREETING),
+        ("okk", Intent.THANKS),
+        ("okela", Intent.THANKS),
+        ("oki", Intent.THANKS),
+    ],
+)
+def test_chat_shorthand(text: str, intent: Intent) -> None:
+    assert understand(text).intent is intent
+
+
+def test_a_greeting_or_thanks_gives_way_to_a_question() -> None:
+    assert understand("chào ad, hồ sơ của tôi xong chưa").intent is Intent.STATUS
+    assert understand("cảm ơn, cho hỏi lệ phí bao nhiêu").intent is Intent.FEE
+    assert understand("chào ad").intent is Intent.GREETING
+
+
 def test_a_keyword_written_twice_in_the_file_counts_once() -> None:
     # "dừng" and "đừng" are both weak stop words; folded they are one word, weighed once
     assert understand("dung").score < 2
