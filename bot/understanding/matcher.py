@@ -16,15 +16,20 @@ How one message is understood, in order:
    The intent with the highest score wins if it reaches 2 (one normal phrase, or two weak
    ones); ties go to the intent listed first in the file. Below that: UNKNOWN. A greeting or
    a thanks gives way to any other intent that reaches 2: "a/c ơi hs e dc chưa" is a question.
+   A win below 3 (one generic keyword) in a message that mostly talks of other things — more
+   words no phrase explains than words one does, leaving aside the files' common little
+   words — is UNKNOWN: "cho em hỏi cách làm giấy phép kinh doanh" is not a request for help.
 
 Diacritics. A word the citizen wrote with diacritics matches a phrase word only with the same
 diacritics ("dùng" is not "dừng", "vàng" is not "vâng", "tế" is not "tệ"); where a tone mark sits
 does not matter ("huỷ" = "hủy"). A word written without any matches by its folded form, so
-messages typed without diacritics (or with some words bare: "hồ so") are understood. Some
-one-word keywords read like other common words once folded ("dung": dừng, dùng, đúng, Dũng;
-"vang": vâng, vàng): the files list those other words under ``look_alikes``, and such a keyword
-then counts alone only when written with its diacritics — without them it still counts inside
-a longer phrase ("dung gui", "dung nhan tin").
+messages typed without diacritics are understood, and so are words left bare inside a phrase
+of a message that has some ("hồ so"). A one-word keyword, though, has no phrase around it to
+confirm it: in a message with diacritics it counts only with its own ("cho" is not "chờ"), and
+some read like other common words once folded even in messages without any ("dung": dừng,
+dùng, đúng, Dũng; "vang": vâng, vàng). The files list those other words under
+``look_alikes``; such a keyword counts alone only when written with its diacritics, and
+without them still inside a longer phrase ("dung gui", "dung nhan tin").
 
 The language of the message is told by diacritics (Vietnamese), else by which language's
 words it uses more.
@@ -50,6 +55,7 @@ from bot.understanding.normalise import Normaliser, Tokens, has_diacritics, phra
 
 WEIGHTS = {"strong": 3.0, "normal": 2.0, "weak": 1.0}
 THRESHOLD = 2.0
+CONFIDENT = 3.0  # a strong phrase, or a normal and a weak one
 MAX_TOKENS = 80  # a long message is judged on its beginning
 MAX_FUZZY_LOOKUPS = 20
 
@@ -99,13 +105,23 @@ def bundled_phrase_files() -> list[PhraseFile]:
 
 @dataclass(frozen=True, slots=True)
 class _Phrase:
-    """One phrase of an intent: its words' marks, its weight, and whether it is a one-word
-    keyword that, folded, reads like another word (it then counts only with its marks)."""
+    """One phrase of an intent: its words' marks and its weight. For a one-word keyword:
+    whether it is written with diacritics (`marked`), and whether, folded, it reads like
+    another word (`look_alike`)."""
 
     marks: tuple[str, ...]
     intent: Intent
     weight: float
-    needs_marks: bool
+    marked: bool = False
+    look_alike: bool = False
+
+    def counts_bare(self, *, in_marked_text: bool) -> bool:
+        """Whether a word typed without diacritics may stand for this one-word keyword: never
+        for a look-alike; in a message written with diacritics, only if the keyword has none
+        either (the citizen who marks words wrote "cho", not "chờ")."""
+        if self.look_alike:
+            return False
+        return not (in_marked_text and self.marked)
 
 
 class Matcher:
@@ -149,13 +165,14 @@ class Matcher:
                             known[key] = max(known.get(key, 0.0), WEIGHTS[level])
         self._phrases: dict[tuple[str, ...], tuple[_Phrase, ...]] = {}
         for words, by_marks in found.items():
+            alone = len(words) == 1
             self._phrases[words] = tuple(
                 _Phrase(
                     marks,
                     intent,
                     weight,
-                    needs_marks=len(words) == 1
-                    and bool(look_alikes.get(words[0], set()) - {marks[0]}),
+                    marked=alone and marks[0] != words[0],
+                    look_alike=alone and bool(look_alikes.get(words[0], set()) - {marks[0]}),
                 )
                 for (marks, intent), weight in by_marks.items()
             )
@@ -170,6 +187,9 @@ class Matcher:
         self._all = slot("all_dossiers")
         self._complaint = slot("complaint")
         self._filler = {t for p in slot("filler") for t in p}
+        self._common = frozenset(
+            {t for f in files for w in f.words for t in norm.tokens(w)} | self._filler
+        )
         self._bare_feedback = {t for p in slot("feedback_bare") for t in p}
 
         by_language: dict[str, set[str]] = defaultdict(set)
@@ -204,11 +224,11 @@ class Matcher:
         words = self._corrected(words)
         tokens = words.words
         language = self._language(text)
-        scores = self._scores(words)
+        scores, covered = self._scores(words, in_marked_text=has_diacritics(text))
         if not scores:
             return Understanding(Intent.UNKNOWN, language=language, tokens=tokens)
         intent, score = self._best(scores)
-        if score < THRESHOLD:
+        if score < THRESHOLD or (score < CONFIDENT and self._about_else(words, covered)):
             return Understanding(Intent.UNKNOWN, language=language, score=score, tokens=tokens)
         return Understanding(
             intent,
@@ -267,9 +287,13 @@ class Matcher:
         )
         return token if found is None else str(found[0])
 
-    def _scores(self, tokens: Tokens) -> dict[Intent, float]:
-        """Each intent's weight: every phrase found once, at its best weight."""
+    def _scores(
+        self, tokens: Tokens, *, in_marked_text: bool
+    ) -> tuple[dict[Intent, float], list[bool]]:
+        """Each intent's weight (every phrase found once, at its best weight), and which
+        tokens a phrase explained."""
         scores: dict[Intent, float] = defaultdict(float)
+        covered = [False] * len(tokens.words)
         phrases = self._phrases
         words, marks = tokens.words, tokens.marks
         count = len(words)
@@ -281,7 +305,11 @@ class Matcher:
                 written = marks[start : start + size]
                 best: dict[Intent, float] = {}
                 for hit in hits:
-                    if hit.needs_marks and written[0] is None:
+                    if (
+                        size == 1
+                        and written[0] is None
+                        and not hit.counts_bare(in_marked_text=in_marked_text)
+                    ):
                         continue
                     pairs = zip(written, hit.marks, strict=True)
                     if any(w is not None and w != m for w, m in pairs):
@@ -289,7 +317,20 @@ class Matcher:
                     best[hit.intent] = max(best.get(hit.intent, 0.0), hit.weight)
                 for intent, weight in best.items():
                     scores[intent] += weight
-        return scores
+                if best:
+                    covered[start : start + size] = [True] * size
+        return scores, covered
+
+    def _about_else(self, tokens: Tokens, covered: list[bool]) -> bool:
+        """Whether a message mostly talks about something no phrase knows: more such words
+        (at least two) than words a phrase explained, not counting the common little words.
+        One generic keyword does not make "can you help me find a job" a request for help."""
+        unexplained = sum(
+            1
+            for word, known in zip(tokens.words, covered, strict=True)
+            if not known and word not in self._common and not word.isdigit()
+        )
+        return unexplained >= 2 and unexplained > sum(covered)
 
     def _best(self, scores: dict[Intent, float]) -> tuple[Intent, float]:
         """The intent with the highest score (ties: the one listed first), except that a

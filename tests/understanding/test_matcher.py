@@ -77,6 +77,39 @@ def test_a_greeting_or_thanks_gives_way_to_a_question() -> None:
     assert understand("chào ad").intent is Intent.GREETING
 
 
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        # one generic keyword in a message about something else is not the intent
+        ("can you help me find a job", Intent.UNKNOWN),
+        ("cho em hỏi cách làm giấy phép kinh doanh", Intent.UNKNOWN),
+        ("vàng hôm nay giá bao nhiêu", Intent.UNKNOWN),
+        ("cho em hỏi thủ tục đăng ký kết hôn cần giấy tờ gì ạ", Intent.UNKNOWN),
+        # how-to questions are help
+        ("lam sao de tra cuu", Intent.HELP),
+        ("how do i use this", Intent.HELP),
+        # what people say about the staff and the service is feedback, even beside a topic
+        ("cán bộ làm việc quá chậm, chờ 2 tiếng", Intent.FEEDBACK),
+        ("nhân viên không nghe máy", Intent.FEEDBACK),
+        ("cán bộ bắt nộp thêm tiền ngoài quy định", Intent.FEEDBACK),
+        ("tôi phản ánh việc trễ hẹn", Intent.FEEDBACK),
+        ("the staff were very helpful, thank you", Intent.FEEDBACK),
+        # the office itself, asked where or what number
+        ("ubnd phường ở đâu", Intent.CONTACT),
+        ("what is the phone number", Intent.CONTACT),
+        ("xóa số của tôi đi", Intent.FORGET),
+        ("tắt tin nhắn đi", Intent.STOP),
+    ],
+)
+def test_kinds_of_phrasing_an_audit_found_misread(text: str, intent: Intent) -> None:
+    assert understand(text).intent is intent
+
+
+def test_a_complaint_said_another_way_is_a_complaint() -> None:
+    understood = understand("tôi muốn phàn nàn về cán bộ ở quầy 3")
+    assert understood.intent is Intent.FEEDBACK and understood.complaint
+
+
 def test_a_keyword_written_twice_in_the_file_counts_once() -> None:
     # "dừng" and "đừng" are both weak stop words; folded they are one word, weighed once
     assert understand("dung").score < 2
