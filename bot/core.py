@@ -251,10 +251,11 @@ class ChatCore:
         if intent is Intent.PIN:  # digits but no PIN slot: cannot happen; treat as unknown
             log.warning("PIN intent without a PIN")
         looks_like_code = looks_like_code_attempt(text)
-        if understood.tokens and not looks_like_code:
+        noted = bool(understood.tokens) and not looks_like_code
+        if noted:
             # words we could not place (not a mistyped code): keep them for the office
             await feedback.remember_unanswered(ctx, text)
-        return conversation.not_understood(ctx, looks_like_code=looks_like_code)
+        return conversation.not_understood(ctx, looks_like_code=looks_like_code, noted=noted)
 
     async def _command(self, ctx: Context, name: str, argument: str) -> Response:
         if name == "start" and argument:

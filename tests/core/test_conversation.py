@@ -192,8 +192,11 @@ async def test_what_the_bot_cannot_answer_is_kept_for_the_office(world: World) -
     citizen = world.citizen()
     screen = await citizen.says("cho hỏi làm hộ chiếu cho con 12 tuổi")
     assert "chưa hiểu" in screen and "☰" in screen
-    screen = await citizen.says("😀😀")
-    assert "chưa hiểu" in screen
+    assert "Tôi đã ghi lại câu hỏi" in screen
+    for nothing_to_keep in ("😀😀", "🇻🇳", "Где мой документ 我的文件"):
+        screen = await citizen.says(nothing_to_keep)
+        assert "chưa hiểu" in screen, nothing_to_keep
+        assert "ghi lại" not in screen, nothing_to_keep  # not kept, so not said to be
     async with world.runtime.uow_factory() as uow:
         kept = await uow.feedback.list_unanswered()
     assert [k.text for k in kept] == ["cho hỏi làm hộ chiếu cho con •• tuổi"]
