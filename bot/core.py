@@ -210,12 +210,14 @@ class ChatCore:
         if comment is not None:
             return comment
         state = await topic.current(ctx)
+        if state is not None and state.kind == topic.AWAITING_PROOF and understood.cancel:
+            return await verify.cancel(ctx, "")
         if (
             state is not None
             and state.kind == topic.AWAITING_FEEDBACK
             and not is_menu_label(typed.text)
         ):
-            return await feedback.feedback_text(ctx, typed.text)
+            return await feedback.while_waiting(ctx, typed.text, understood, state)
         written_in = understood.language
         if written_in is not None and written_in != ctx.language:
             # Writing in the other language is a strong hint: answer in it, offer to switch.
@@ -247,7 +249,7 @@ class ChatCore:
         if intent is Intent.FEEDBACK:
             if understood.substantial:
                 return await feedback.store_feedback(ctx, text, complaint=understood.complaint)
-            return await feedback.ask_for_feedback(ctx)
+            return await feedback.ask_for_feedback(ctx, complaint=understood.complaint)
         if intent is Intent.PIN:  # digits but no PIN slot: cannot happen; treat as unknown
             log.warning("PIN intent without a PIN")
         looks_like_code = looks_like_code_attempt(text)

@@ -9,6 +9,7 @@ does not lose it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -50,10 +51,18 @@ async def remember(uow: UnitOfWork, ctx: Context, code: str) -> None:
 
 
 async def wait_for(
-    uow: UnitOfWork, ctx: Context, kind: str, code: str | None, seconds: int
+    uow: UnitOfWork,
+    ctx: Context,
+    kind: str,
+    code: str | None,
+    seconds: int,
+    extra: Mapping[str, Any] | None = None,
 ) -> None:
-    """Wait for the user's next message as `kind`, keeping the dossier in context."""
-    data: dict[str, Any] = {} if code is None else {"code": code}
+    """Wait for the user's next message as `kind`, keeping the dossier in context and what
+    the wait needs to remember (`extra`, e.g. that the feedback awaited is a complaint)."""
+    data: dict[str, Any] = dict(extra or {})
+    if code is not None:
+        data["code"] = code
     await uow.conversations.set(
         ctx.user.id, kind, data, expires_at=ctx.now + timedelta(seconds=seconds)
     )

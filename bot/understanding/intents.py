@@ -43,7 +43,10 @@ class Understanding:
     `pin` the digits of a PIN (PIN); `phone` is only True-ish: the digits of a typed number are
     not kept. `wanted_language` is the language asked for (LANGUAGE), `all_dossiers` whether a
     STOP is about every dossier, `complaint` whether FEEDBACK is a complaint, and `substantial`
-    whether FEEDBACK carries more than the keyword itself (something worth storing).
+    whether FEEDBACK carries more than the keyword itself (something worth storing). Whatever
+    the intent, `cancel` says the whole message only means "never mind" ("thôi", "hủy"), and
+    `only_courtesy` that it is nothing but a greeting or an acknowledgement ("ok", 👍, "dạ
+    vâng ạ"): neither is worth keeping as the feedback the bot may be waiting for.
     """
 
     intent: Intent
@@ -54,5 +57,7 @@ class Understanding:
     all_dossiers: bool = False
     complaint: bool = False
     substantial: bool = False
+    cancel: bool = False
+    only_courtesy: bool = False
     score: float = 0.0
     tokens: tuple[str, ...] = field(default=(), repr=False)

@@ -187,6 +187,8 @@ class Matcher:
         self._all = slot("all_dossiers")
         self._complaint = slot("complaint")
         self._filler = {t for p in slot("filler") for t in p}
+        self._cancel = slot("cancel")
+        self._cancel_words = frozenset(t for p in self._cancel for t in p)
         self._common = frozenset(
             {t for f in files for w in f.words for t in norm.tokens(w)} | self._filler
         )
@@ -225,16 +227,26 @@ class Matcher:
         tokens = words.words
         language = self._language(text)
         scores, covered = self._scores(words, in_marked_text=has_diacritics(text))
+        cancel = self._is_cancel(tokens)
         if not scores:
-            return Understanding(Intent.UNKNOWN, language=language, tokens=tokens)
+            return Understanding(Intent.UNKNOWN, language=language, tokens=tokens, cancel=cancel)
         intent, score = self._best(scores)
-        if score < THRESHOLD or (score < CONFIDENT and self._about_else(words, covered)):
-            return Understanding(Intent.UNKNOWN, language=language, score=score, tokens=tokens)
+        unexplained = self._unexplained(words, covered)
+        if score < THRESHOLD or (
+            score < CONFIDENT and unexplained >= 2 and unexplained > sum(covered)
+        ):
+            # One generic keyword does not make "can you help me find a job" a request for
+            # help: the message mostly talks of something no phrase knows.
+            return Understanding(
+                Intent.UNKNOWN, language=language, score=score, tokens=tokens, cancel=cancel
+            )
         return Understanding(
             intent,
             language=language,
             score=score,
             tokens=tokens,
+            cancel=cancel,
+            only_courtesy=intent in COURTESY and unexplained <= 1 and len(tokens) <= 8,
             wanted_language=self._wanted_language(tokens) if intent is Intent.LANGUAGE else None,
             all_dossiers=intent is Intent.STOP and self._has_any(tokens, self._all),
             complaint=intent is Intent.FEEDBACK and self._has_any(tokens, self._complaint),
@@ -321,16 +333,19 @@ class Matcher:
                     covered[start : start + size] = [True] * size
         return scores, covered
 
-    def _about_else(self, tokens: Tokens, covered: list[bool]) -> bool:
-        """Whether a message mostly talks about something no phrase knows: more such words
-        (at least two) than words a phrase explained, not counting the common little words.
-        One generic keyword does not make "can you help me find a job" a request for help."""
-        unexplained = sum(
+    def _unexplained(self, tokens: Tokens, covered: list[bool]) -> int:
+        """How many words no phrase explained, leaving aside the common little words."""
+        return sum(
             1
             for word, known in zip(tokens.words, covered, strict=True)
             if not known and word not in self._common and not word.isdigit()
         )
-        return unexplained >= 2 and unexplained > sum(covered)
+
+    def _is_cancel(self, tokens: tuple[str, ...]) -> bool:
+        """Whether the whole message only says "never mind" ("thôi", "hủy", "e muốn hủy")."""
+        if not tokens or len(tokens) > 8 or not self._has_any(tokens, self._cancel):
+            return False
+        return all(t in self._cancel_words or t in self._common for t in tokens)
 
     def _best(self, scores: dict[Intent, float]) -> tuple[Intent, float]:
         """The intent with the highest score (ties: the one listed first), except that a

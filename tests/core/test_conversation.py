@@ -3,6 +3,8 @@ the case API simulator): context after a lookup, intents with their own answers,
 
 from __future__ import annotations
 
+from bot import payloads
+from bot.messages import Incoming
 from bot.payloads import Action
 from tests.core.conftest import Citizen, World
 
@@ -186,6 +188,50 @@ async def test_feedback_in_two_steps_and_a_complaint(world: World) -> None:
     async with world.runtime.uow_factory() as uow:
         items = await uow.feedback.list_feedback()
     assert [i.kind for i in items] == ["complaint", "feedback"]  # newest first
+
+
+async def test_a_complaint_announced_first_is_stored_as_a_complaint(world: World) -> None:
+    citizen = world.citizen()
+    screen = await citizen.says("khiếu nại")
+    assert "viết góp ý hoặc phản ánh" in screen
+    screen = await citizen.says("Cán bộ bắt tôi chờ từ sáng đến chiều mà không giải quyết")
+    assert "đã được chuyển đến bộ phận một cửa" in screen
+    assert "Luật Khiếu nại năm 2011" in screen
+    async with world.runtime.uow_factory() as uow:
+        items = await uow.feedback.list_feedback()
+    assert [i.kind for i in items] == ["complaint"]
+
+
+async def test_while_feedback_is_awaited_nothing_but_the_feedback_is_kept(world: World) -> None:
+    citizen = world.citizen()
+    await citizen.says("góp ý")
+    for bare in ("ok", "👍", "xin chào"):
+        screen = await citizen.says(bare)
+        assert "đang chờ nội dung góp ý" in screen, bare
+        assert "đã được chuyển" not in screen, bare
+    screen = await citizen.says("/help")
+    assert "/trogiup" in screen and "đã được chuyển" not in screen
+    response = await world.runtime.core(
+        Incoming("console", "citizen-1", payload=payloads.make(Action.HELP))
+    )
+    assert "đã được chuyển" not in " ".join(r.text for r in response.replies)
+    screen = await citizen.says("thôi")
+    assert "Đã hủy" in screen and "không có nội dung nào" in screen
+    screen = await citizen.says("ok")  # the wait is over: a plain thank-you again
+    assert "không có gì" in screen
+
+    await citizen.says("góp ý")
+    screen = await citizen.says("e muốn hủy")
+    assert "Đã hủy" in screen
+
+    await citizen.says("góp ý")
+    code = world.samples["processing"].code
+    screen = await citizen.says(code)  # a code goes to the lookup, and ends the wait
+    assert f"Hồ sơ {code}" in screen
+    screen = await citizen.says("ok")
+    assert "không có gì" in screen
+    async with world.runtime.uow_factory() as uow:
+        assert await uow.feedback.list_feedback() == []
 
 
 async def test_what_the_bot_cannot_answer_is_kept_for_the_office(world: World) -> None:

@@ -208,3 +208,20 @@ def test_hostile_input_is_understood_as_something(text: str) -> None:
 def test_any_text_at_all(text: str) -> None:
     understood = understand(text)
     assert isinstance(understood.intent, Intent)
+
+
+@pytest.mark.parametrize("text", ["thôi", "hủy", "e muốn hủy", "thoi khoi", "cancel", "never mind"])
+def test_never_mind_is_told_apart(text: str) -> None:
+    assert understand(text).cancel
+
+
+@pytest.mark.parametrize("text", ["thôi đừng báo nữa", "hủy đăng ký nhận tin", "ok"])
+def test_a_request_is_not_a_never_mind(text: str) -> None:
+    assert not understand(text).cancel
+
+
+def test_a_bare_acknowledgement_is_told_apart_from_a_message() -> None:
+    for bare in ("ok", "👍", "dạ vâng ạ", "chào ad", "cảm ơn"):
+        assert understand(bare).only_courtesy, bare
+    for message in ("cảm ơn cán bộ quầy 3 đã hướng dẫn rất nhiệt tình", "hồ sơ xong chưa"):
+        assert not understand(message).only_courtesy, message
