@@ -110,8 +110,9 @@ def clean_text(raw: str) -> str:
 class Typed:
     """A typed message, read before the user is loaded: cleaned, and what it means.
 
-    `problem` is "empty" or "too_long" for text the bot does not read; `command` the name and
-    argument of a slash command; otherwise `understood` says what it asks for.
+    `problem` is "empty" or "too_long" for text the bot does not read as a question (a too
+    long one keeps its text, and what its beginning says, in case it is feedback); `command`
+    the name and argument of a slash command; otherwise `understood` says what it asks for.
     """
 
     text: str
@@ -132,7 +133,11 @@ class ChatCore:
         try:
             now = self._deps.clock.now()
             typed = self._read(incoming)
-            codes = typed.understood.codes if typed and typed.understood else ()
+            codes = (
+                typed.understood.codes
+                if typed and typed.understood and typed.problem is None
+                else ()
+            )
             async with self._deps.uow_factory() as uow:
                 if codes:
                     first = str(codes[0])
@@ -171,14 +176,14 @@ class ChatCore:
         if incoming.attachment is not None or incoming.text is None:
             return None
         limit = self._deps.config.max_text_length
-        raw = incoming.text
-        if len(raw) > limit * 4:  # not even cleaned: bounded work on hostile input
-            return Typed("", problem="too_long")
+        # Bounded work on hostile input: what is beyond four times the limit is not even read
+        # (the storage keeps at most MAX_FEEDBACK_TEXT of it anyway).
+        raw = incoming.text[: limit * 4 + 1]
         text = clean_text(raw)
         if not text:
             return Typed("", problem="empty")
         if len(text) > limit:
-            return Typed("", problem="too_long")
+            return Typed(text, problem="too_long", understood=understand(text[:limit]))
         command = _COMMAND.match(text)
         if command is not None:
             name, argument = command.group(1).lower(), (command.group(2) or "").strip()
@@ -195,7 +200,7 @@ class ChatCore:
 
     async def _typed(self, ctx: Context, typed: Typed) -> Response:
         if typed.problem == "too_long":
-            return basics.too_long(ctx)
+            return await self._too_long(ctx, typed)
         if typed.problem == "empty":
             return basics.empty(ctx)
         if typed.command is not None:
@@ -230,6 +235,21 @@ class ChatCore:
             offer = conversation.language_offer(written_in)
             return dataclasses.replace(answer, replies=(*answer.replies, offer))
         return await self._intent(ctx, typed.text, understood)
+
+    async def _too_long(self, ctx: Context, typed: Typed) -> Response:
+        """A message longer than the bot reads: kept (cut to the feedback limit, and said so)
+        when the citizen is writing feedback or it reads as feedback or a complaint; otherwise
+        a polite answer saying what to do."""
+        understood = typed.understood
+        state = await topic.current(ctx)
+        if state is not None and state.kind == topic.AWAITING_FEEDBACK:
+            complaint = feedback.is_complaint(state) or (
+                understood is not None and understood.complaint
+            )
+            return await feedback.store_feedback(ctx, typed.text, complaint=complaint)
+        if understood is not None and Intent.FEEDBACK in understood.reached:
+            return await feedback.store_feedback(ctx, typed.text, complaint=understood.complaint)
+        return basics.too_long(ctx)
 
     async def _intent(self, ctx: Context, text: str, understood: Understanding) -> Response:
         intent = understood.intent

@@ -7,6 +7,7 @@ import logging
 from bot import payloads
 from bot.handlers import confirm, privacy
 from bot.handlers.common import (
+    FEEDBACK_LABEL,
     code_shape_help,
     expired_button,
     menu,
@@ -16,9 +17,10 @@ from bot.handlers.common import (
 )
 from bot.handlers.context import Context
 from bot.handlers.limits import erasure_note
-from bot.i18n import LANGUAGES, gettext_for
+from bot.i18n import LANGUAGES, format_number, gettext_for
 from bot.messages import Attachment, Button, Reply, Response
 from bot.payloads import Action
+from bot.ports import MAX_FEEDBACK_TEXT
 
 log = logging.getLogger(__name__)
 
@@ -192,10 +194,20 @@ def unknown_command(ctx: Context, command: str) -> Response:
 
 
 def too_long(ctx: Context) -> Response:
-    """A message over the length we read."""
+    """A message over the length we read, and not feedback: what to do instead."""
+    _ = ctx._
     return text(
         ctx,
-        ctx._("Your message is too long. Please send only the dossier code.")
+        _(
+            "Your message is too long for me to read (over {limit} characters). To ask about "
+            "a dossier, please send its code or a short question. To send feedback or a "
+            "complaint to the office, press “{feedback}” and write it in one message (up to "
+            "{feedback_limit} characters)."
+        ).format(
+            limit=format_number(ctx.config.max_text_length, ctx.language),
+            feedback=_(FEEDBACK_LABEL),
+            feedback_limit=format_number(MAX_FEEDBACK_TEXT, ctx.language),
+        )
         + "\n"
         + code_shape_help(ctx),
     )

@@ -51,12 +51,11 @@ def mine_button(ctx: Context) -> Button:
     return Button(ctx._("📂 My dossiers"), payloads.make(Action.MINE))
 
 
-MENU = (
-    N_("🔎 Look up a dossier"),
-    N_("📂 My dossiers"),
-    N_("❓ Help"),
-    N_("✍️ Feedback"),
-)
+LOOKUP_LABEL = N_("🔎 Look up a dossier")
+MINE_LABEL = N_("📂 My dossiers")
+HELP_LABEL = N_("❓ Help")
+FEEDBACK_LABEL = N_("✍️ Feedback")
+MENU = (LOOKUP_LABEL, MINE_LABEL, HELP_LABEL, FEEDBACK_LABEL)
 
 
 def menu(ctx: Context) -> tuple[str, ...]:

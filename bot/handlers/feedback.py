@@ -16,12 +16,13 @@ from bot import payloads
 from bot.domain.codes import InvalidCode, parse_code
 from bot.domain.masking import mask_digits
 from bot.handlers import topic
-from bot.handlers.common import respond, text
+from bot.handlers.common import FEEDBACK_LABEL, respond, text
 from bot.handlers.context import Context
 from bot.handlers.lookup import fetch
+from bot.i18n import format_number
 from bot.messages import Button, Reply, Response
 from bot.payloads import Action
-from bot.ports import ConversationState
+from bot.ports import MAX_FEEDBACK_TEXT, ConversationState
 from bot.understanding import Understanding
 
 log = logging.getLogger(__name__)
@@ -73,8 +74,10 @@ async def ask_for_feedback(ctx: Context, *, complaint: bool = False) -> Response
 
 
 async def store_feedback(ctx: Context, message: str, *, complaint: bool) -> Response:
-    """Keep a feedback or complaint for the office and say honestly what happens next."""
+    """Keep a feedback or complaint for the office and say honestly what happens next (and
+    that it was cut, if it is longer than the storage keeps)."""
     _ = ctx._
+    cut = len(message) > MAX_FEEDBACK_TEXT
     code = await topic.dossier_in_context(ctx)
     procedure: str | None = None
     agency: str | None = agency_of(code)
@@ -89,7 +92,7 @@ async def store_feedback(ctx: Context, message: str, *, complaint: bool) -> Resp
             agency_code=agency,
             procedure_code=procedure,
             kind="complaint" if complaint else "feedback",
-            text=mask_digits(message),
+            text=mask_digits(message[:MAX_FEEDBACK_TEXT]),
             language=ctx.language,
             now=ctx.now,
         )
@@ -104,6 +107,15 @@ async def store_feedback(ctx: Context, message: str, *, complaint: bool) -> Resp
             "in this chat."
         ),
     ]
+    if cut:
+        limit = format_number(MAX_FEEDBACK_TEXT, ctx.language)
+        lines.append(
+            _(
+                "Your message was longer than {limit} characters, so only its first {limit} "
+                "characters were kept. To send the rest, press “{feedback}” and write it in "
+                "a new message."
+            ).format(limit=limit, feedback=ctx._(FEEDBACK_LABEL))
+        )
     if complaint:
         lines.append(
             _(
@@ -136,8 +148,13 @@ async def while_waiting(
             ),
             _cancel_button(ctx),
         )
-    complaint = state.data.get(COMPLAINT) is True or understood.complaint
+    complaint = is_complaint(state) or understood.complaint
     return await store_feedback(ctx, message, complaint=complaint)
+
+
+def is_complaint(state: ConversationState) -> bool:
+    """Whether the feedback a waiting state awaits was announced as a complaint."""
+    return state.data.get(COMPLAINT) is True
 
 
 async def remember_unanswered(ctx: Context, message: str) -> None:

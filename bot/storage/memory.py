@@ -33,6 +33,7 @@ from bot.domain.snapshot import Recipient, Snapshot
 from bot.domain.status import Status
 from bot.ports import (
     FINISHED_STATES,
+    MAX_FEEDBACK_TEXT,
     PENDING_STATES,
     Bucket,
     ChatUser,
@@ -87,7 +88,6 @@ from bot.storage.tables_feedback import (
     FEEDBACK_AUTHORS,
     FEEDBACK_KINDS,
     FEEDBACK_STATES,
-    MAX_FEEDBACK_TEXT,
 )
 from bot.storage.uow import WRITER_QUEUE_TIMEOUT_S
 from surveys.definitions import AnswerValue, Question

@@ -240,16 +240,19 @@ class Matcher:
             return Understanding(
                 Intent.UNKNOWN, language=language, score=score, tokens=tokens, cancel=cancel
             )
+        reached = frozenset(i for i, s in scores.items() if s >= THRESHOLD)
+        complaint = Intent.FEEDBACK in reached and self._has_any(tokens, self._complaint)
         return Understanding(
             intent,
             language=language,
             score=score,
             tokens=tokens,
+            reached=reached,
             cancel=cancel,
             only_courtesy=intent in COURTESY and unexplained <= 1 and len(tokens) <= 8,
             wanted_language=self._wanted_language(tokens) if intent is Intent.LANGUAGE else None,
             all_dossiers=intent is Intent.STOP and self._has_any(tokens, self._all),
-            complaint=intent is Intent.FEEDBACK and self._has_any(tokens, self._complaint),
+            complaint=complaint,
             substantial=intent is Intent.FEEDBACK and self._substantial(tokens),
         )
 

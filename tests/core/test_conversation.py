@@ -4,6 +4,7 @@ the case API simulator): context after a lookup, intents with their own answers,
 from __future__ import annotations
 
 from bot import payloads
+from bot.domain.masking import mask_digits
 from bot.messages import Incoming
 from bot.payloads import Action
 from tests.core.conftest import Citizen, World
@@ -232,6 +233,43 @@ async def test_while_feedback_is_awaited_nothing_but_the_feedback_is_kept(world:
     assert "không có gì" in screen
     async with world.runtime.uow_factory() as uow:
         assert await uow.feedback.list_feedback() == []
+
+
+COMPLAINT_SENTENCE = (
+    "Tôi nộp hồ sơ cấp sổ đỏ từ tháng 8, đã quá hạn ba tuần, gọi điện lên không ai nghe máy, "
+    "đến hỏi thì cán bộ bảo về chờ. "
+)
+
+
+async def test_a_long_complaint_is_kept_not_dropped(world: World) -> None:
+    citizen = world.citizen()
+    complaint = COMPLAINT_SENTENCE * 25  # about 3,000 characters, over what the bot reads
+    assert 2000 < len(complaint) < 4000
+    screen = await citizen.says(complaint)
+    assert "quá dài" not in screen
+    assert "đã được chuyển đến bộ phận một cửa" in screen and "được lưu lại" not in screen
+    async with world.runtime.uow_factory() as uow:
+        [item] = await uow.feedback.list_feedback()
+    assert item.text == mask_digits(complaint.strip())  # whole, its digits masked
+
+
+async def test_feedback_over_the_limit_is_cut_and_the_citizen_is_told(world: World) -> None:
+    citizen = world.citizen()
+    await citizen.says("góp ý")
+    screen = await citizen.says("Phòng chờ đông người, không đủ ghế. " * 200)  # 7,000 chars
+    assert "đã được chuyển đến bộ phận một cửa" in screen
+    assert "chỉ 4.000 ký tự đầu tiên" in " ".join(screen.split())
+    async with world.runtime.uow_factory() as uow:
+        [item] = await uow.feedback.list_feedback()
+    assert len(item.text) == 4000
+
+
+async def test_a_long_message_that_is_no_feedback_is_answered_politely(world: World) -> None:
+    screen = " ".join((await world.citizen().says("hồ sơ của tôi xong chưa " * 100)).split())
+    assert "quá dài" in screen and "“✍️ Góp ý”" in screen and "4.000 ký tự" in screen
+    async with world.runtime.uow_factory() as uow:
+        assert await uow.feedback.list_feedback() == []
+        assert await uow.feedback.list_unanswered() == []
 
 
 async def test_what_the_bot_cannot_answer_is_kept_for_the_office(world: World) -> None:
