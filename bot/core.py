@@ -33,7 +33,7 @@ from bot.handlers import (
     topic,
     verify,
 )
-from bot.handlers.common import expired_button, is_menu_label
+from bot.handlers.common import expired_button, is_menu_label, menu
 from bot.handlers.context import Context, Dependencies, load_user, load_user_with_ownership
 from bot.i18n import N_, gettext_for, normalize_language
 from bot.messages import Incoming, Reply, Response
@@ -230,6 +230,15 @@ class ChatCore:
                 ctx, user=dataclasses.replace(ctx.user, language=written_in)
             )
             answer = await self._intent(other, typed.text, understood)
+            # The persistent menu stays in the user's language until they switch: a menu
+            # keyboard, once shown, stays on Telegram.
+            own_menu = menu(ctx)
+            answer = dataclasses.replace(
+                answer,
+                replies=tuple(
+                    dataclasses.replace(r, menu=own_menu) if r.menu else r for r in answer.replies
+                ),
+            )
             if understood.intent in (Intent.LANGUAGE, Intent.THANKS, Intent.GREETING):
                 return answer  # no offer under a switch itself, a "thanks" or a "hi"
             offer = conversation.language_offer(written_in)

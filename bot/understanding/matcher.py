@@ -58,6 +58,7 @@ THRESHOLD = 2.0
 CONFIDENT = 3.0  # a strong phrase, or a normal and a weak one
 MAX_TOKENS = 80  # a long message is judged on its beginning
 MAX_FUZZY_LOOKUPS = 20
+MIN_LANGUAGE_WORDS = 2  # a message without diacritics tells its language with two own words
 
 _DIGIT_RUN = re.compile(r"\+?\d(?:[ .\-]{0,3}\d)*")
 _NON_DIGIT = re.compile(r"\D")
@@ -362,7 +363,9 @@ class Matcher:
 
     def _language(self, text: str) -> str | None:
         """ "vi" with diacritics; else the language whose own words the text uses more (chat
-        abbreviations and emoji count for neither); None when it does not tell."""
+        abbreviations and emoji count for neither), if it uses at least two of them: one
+        short word ("hi", "help", "thanks") is said by Vietnamese users too, and is no reason
+        to answer in English. None when it does not tell."""
         if has_diacritics(text):
             return "vi"
         tokens = self._normaliser.written_words(text)[:MAX_TOKENS]
@@ -371,7 +374,7 @@ class Matcher:
             for lang, words in self._language_words.items()
         }
         best = max(counts, key=lambda lang: counts[lang], default=None)
-        if best is None or counts[best] == 0:
+        if best is None or counts[best] < MIN_LANGUAGE_WORDS:
             return None
         if sum(1 for c in counts.values() if c == counts[best]) > 1:
             return None

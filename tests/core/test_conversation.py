@@ -110,7 +110,20 @@ async def test_greeting_and_help_without_a_slash(world: World) -> None:
     screen = await citizen.says("hướng dẫn")
     assert "/hoso" in screen and "/trogiup" in screen
     screen = await citizen.says("help")
-    assert "Commands" in screen or "/trogiup" in screen
+    assert "Các lệnh" in screen and "/trogiup" in screen
+
+
+async def test_one_english_word_is_answered_in_the_users_language(world: World) -> None:
+    citizen = world.citizen()
+    screen = await citizen.says("hi")
+    assert "Xin chào" in screen and "🔎 Tra cứu hồ sơ" in screen  # the menu stays Vietnamese
+    assert "Shall I use English" not in screen
+    screen = await citizen.says("help")
+    assert "Các lệnh" in screen and "Commands" not in screen
+    screen = await citizen.says("how do I use this bot?")  # a sentence: English, and an offer
+    assert "Commands" in screen and "Shall I use English from now on?" in screen
+    screen = await citizen.says("hello there")
+    assert "Hello!" in screen and "🔎 Tra cứu hồ sơ" in screen  # their menu, until they switch
 
 
 async def test_fee_of_the_dossier_in_context_for_its_owner_only(world: World) -> None:

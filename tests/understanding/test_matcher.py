@@ -167,6 +167,12 @@ def test_the_language_of_a_message() -> None:
     assert understand("🙏").language is None
 
 
+@pytest.mark.parametrize("word", ["hi", "help", "thanks", "hello", "menu", "status"])
+def test_one_short_english_word_does_not_tell_the_language(word: str) -> None:
+    assert understand(word).language is None
+    assert understand(f"{word} please tell me").language == "en"
+
+
 def test_a_code_wins_over_every_word() -> None:
     understood = understand("khiếu nại, cảm ơn, lệ phí 000.00.53.H48-220921-0099 bao nhiêu")
     assert understood.intent is Intent.LOOKUP
