@@ -33,7 +33,15 @@ from bot.handlers import (
     topic,
     verify,
 )
-from bot.handlers.common import expired_button, is_menu_label, menu
+from bot.handlers.common import (
+    FEEDBACK_LABEL,
+    LOOKUP_LABEL,
+    MINE_LABEL,
+    expired_button,
+    menu,
+    menu_choice,
+    menu_in,
+)
 from bot.handlers.context import Context, Dependencies, load_user, load_user_with_ownership
 from bot.i18n import N_, gettext_for, normalize_language
 from bot.messages import Incoming, Reply, Response
@@ -156,18 +164,24 @@ class ChatCore:
                 await uow.commit()
             logcontext.bind(user_id=user.id)
             language = user.language
-            if typed is None:
-                return privacy.at_first_contact(ctx, await self._event(ctx))
-            response = await self._typed(ctx, typed)
-            if typed.command is not None and typed.command[0] in _CARRY_PRIVACY:
-                return response
-            if typed.understood is not None and typed.understood.intent is Intent.PRIVACY:
-                return response
-            return privacy.at_first_contact(ctx, response)
+            response = await self._answer(ctx, typed)
+            return dataclasses.replace(response, menu=menu_in(response.language))
         except Exception:
             log.exception("failed to handle a message on %s", incoming.channel)
             _ = gettext_for(language)
             return Response.of(Reply(_(APOLOGY)), language=language)
+
+    async def _answer(self, ctx: Context, typed: Typed | None) -> Response:
+        """The answer to a typed message (or to a button, a shared phone, an attachment),
+        with the one-line privacy notice at first contact where it does not carry it."""
+        if typed is None:
+            return privacy.at_first_contact(ctx, await self._event(ctx))
+        response = await self._typed(ctx, typed)
+        if typed.command is not None and typed.command[0] in _CARRY_PRIVACY:
+            return response
+        if typed.understood is not None and typed.understood.intent is Intent.PRIVACY:
+            return response
+        return privacy.at_first_contact(ctx, response)
 
     def _read(self, incoming: Incoming) -> Typed | None:
         """The typed message, or None for a button, a shared phone number or an attachment."""
@@ -211,17 +225,16 @@ class ChatCore:
             return await lookup.lookup_codes(ctx, list(understood.codes))
         if understood.intent is Intent.PIN and understood.pin is not None:
             return await verify.pin_entered(ctx, understood.pin)
+        choice = menu_choice(typed.text)
+        if choice is not None:
+            return await self._menu(ctx, choice)
         comment = await survey.text_entered(ctx, typed.text)
         if comment is not None:
             return comment
         state = await topic.current(ctx)
         if state is not None and state.kind == topic.AWAITING_PROOF and understood.cancel:
             return await verify.cancel(ctx, "")
-        if (
-            state is not None
-            and state.kind == topic.AWAITING_FEEDBACK
-            and not is_menu_label(typed.text)
-        ):
+        if state is not None and state.kind == topic.AWAITING_FEEDBACK:
             return await feedback.while_waiting(ctx, typed.text, understood, state)
         written_in = understood.language
         if written_in is not None and written_in != ctx.language:
@@ -244,6 +257,18 @@ class ChatCore:
             offer = conversation.language_offer(written_in)
             return dataclasses.replace(answer, replies=(*answer.replies, offer))
         return await self._intent(ctx, typed.text, understood)
+
+    async def _menu(self, ctx: Context, choice: str) -> Response:
+        """A menu entry tapped (or its words typed): what it says, whatever was going on; a
+        wait for a PIN or a feedback text ends, except by "Feedback" itself."""
+        if choice == FEEDBACK_LABEL:
+            return await feedback.ask_for_feedback(ctx)
+        await topic.end_wait(ctx)
+        if choice == LOOKUP_LABEL:
+            return conversation.ask_for_code(ctx)
+        if choice == MINE_LABEL:
+            return await mine.mine(ctx, "")
+        return await basics.help_(ctx, "")
 
     async def _too_long(self, ctx: Context, typed: Typed) -> Response:
         """A message longer than the bot reads: kept (cut to the feedback limit, and said so)

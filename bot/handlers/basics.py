@@ -11,7 +11,7 @@ from bot.handlers.common import (
     code_shape_help,
     expired_button,
     menu,
-    mine_button,
+    menu_in,
     respond,
     text,
 )
@@ -57,14 +57,19 @@ def language_buttons() -> tuple[Button, ...]:
 
 
 async def start(ctx: Context, _argument: str) -> Response:
-    """``/start`` without a payload: greet and explain."""
+    """``/start`` without a payload: greet and explain, with the persistent menu; then the
+    language choice (a message carries one keyboard: the menu, or inline buttons)."""
     _ = ctx._
     greeting = _(
         "Hello! I am the chat assistant of {office}. I can tell you how your dossier is going "
         "and let you know when the result is ready."
     ).format(office=ctx.config.office_name)
     body = "\n\n".join([greeting, help_text(ctx), privacy.short_notice(_)])
-    return respond(ctx, Reply(body, buttons=((mine_button(ctx),), language_buttons())))
+    return respond(
+        ctx,
+        Reply(body, menu=menu(ctx)),
+        Reply(_("Choose your language:"), buttons=(language_buttons(),)),
+    )
 
 
 async def help_(ctx: Context, _argument: str) -> Response:
@@ -79,8 +84,10 @@ async def choose_language(ctx: Context, argument: str) -> Response:
         async with ctx.tx() as uow:
             await uow.users.set_language(ctx.user.id, wanted)
         _ = gettext_for(wanted)
+        # The menu in the new language (on Telegram the keyboard stays until replaced).
+        switched = Reply(_("I will speak English with you from now on."), menu=menu_in(wanted))
         return Response(
-            replies=(Reply(_("I will speak English with you from now on.")),),
+            replies=(switched,),
             notice=_("Language changed."),
             language=wanted,
         )

@@ -93,6 +93,17 @@ async def dismissed(ctx: Context, _argument: str) -> Response:
     return respond(ctx, Reply(ctx._("OK, nothing was changed."), edit=True))
 
 
+def ask_for_code(ctx: Context) -> Response:
+    """The menu's "Look up a dossier": ask for a code (not the dossier shown last)."""
+    _ = ctx._
+    return text(
+        ctx,
+        _("Send me your dossier code to see its status and appointment date.")
+        + "\n"
+        + code_shape_help(ctx),
+    )
+
+
 def not_understood(ctx: Context, *, looks_like_code: bool, noted: bool) -> Response:
     """One short answer for what the bot does not understand (not the code lecture); it says
     the message was kept for the office only when it was (`noted`): emoji, flags or a script

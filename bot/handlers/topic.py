@@ -68,6 +68,14 @@ async def wait_for(
     )
 
 
+async def end_wait(ctx: Context) -> None:
+    """End a wait for a PIN or a feedback text, if one is on: keep only the dossier."""
+    async with ctx.tx() as uow:
+        state = await uow.conversations.get(ctx.user.id, now=ctx.now)
+        if state is not None and state.kind in (AWAITING_PROOF, AWAITING_FEEDBACK):
+            await back_to_talking(uow, ctx, code_of(state))
+
+
 async def back_to_talking(uow: UnitOfWork, ctx: Context, code: str | None) -> None:
     """End a wait: keep only the dossier in context (or nothing)."""
     if code is None:

@@ -103,6 +103,28 @@ async def test_chat_shorthand_is_understood(world: World) -> None:
         assert "không có gì" in await citizen.says(message), message
 
 
+async def test_start_shows_the_menu_and_the_language_choice(world: World) -> None:
+    screen = await world.citizen().says("/start")
+    assert "☰ 🔎 Tra cứu hồ sơ · 📂 Hồ sơ của tôi · ❓ Hướng dẫn · ✍️ Góp ý" in screen
+    assert "[1] 🇻🇳 Tiếng Việt" in screen
+
+
+async def test_the_menus_look_up_asks_for_a_new_code(world: World) -> None:
+    citizen = await verified(world, "processing")
+    code = world.samples["processing"].code
+    for tapped in ("🔎 Tra cứu hồ sơ", "Tra cứu hồ sơ"):
+        screen = await citizen.says(tapped)
+        assert "gửi mã hồ sơ" in screen and "000.00.53.H48-220921-0099" in screen, tapped
+        assert f"Hồ sơ {code}" not in screen, tapped
+    screen = await citizen.says("📂 Hồ sơ của tôi")
+    assert code in screen
+
+
+async def test_switching_language_brings_the_menu_in_that_language(world: World) -> None:
+    screen = await world.citizen().says("/lang en")
+    assert "☰ 🔎 Look up a dossier" in screen
+
+
 async def test_greeting_and_help_without_a_slash(world: World) -> None:
     citizen = world.citizen()
     screen = await citizen.says("xin chào")
@@ -170,7 +192,7 @@ async def test_forget_me_leads_to_the_confirmed_erase(world: World) -> None:
     screen = await citizen.says("xóa dữ liệu của tôi")
     assert "[1]" in screen  # the confirmation buttons
     await citizen.presses(Action.FORGET_YES)
-    screen = await citizen.says("hồ sơ của tôi")
+    screen = await citizen.says("hồ sơ của tôi xong chưa")
     assert "cần mã hồ sơ" in screen
 
 
