@@ -30,6 +30,15 @@ async def test_pin_typed_right_after_a_lookup_verifies_without_the_button(world:
     assert "Người nộp:" in screen
 
 
+async def test_never_mind_while_a_pin_is_awaited_cancels(world: World) -> None:
+    citizen = world.citizen()
+    sample = world.samples["processing"]
+    await citizen.says(sample.code)
+    await citizen.presses(Action.VERIFY)
+    screen = await citizen.says("thôi")
+    assert "Đã hủy" in screen
+
+
 async def test_pin_with_dots_and_dashes_while_waiting_for_it(world: World) -> None:
     citizen = world.citizen()
     sample = world.samples["processing"]
