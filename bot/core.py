@@ -33,7 +33,15 @@ from bot.handlers import (
     topic,
     verify,
 )
-from bot.handlers.common import expired_button, is_menu_label
+from bot.handlers.common import (
+    FEEDBACK_LABEL,
+    LOOKUP_LABEL,
+    MINE_LABEL,
+    expired_button,
+    menu,
+    menu_choice,
+    menu_in,
+)
 from bot.handlers.context import Context, Dependencies, load_user, load_user_with_ownership
 from bot.i18n import N_, gettext_for, normalize_language
 from bot.messages import Incoming, Reply, Response
@@ -110,8 +118,9 @@ def clean_text(raw: str) -> str:
 class Typed:
     """A typed message, read before the user is loaded: cleaned, and what it means.
 
-    `problem` is "empty" or "too_long" for text the bot does not read; `command` the name and
-    argument of a slash command; otherwise `understood` says what it asks for.
+    `problem` is "empty" or "too_long" for text the bot does not read as a question (a too
+    long one keeps its text, and what its beginning says, in case it is feedback); `command`
+    the name and argument of a slash command; otherwise `understood` says what it asks for.
     """
 
     text: str
@@ -132,7 +141,11 @@ class ChatCore:
         try:
             now = self._deps.clock.now()
             typed = self._read(incoming)
-            codes = typed.understood.codes if typed and typed.understood else ()
+            codes = (
+                typed.understood.codes
+                if typed and typed.understood and typed.problem is None
+                else ()
+            )
             async with self._deps.uow_factory() as uow:
                 if codes:
                     first = str(codes[0])
@@ -151,18 +164,24 @@ class ChatCore:
                 await uow.commit()
             logcontext.bind(user_id=user.id)
             language = user.language
-            if typed is None:
-                return privacy.at_first_contact(ctx, await self._event(ctx))
-            response = await self._typed(ctx, typed)
-            if typed.command is not None and typed.command[0] in _CARRY_PRIVACY:
-                return response
-            if typed.understood is not None and typed.understood.intent is Intent.PRIVACY:
-                return response
-            return privacy.at_first_contact(ctx, response)
+            response = await self._answer(ctx, typed)
+            return dataclasses.replace(response, menu=menu_in(response.language))
         except Exception:
             log.exception("failed to handle a message on %s", incoming.channel)
             _ = gettext_for(language)
             return Response.of(Reply(_(APOLOGY)), language=language)
+
+    async def _answer(self, ctx: Context, typed: Typed | None) -> Response:
+        """The answer to a typed message (or to a button, a shared phone, an attachment),
+        with the one-line privacy notice at first contact where it does not carry it."""
+        if typed is None:
+            return privacy.at_first_contact(ctx, await self._event(ctx))
+        response = await self._typed(ctx, typed)
+        if typed.command is not None and typed.command[0] in _CARRY_PRIVACY:
+            return response
+        if typed.understood is not None and typed.understood.intent is Intent.PRIVACY:
+            return response
+        return privacy.at_first_contact(ctx, response)
 
     def _read(self, incoming: Incoming) -> Typed | None:
         """The typed message, or None for a button, a shared phone number or an attachment."""
@@ -171,14 +190,14 @@ class ChatCore:
         if incoming.attachment is not None or incoming.text is None:
             return None
         limit = self._deps.config.max_text_length
-        raw = incoming.text
-        if len(raw) > limit * 4:  # not even cleaned: bounded work on hostile input
-            return Typed("", problem="too_long")
+        # Bounded work on hostile input: what is beyond four times the limit is not even read
+        # (the storage keeps at most MAX_FEEDBACK_TEXT of it anyway).
+        raw = incoming.text[: limit * 4 + 1]
         text = clean_text(raw)
         if not text:
             return Typed("", problem="empty")
         if len(text) > limit:
-            return Typed("", problem="too_long")
+            return Typed(text, problem="too_long", understood=understand(text[:limit]))
         command = _COMMAND.match(text)
         if command is not None:
             name, argument = command.group(1).lower(), (command.group(2) or "").strip()
@@ -195,7 +214,7 @@ class ChatCore:
 
     async def _typed(self, ctx: Context, typed: Typed) -> Response:
         if typed.problem == "too_long":
-            return basics.too_long(ctx)
+            return await self._too_long(ctx, typed)
         if typed.problem == "empty":
             return basics.empty(ctx)
         if typed.command is not None:
@@ -206,16 +225,17 @@ class ChatCore:
             return await lookup.lookup_codes(ctx, list(understood.codes))
         if understood.intent is Intent.PIN and understood.pin is not None:
             return await verify.pin_entered(ctx, understood.pin)
+        choice = menu_choice(typed.text)
+        if choice is not None:
+            return await self._menu(ctx, choice)
         comment = await survey.text_entered(ctx, typed.text)
         if comment is not None:
             return comment
         state = await topic.current(ctx)
-        if (
-            state is not None
-            and state.kind == topic.AWAITING_FEEDBACK
-            and not is_menu_label(typed.text)
-        ):
-            return await feedback.feedback_text(ctx, typed.text)
+        if state is not None and state.kind == topic.AWAITING_PROOF and understood.cancel:
+            return await verify.cancel(ctx, "")
+        if state is not None and state.kind == topic.AWAITING_FEEDBACK:
+            return await feedback.while_waiting(ctx, typed.text, understood, state)
         written_in = understood.language
         if written_in is not None and written_in != ctx.language:
             # Writing in the other language is a strong hint: answer in it, offer to switch.
@@ -223,11 +243,47 @@ class ChatCore:
                 ctx, user=dataclasses.replace(ctx.user, language=written_in)
             )
             answer = await self._intent(other, typed.text, understood)
+            # The persistent menu stays in the user's language until they switch: a menu
+            # keyboard, once shown, stays on Telegram.
+            own_menu = menu(ctx)
+            answer = dataclasses.replace(
+                answer,
+                replies=tuple(
+                    dataclasses.replace(r, menu=own_menu) if r.menu else r for r in answer.replies
+                ),
+            )
             if understood.intent in (Intent.LANGUAGE, Intent.THANKS, Intent.GREETING):
                 return answer  # no offer under a switch itself, a "thanks" or a "hi"
             offer = conversation.language_offer(written_in)
             return dataclasses.replace(answer, replies=(*answer.replies, offer))
         return await self._intent(ctx, typed.text, understood)
+
+    async def _menu(self, ctx: Context, choice: str) -> Response:
+        """A menu entry tapped (or its words typed): what it says, whatever was going on; a
+        wait for a PIN or a feedback text ends, except by "Feedback" itself."""
+        if choice == FEEDBACK_LABEL:
+            return await feedback.ask_for_feedback(ctx)
+        await topic.end_wait(ctx)
+        if choice == LOOKUP_LABEL:
+            return conversation.ask_for_code(ctx)
+        if choice == MINE_LABEL:
+            return await mine.mine(ctx, "")
+        return await basics.help_(ctx, "")
+
+    async def _too_long(self, ctx: Context, typed: Typed) -> Response:
+        """A message longer than the bot reads: kept (cut to the feedback limit, and said so)
+        when the citizen is writing feedback or it reads as feedback or a complaint; otherwise
+        a polite answer saying what to do."""
+        understood = typed.understood
+        state = await topic.current(ctx)
+        if state is not None and state.kind == topic.AWAITING_FEEDBACK:
+            complaint = feedback.is_complaint(state) or (
+                understood is not None and understood.complaint
+            )
+            return await feedback.store_feedback(ctx, typed.text, complaint=complaint)
+        if understood is not None and Intent.FEEDBACK in understood.reached:
+            return await feedback.store_feedback(ctx, typed.text, complaint=understood.complaint)
+        return basics.too_long(ctx)
 
     async def _intent(self, ctx: Context, text: str, understood: Understanding) -> Response:
         intent = understood.intent
@@ -247,14 +303,15 @@ class ChatCore:
         if intent is Intent.FEEDBACK:
             if understood.substantial:
                 return await feedback.store_feedback(ctx, text, complaint=understood.complaint)
-            return await feedback.ask_for_feedback(ctx)
+            return await feedback.ask_for_feedback(ctx, complaint=understood.complaint)
         if intent is Intent.PIN:  # digits but no PIN slot: cannot happen; treat as unknown
             log.warning("PIN intent without a PIN")
         looks_like_code = looks_like_code_attempt(text)
-        if understood.tokens and not looks_like_code:
+        noted = bool(understood.tokens) and not looks_like_code
+        if noted:
             # words we could not place (not a mistyped code): keep them for the office
             await feedback.remember_unanswered(ctx, text)
-        return conversation.not_understood(ctx, looks_like_code=looks_like_code)
+        return conversation.not_understood(ctx, looks_like_code=looks_like_code, noted=noted)
 
     async def _command(self, ctx: Context, name: str, argument: str) -> Response:
         if name == "start" and argument:

@@ -66,6 +66,11 @@ def format_datetime(moment: datetime, tz: ZoneInfo) -> str:
     return f"{local.hour:02d}:{local.minute:02d} {local.day:02d}/{local.month:02d}/{local.year:04d}"
 
 
+def format_number(number: int, language: str) -> str:
+    """A count with the language's digit grouping (4.000 / 4,000)."""
+    return format_decimal(number, locale="vi_VN" if language == "vi" else "en_US")
+
+
 def format_money(amount: int, language: str) -> str:
     """An amount of đồng with the language's digit grouping (1.500.000 / 1,500,000)."""
     return format_decimal(amount, locale="vi_VN" if language == "vi" else "en_US")

@@ -91,11 +91,15 @@ class Response:
 
     `notice` is a short transient acknowledgement of a button press (Telegram shows it as the
     callback answer; other channels send it as a message when there is no other reply).
+    `menu` is the user's persistent menu in `language`, for a channel that has to put its
+    keyboard back (Telegram, when it takes away the "share my phone number" keyboard); the
+    core sets it on every answer.
     """
 
     replies: tuple[Reply, ...] = ()
     notice: str | None = None
     language: str = "vi"
+    menu: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, *replies: Reply, notice: str | None = None, language: str = "vi") -> Response:

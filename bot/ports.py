@@ -843,6 +843,11 @@ class InboundJournalRepository(Protocol):
         """Forget finished updates older than `finished_before`; how many were forgotten."""
 
 
+MAX_FEEDBACK_TEXT = 4000
+"""The longest feedback text kept, in characters: the storage cuts longer ones, and the chat
+tells the citizen when it had to."""
+
+
 @dataclass(frozen=True, slots=True)
 class FeedbackItem:
     """A feedback or complaint a citizen sent, as the office sees it (text digits masked)."""

@@ -7,18 +7,20 @@ import logging
 from bot import payloads
 from bot.handlers import confirm, privacy
 from bot.handlers.common import (
+    FEEDBACK_LABEL,
     code_shape_help,
     expired_button,
     menu,
-    mine_button,
+    menu_in,
     respond,
     text,
 )
 from bot.handlers.context import Context
 from bot.handlers.limits import erasure_note
-from bot.i18n import LANGUAGES, gettext_for
+from bot.i18n import LANGUAGES, format_number, gettext_for
 from bot.messages import Attachment, Button, Reply, Response
 from bot.payloads import Action
+from bot.ports import MAX_FEEDBACK_TEXT
 
 log = logging.getLogger(__name__)
 
@@ -55,14 +57,19 @@ def language_buttons() -> tuple[Button, ...]:
 
 
 async def start(ctx: Context, _argument: str) -> Response:
-    """``/start`` without a payload: greet and explain."""
+    """``/start`` without a payload: greet and explain, with the persistent menu; then the
+    language choice (a message carries one keyboard: the menu, or inline buttons)."""
     _ = ctx._
     greeting = _(
         "Hello! I am the chat assistant of {office}. I can tell you how your dossier is going "
         "and let you know when the result is ready."
     ).format(office=ctx.config.office_name)
     body = "\n\n".join([greeting, help_text(ctx), privacy.short_notice(_)])
-    return respond(ctx, Reply(body, buttons=((mine_button(ctx),), language_buttons())))
+    return respond(
+        ctx,
+        Reply(body, menu=menu(ctx)),
+        Reply(_("Choose your language:"), buttons=(language_buttons(),)),
+    )
 
 
 async def help_(ctx: Context, _argument: str) -> Response:
@@ -77,8 +84,10 @@ async def choose_language(ctx: Context, argument: str) -> Response:
         async with ctx.tx() as uow:
             await uow.users.set_language(ctx.user.id, wanted)
         _ = gettext_for(wanted)
+        # The menu in the new language (on Telegram the keyboard stays until replaced).
+        switched = Reply(_("I will speak English with you from now on."), menu=menu_in(wanted))
         return Response(
-            replies=(Reply(_("I will speak English with you from now on.")),),
+            replies=(switched,),
             notice=_("Language changed."),
             language=wanted,
         )
@@ -192,10 +201,20 @@ def unknown_command(ctx: Context, command: str) -> Response:
 
 
 def too_long(ctx: Context) -> Response:
-    """A message over the length we read."""
+    """A message over the length we read, and not feedback: what to do instead."""
+    _ = ctx._
     return text(
         ctx,
-        ctx._("Your message is too long. Please send only the dossier code.")
+        _(
+            "Your message is too long for me to read (over {limit} characters). To ask about "
+            "a dossier, please send its code or a short question. To send feedback or a "
+            "complaint to the office, press “{feedback}” and write it in one message (up to "
+            "{feedback_limit} characters)."
+        ).format(
+            limit=format_number(ctx.config.max_text_length, ctx.language),
+            feedback=_(FEEDBACK_LABEL),
+            feedback_limit=format_number(MAX_FEEDBACK_TEXT, ctx.language),
+        )
         + "\n"
         + code_shape_help(ctx),
     )

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from bot import payloads
+import functools
+import re
+import unicodedata
+
 from bot.handlers.context import Context
 from bot.i18n import LANGUAGES, N_, gettext_for
 from bot.messages import Button, Reply, Response
-from bot.payloads import Action
 
 CODE_EXAMPLE = "000.00.53.H48-220921-0099"
 
@@ -46,25 +48,41 @@ def code_shape_help(ctx: Context) -> str:
     ).format(example=CODE_EXAMPLE)
 
 
-def mine_button(ctx: Context) -> Button:
-    """The "my dossiers" button."""
-    return Button(ctx._("📂 My dossiers"), payloads.make(Action.MINE))
-
-
-MENU = (
-    N_("🔎 Look up a dossier"),
-    N_("📂 My dossiers"),
-    N_("❓ Help"),
-    N_("✍️ Feedback"),
-)
+LOOKUP_LABEL = N_("🔎 Look up a dossier")
+MINE_LABEL = N_("📂 My dossiers")
+HELP_LABEL = N_("❓ Help")
+FEEDBACK_LABEL = N_("✍️ Feedback")
+MENU = (LOOKUP_LABEL, MINE_LABEL, HELP_LABEL, FEEDBACK_LABEL)
 
 
 def menu(ctx: Context) -> tuple[str, ...]:
     """The persistent menu's labels in the user's language (they come back as typed text)."""
-    return tuple(ctx._(label) for label in MENU)
+    return menu_in(ctx.language)
 
 
-def is_menu_label(message: str) -> bool:
-    """Whether `message` is one of the menu's labels, in any language."""
-    stripped = message.strip()
-    return any(stripped == gettext_for(lang)(label) for lang in LANGUAGES for label in MENU)
+def menu_in(language: str) -> tuple[str, ...]:
+    """The persistent menu's labels in `language`."""
+    _ = gettext_for(language)
+    return tuple(_(label) for label in MENU)
+
+
+def menu_choice(message: str) -> str | None:
+    """The menu entry (its untranslated label) `message` is, in any language, with or without
+    its emoji ("🔎 Tra cứu hồ sơ", "tra cứu hồ sơ"); None for any other message."""
+    return _menu_labels().get(_bare_label(message))
+
+
+@functools.cache
+def _menu_labels() -> dict[str, str]:
+    return {
+        _bare_label(gettext_for(language)(label)): label for language in LANGUAGES for label in MENU
+    }
+
+
+def _bare_label(message: str) -> str:
+    """A label without the emoji and punctuation around it, in lower case."""
+    words = unicodedata.normalize("NFC", message).casefold().split()
+    return _EDGES.sub("", " ".join(words))
+
+
+_EDGES = re.compile(r"^[\W_]+|[\W_]+$")

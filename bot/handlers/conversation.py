@@ -93,22 +93,28 @@ async def dismissed(ctx: Context, _argument: str) -> Response:
     return respond(ctx, Reply(ctx._("OK, nothing was changed."), edit=True))
 
 
-def not_understood(ctx: Context, *, looks_like_code: bool) -> Response:
-    """One short answer for what the bot does not understand (not the code lecture)."""
+def ask_for_code(ctx: Context) -> Response:
+    """The menu's "Look up a dossier": ask for a code (not the dossier shown last)."""
+    _ = ctx._
+    return text(
+        ctx,
+        _("Send me your dossier code to see its status and appointment date.")
+        + "\n"
+        + code_shape_help(ctx),
+    )
+
+
+def not_understood(ctx: Context, *, looks_like_code: bool, noted: bool) -> Response:
+    """One short answer for what the bot does not understand (not the code lecture); it says
+    the message was kept for the office only when it was (`noted`): emoji, flags or a script
+    the bot cannot read are not kept."""
     _ = ctx._
     if looks_like_code:
         return text(ctx, _("That code is not in the right shape.") + "\n" + code_shape_help(ctx))
-    return respond(
-        ctx,
-        Reply(
-            _("Sorry, I did not understand that.")
-            + " "
-            + capabilities(ctx)
-            + "\n"
-            + _("I have noted your question for the office."),
-            menu=menu(ctx),
-        ),
-    )
+    lines = [_("Sorry, I did not understand that.") + " " + capabilities(ctx)]
+    if noted:
+        lines.append(_("I have noted your question for the office."))
+    return respond(ctx, Reply("\n".join(lines), menu=menu(ctx)))
 
 
 def language_offer(written_in: str) -> Reply:

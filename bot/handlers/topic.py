@@ -9,6 +9,7 @@ does not lose it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -50,13 +51,29 @@ async def remember(uow: UnitOfWork, ctx: Context, code: str) -> None:
 
 
 async def wait_for(
-    uow: UnitOfWork, ctx: Context, kind: str, code: str | None, seconds: int
+    uow: UnitOfWork,
+    ctx: Context,
+    kind: str,
+    code: str | None,
+    seconds: int,
+    extra: Mapping[str, Any] | None = None,
 ) -> None:
-    """Wait for the user's next message as `kind`, keeping the dossier in context."""
-    data: dict[str, Any] = {} if code is None else {"code": code}
+    """Wait for the user's next message as `kind`, keeping the dossier in context and what
+    the wait needs to remember (`extra`, e.g. that the feedback awaited is a complaint)."""
+    data: dict[str, Any] = dict(extra or {})
+    if code is not None:
+        data["code"] = code
     await uow.conversations.set(
         ctx.user.id, kind, data, expires_at=ctx.now + timedelta(seconds=seconds)
     )
+
+
+async def end_wait(ctx: Context) -> None:
+    """End a wait for a PIN or a feedback text, if one is on: keep only the dossier."""
+    async with ctx.tx() as uow:
+        state = await uow.conversations.get(ctx.user.id, now=ctx.now)
+        if state is not None and state.kind in (AWAITING_PROOF, AWAITING_FEEDBACK):
+            await back_to_talking(uow, ctx, code_of(state))
 
 
 async def back_to_talking(uow: UnitOfWork, ctx: Context, code: str | None) -> None:

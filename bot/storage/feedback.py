@@ -16,12 +16,11 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.ports import FeedbackItem, FeedbackMessage, UnansweredMessage
+from bot.ports import MAX_FEEDBACK_TEXT, FeedbackItem, FeedbackMessage, UnansweredMessage
 from bot.storage.tables_feedback import (
     FEEDBACK_AUTHORS,
     FEEDBACK_KINDS,
     FEEDBACK_STATES,
-    MAX_FEEDBACK_TEXT,
     feedback_items,
     feedback_messages,
     stored_code,

@@ -34,6 +34,7 @@ from bot.domain.snapshot import Recipient, Snapshot
 from bot.domain.status import Status
 from bot.ports import (
     FINISHED_STATES,
+    MAX_FEEDBACK_TEXT,
     PENDING_STATES,
     Bucket,
     ChatUser,
@@ -88,7 +89,6 @@ from bot.storage.tables_feedback import (
     FEEDBACK_AUTHORS,
     FEEDBACK_KINDS,
     FEEDBACK_STATES,
-    MAX_FEEDBACK_TEXT,
     stored_code,
 )
 from bot.storage.uow import WRITER_QUEUE_TIMEOUT_S

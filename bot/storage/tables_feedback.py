@@ -18,7 +18,6 @@ from bot.storage.tables import UTCDateTime, metadata
 FEEDBACK_KINDS = ("feedback", "complaint")
 FEEDBACK_STATES = ("open", "answered", "closed")
 FEEDBACK_AUTHORS = ("citizen", "staff")
-MAX_FEEDBACK_TEXT = 4000
 
 
 def stored_code(code: str | None) -> str | None:

@@ -29,6 +29,11 @@ class Intent(StrEnum):
     UNKNOWN = "unknown"
 
 
+COURTESY = frozenset({Intent.GREETING, Intent.THANKS})
+"""Intents that only open or close a conversation: in a message that also asks for something
+else, the other intent is the one answered."""
+
+
 @dataclass(frozen=True, slots=True)
 class Understanding:
     """One message understood.
@@ -37,8 +42,13 @@ class Understanding:
     gives no hint (a code, a PIN, an emoji). `codes` are the dossier codes found (LOOKUP);
     `pin` the digits of a PIN (PIN); `phone` is only True-ish: the digits of a typed number are
     not kept. `wanted_language` is the language asked for (LANGUAGE), `all_dossiers` whether a
-    STOP is about every dossier, `complaint` whether FEEDBACK is a complaint, and `substantial`
-    whether FEEDBACK carries more than the keyword itself (something worth storing).
+    STOP is about every dossier, `complaint` whether it reads as a complaint, and `substantial`
+    whether FEEDBACK carries more than the keyword itself (something worth storing); `reached`
+    holds every intent that reached the threshold, the winner's runners-up too (a long
+    message that complains is feedback even where a topic outweighs it). Whatever
+    the intent, `cancel` says the whole message only means "never mind" ("thôi", "hủy"), and
+    `only_courtesy` that it is nothing but a greeting or an acknowledgement ("ok", 👍, "dạ
+    vâng ạ"): neither is worth keeping as the feedback the bot may be waiting for.
     """
 
     intent: Intent
@@ -49,5 +59,8 @@ class Understanding:
     all_dossiers: bool = False
     complaint: bool = False
     substantial: bool = False
+    reached: frozenset[Intent] = frozenset()
+    cancel: bool = False
+    only_courtesy: bool = False
     score: float = 0.0
     tokens: tuple[str, ...] = field(default=(), repr=False)

@@ -3,6 +3,9 @@ the case API simulator): context after a lookup, intents with their own answers,
 
 from __future__ import annotations
 
+from bot import payloads
+from bot.domain.masking import mask_digits
+from bot.messages import Incoming
 from bot.payloads import Action
 from tests.core.conftest import Citizen, World
 
@@ -25,6 +28,15 @@ async def test_pin_typed_right_after_a_lookup_verifies_without_the_button(world:
     screen = await citizen.says(spaced)
     assert "Đã xác minh" in screen
     assert "Người nộp:" in screen
+
+
+async def test_never_mind_while_a_pin_is_awaited_cancels(world: World) -> None:
+    citizen = world.citizen()
+    sample = world.samples["processing"]
+    await citizen.says(sample.code)
+    await citizen.presses(Action.VERIFY)
+    screen = await citizen.says("thôi")
+    assert "Đã hủy" in screen
 
 
 async def test_pin_with_dots_and_dashes_while_waiting_for_it(world: World) -> None:
@@ -77,6 +89,51 @@ async def test_thanks_gets_a_thank_you_not_an_instruction(world: World) -> None:
         assert "mã hồ sơ" not in screen
 
 
+async def test_words_that_look_alike_without_diacritics_are_not_confused(world: World) -> None:
+    citizen = world.citizen()
+    not_stop = "không nhận thông báo nào"  # the answer to "stop the notices"
+    screen = await citizen.says("đúng rồi")
+    assert not_stop not in screen and "không có gì" in screen
+    screen = await citizen.says("tôi tên Dũng")
+    assert not_stop not in screen and "chưa hiểu" in screen
+    screen = await citizen.says("bot dùng như nào")
+    assert not_stop not in screen and "/trogiup" in screen
+    for message in ("vàng", "giá vàng hôm nay"):
+        screen = await citizen.says(message)
+        assert "không có gì" not in screen and "chưa hiểu" in screen, message
+
+
+async def test_chat_shorthand_is_understood(world: World) -> None:
+    citizen = world.citizen()
+    for message in ("a/c ơi hs e dc chưa", "bao h có kq vậy ad", "hồ sơ xog chưa"):
+        screen = await citizen.says(message)
+        assert "cần mã hồ sơ" in screen and "Xin chào" not in screen, message
+    for message in ("okk", "okela", "oki"):
+        assert "không có gì" in await citizen.says(message), message
+
+
+async def test_start_shows_the_menu_and_the_language_choice(world: World) -> None:
+    screen = await world.citizen().says("/start")
+    assert "☰ 🔎 Tra cứu hồ sơ · 📂 Hồ sơ của tôi · ❓ Hướng dẫn · ✍️ Góp ý" in screen
+    assert "[1] 🇻🇳 Tiếng Việt" in screen
+
+
+async def test_the_menus_look_up_asks_for_a_new_code(world: World) -> None:
+    citizen = await verified(world, "processing")
+    code = world.samples["processing"].code
+    for tapped in ("🔎 Tra cứu hồ sơ", "Tra cứu hồ sơ"):
+        screen = await citizen.says(tapped)
+        assert "gửi mã hồ sơ" in screen and "000.00.53.H48-220921-0099" in screen, tapped
+        assert f"Hồ sơ {code}" not in screen, tapped
+    screen = await citizen.says("📂 Hồ sơ của tôi")
+    assert code in screen
+
+
+async def test_switching_language_brings_the_menu_in_that_language(world: World) -> None:
+    screen = await world.citizen().says("/lang en")
+    assert "☰ 🔎 Look up a dossier" in screen
+
+
 async def test_greeting_and_help_without_a_slash(world: World) -> None:
     citizen = world.citizen()
     screen = await citizen.says("xin chào")
@@ -84,7 +141,20 @@ async def test_greeting_and_help_without_a_slash(world: World) -> None:
     screen = await citizen.says("hướng dẫn")
     assert "/hoso" in screen and "/trogiup" in screen
     screen = await citizen.says("help")
-    assert "Commands" in screen or "/trogiup" in screen
+    assert "Các lệnh" in screen and "/trogiup" in screen
+
+
+async def test_one_english_word_is_answered_in_the_users_language(world: World) -> None:
+    citizen = world.citizen()
+    screen = await citizen.says("hi")
+    assert "Xin chào" in screen and "🔎 Tra cứu hồ sơ" in screen  # the menu stays Vietnamese
+    assert "Shall I use English" not in screen
+    screen = await citizen.says("help")
+    assert "Các lệnh" in screen and "Commands" not in screen
+    screen = await citizen.says("how do I use this bot?")  # a sentence: English, and an offer
+    assert "Commands" in screen and "Shall I use English from now on?" in screen
+    screen = await citizen.says("hello there")
+    assert "Hello!" in screen and "🔎 Tra cứu hồ sơ" in screen  # their menu, until they switch
 
 
 async def test_fee_of_the_dossier_in_context_for_its_owner_only(world: World) -> None:
@@ -131,7 +201,7 @@ async def test_forget_me_leads_to_the_confirmed_erase(world: World) -> None:
     screen = await citizen.says("xóa dữ liệu của tôi")
     assert "[1]" in screen  # the confirmation buttons
     await citizen.presses(Action.FORGET_YES)
-    screen = await citizen.says("hồ sơ của tôi")
+    screen = await citizen.says("hồ sơ của tôi xong chưa")
     assert "cần mã hồ sơ" in screen
 
 
@@ -165,12 +235,96 @@ async def test_feedback_in_two_steps_and_a_complaint(world: World) -> None:
     assert [i.kind for i in items] == ["complaint", "feedback"]  # newest first
 
 
+async def test_a_complaint_announced_first_is_stored_as_a_complaint(world: World) -> None:
+    citizen = world.citizen()
+    screen = await citizen.says("khiếu nại")
+    assert "viết góp ý hoặc phản ánh" in screen
+    screen = await citizen.says("Cán bộ bắt tôi chờ từ sáng đến chiều mà không giải quyết")
+    assert "đã được chuyển đến bộ phận một cửa" in screen
+    assert "Luật Khiếu nại năm 2011" in screen
+    async with world.runtime.uow_factory() as uow:
+        items = await uow.feedback.list_feedback()
+    assert [i.kind for i in items] == ["complaint"]
+
+
+async def test_while_feedback_is_awaited_nothing_but_the_feedback_is_kept(world: World) -> None:
+    citizen = world.citizen()
+    await citizen.says("góp ý")
+    for bare in ("ok", "👍", "xin chào"):
+        screen = await citizen.says(bare)
+        assert "đang chờ nội dung góp ý" in screen, bare
+        assert "đã được chuyển" not in screen, bare
+    screen = await citizen.says("/help")
+    assert "/trogiup" in screen and "đã được chuyển" not in screen
+    response = await world.runtime.core(
+        Incoming("console", "citizen-1", payload=payloads.make(Action.HELP))
+    )
+    assert "đã được chuyển" not in " ".join(r.text for r in response.replies)
+    screen = await citizen.says("thôi")
+    assert "Đã hủy" in screen and "không có nội dung nào" in screen
+    screen = await citizen.says("ok")  # the wait is over: a plain thank-you again
+    assert "không có gì" in screen
+
+    await citizen.says("góp ý")
+    screen = await citizen.says("e muốn hủy")
+    assert "Đã hủy" in screen
+
+    await citizen.says("góp ý")
+    code = world.samples["processing"].code
+    screen = await citizen.says(code)  # a code goes to the lookup, and ends the wait
+    assert f"Hồ sơ {code}" in screen
+    screen = await citizen.says("ok")
+    assert "không có gì" in screen
+    async with world.runtime.uow_factory() as uow:
+        assert await uow.feedback.list_feedback() == []
+
+
+COMPLAINT_SENTENCE = (
+    "Tôi nộp hồ sơ cấp sổ đỏ từ tháng 8, đã quá hạn ba tuần, gọi điện lên không ai nghe máy, "
+    "đến hỏi thì cán bộ bảo về chờ. "
+)
+
+
+async def test_a_long_complaint_is_kept_not_dropped(world: World) -> None:
+    citizen = world.citizen()
+    complaint = COMPLAINT_SENTENCE * 25  # about 3,000 characters, over what the bot reads
+    assert 2000 < len(complaint) < 4000
+    screen = await citizen.says(complaint)
+    assert "quá dài" not in screen
+    assert "đã được chuyển đến bộ phận một cửa" in screen and "được lưu lại" not in screen
+    async with world.runtime.uow_factory() as uow:
+        [item] = await uow.feedback.list_feedback()
+    assert item.text == mask_digits(complaint.strip())  # whole, its digits masked
+
+
+async def test_feedback_over_the_limit_is_cut_and_the_citizen_is_told(world: World) -> None:
+    citizen = world.citizen()
+    await citizen.says("góp ý")
+    screen = await citizen.says("Phòng chờ đông người, không đủ ghế. " * 200)  # 7,000 chars
+    assert "đã được chuyển đến bộ phận một cửa" in screen
+    assert "chỉ 4.000 ký tự đầu tiên" in " ".join(screen.split())
+    async with world.runtime.uow_factory() as uow:
+        [item] = await uow.feedback.list_feedback()
+    assert len(item.text) == 4000
+
+
+async def test_a_long_message_that_is_no_feedback_is_answered_politely(world: World) -> None:
+    screen = " ".join((await world.citizen().says("hồ sơ của tôi xong chưa " * 100)).split())
+    assert "quá dài" in screen and "“✍️ Góp ý”" in screen and "4.000 ký tự" in screen
+    async with world.runtime.uow_factory() as uow:
+        assert await uow.feedback.list_feedback() == []
+        assert await uow.feedback.list_unanswered() == []
+
+
 async def test_what_the_bot_cannot_answer_is_kept_for_the_office(world: World) -> None:
     citizen = world.citizen()
     screen = await citizen.says("cho hỏi làm hộ chiếu cho con 12 tuổi")
     assert "chưa hiểu" in screen and "☰" in screen
-    screen = await citizen.says("😀😀")
-    assert "chưa hiểu" in screen
+    assert "Tôi đã ghi lại câu hỏi" in screen
+    for nothing_to_keep in ("😀😀", "🇻🇳", "Где мой документ 我的文件"):
+        screen = await citizen.says(nothing_to_keep)
+        assert "chưa hiểu" in screen, nothing_to_keep
+        assert "ghi lại" not in screen, nothing_to_keep  # not kept, so not said to be
     async with world.runtime.uow_factory() as uow:
         kept = await uow.feedback.list_unanswered()
     assert [k.text for k in kept] == ["cho hỏi làm hộ chiếu cho con •• tuổi"]

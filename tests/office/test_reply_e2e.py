@@ -29,7 +29,8 @@ async def test_a_reply_written_in_the_workspace_reaches_the_citizens_chat(
     async with running_bot(database_url, "polling", deep_link_secret="e2e-secret") as bot:
         fake, runtime = bot.fake, bot.runtime
         await fake.send_text(CITIZEN, "/start")
-        await fake.wait_until(lambda: bool(fake.texts(CITIZEN)))
+        # the welcome (with the menu) and the language choice
+        await fake.wait_until(lambda: len(fake.texts(CITIZEN)) >= 2)
         sample = bot.samples["processing"]
         agency = sample.code.split("-")[0]
         now = runtime.clock.now()

@@ -24,6 +24,7 @@ from tests.telegram.conftest import Harness, running_channel
 
 SECRET = "telegram-e2e-deep-link-secret"
 USER = 424242
+MENU = ["🔎 Tra cứu hồ sơ", "📂 Hồ sơ của tôi", "❓ Hướng dẫn", "✍️ Góp ý"]
 
 
 @dataclass
@@ -97,8 +98,14 @@ async def citizen(request: pytest.FixtureRequest, storage_url: str) -> AsyncIter
 
 
 async def test_start_lookup_and_invalid_code(citizen: Citizen) -> None:
-    [welcome] = await citizen.says("/start")
+    welcome, languages = await citizen.says("/start", answers=2)
     assert "Xin chào" in welcome.text
+    assert [b["text"] for row in welcome.keyboard for b in row] == MENU  # the persistent menu
+    assert welcome.reply_markup and welcome.reply_markup.get("is_persistent")
+    assert [label for row in languages.buttons for label, _ in row] == [
+        "🇻🇳 Tiếng Việt",
+        "🇬🇧 English",
+    ]
     assert {"start", "mine", "lang", "help", "forget"} <= {
         c["command"] for c in citizen.fake.commands[None]
     }
@@ -125,10 +132,10 @@ async def test_verification_by_pin_removes_the_contact_keyboard(citizen: Citizen
     assert "Chia sẻ số điện thoại" in contact_button["text"]
 
     # The answer has inline buttons, and a message carries one keyboard: its first
-    # paragraph comes alone, removing the contact keyboard.
+    # paragraph comes alone, putting the menu back in place of the contact keyboard.
     confirmed, details = await citizen.says(sample.pin, answers=2)
     assert "Đã xác minh" in confirmed.text
-    assert confirmed.removes_keyboard
+    assert [b["text"] for row in confirmed.keyboard for b in row] == MENU
     assert "Người nộp:" in details.text
     assert details.buttons
 
@@ -142,7 +149,8 @@ async def test_verification_by_the_users_own_contact(citizen: Citizen) -> None:
     await citizen.fake.share_contact(USER, sample.phone, contact_user_id=USER + 1)
     [refused] = (await citizen.fake.wait_for_messages(USER, before + 1))[before:]
     assert "của chính ông/bà" in refused.text
-    assert refused.removes_keyboard  # a contact arrived: the contact keyboard goes
+    # a contact arrived: the contact keyboard goes, the menu comes back
+    assert [b["text"] for row in refused.keyboard for b in row] == MENU
 
     before = len(citizen.fake.messages(USER))
     await citizen.fake.share_contact(USER, sample.phone)
@@ -203,7 +211,7 @@ async def test_flood_control_on_the_answer_still_delivers_it_once(citizen: Citiz
 
 
 async def test_a_user_who_blocked_the_bot_is_marked_in_storage(citizen: Citizen) -> None:
-    await citizen.says("/start")
+    await citizen.says("/start", answers=2)  # the welcome with the menu, the language choice
     citizen.fake.fail("sendMessage", 403, chat_id=USER)
 
     await citizen.fake.send_text(USER, "/help")
@@ -249,7 +257,11 @@ async def test_free_text_pin_after_lookup_and_thanks(storage_url: str) -> None:
         [hello] = await citizen.says("xin chào")
         assert "Xin chào" in hello.text
         labels = [button["text"] for row in hello.keyboard for button in row]
-        assert labels == ["🔎 Tra cứu hồ sơ", "📂 Hồ sơ của tôi", "❓ Hướng dẫn", "✍️ Góp ý"]
+        assert labels == MENU
+
+        [hi] = await citizen.says("hi")  # one English word: answered in Vietnamese
+        assert "Xin chào" in hi.text
+        assert [button["text"] for row in hi.keyboard for button in row] == MENU
 
         sample = citizen.samples["processing"]
         [answer] = await citizen.says(sample.code)

@@ -9,6 +9,7 @@ from pathlib import Path
 from bot.understanding import Intent, Matcher
 
 CORPUS = Path(__file__).with_name("corpus.tsv")
+HELD_OUT = Path(__file__).with_name("heldout.tsv")  # never used to tune the phrase files
 HELD_OUT_MARKER = "# held-out"
 
 

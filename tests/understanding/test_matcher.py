@@ -21,6 +21,100 @@ def test_diacritics_case_repeats_and_abbreviations_fold_alike() -> None:
     assert tokens("a/c ơi") == ("anh", "chi", "oi")
 
 
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("đúng rồi", Intent.THANKS),  # "đúng" (right) is not "đừng" (don't)
+        ("tôi tên Dũng", Intent.UNKNOWN),  # a name is not "dừng" (stop)
+        ("bot dùng như nào", Intent.HELP),  # "dùng" (use) is not "dừng"
+        ("vàng", Intent.UNKNOWN),  # gold is not "vâng" (yes)
+        ("giá vàng hôm nay", Intent.UNKNOWN),
+        ("kinh tế khó khăn", Intent.UNKNOWN),  # "tế" is not "tệ" (bad)
+        ("dừng nhận tin", Intent.STOP),
+        ("huỷ đăng ký", Intent.STOP),  # old tone placement: huỷ = hủy
+    ],
+)
+def test_words_written_with_diacritics_match_only_with_them(text: str, intent: Intent) -> None:
+    assert understand(text).intent is intent
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("dung", Intent.UNKNOWN),  # dừng? dùng? đúng? Dũng? — not enough to act on
+        ("toi ten dung", Intent.UNKNOWN),
+        ("gia vang hom nay", Intent.UNKNOWN),
+        ("dung gui tin nua", Intent.STOP),  # inside a longer phrase it is "đừng"
+        ("dung nhan tin nua nhe", Intent.STOP),
+        ("dung roi", Intent.THANKS),
+        ("hồ so cua em the nao roi", Intent.STATUS),  # some words bare, some marked
+    ],
+)
+def test_words_typed_without_diacritics_still_match(text: str, intent: Intent) -> None:
+    assert understand(text).intent is intent
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("bao h có kq vậy ad", Intent.STATUS),  # h = giờ, kq = kết quả, ad = the office
+        ("hồ sơ xog chưa", Intent.STATUS),
+        ("hs e dc chưa", Intent.STATUS),
+        ("a/c ơi hs e dc chưa", Intent.STATUS),  # "a/c ơi" opens the question, not a hello
+        ("ad", Intent.GREETING),
+        ("okk", Intent.THANKS),
+        ("okela", Intent.THANKS),
+        ("oki", Intent.THANKS),
+    ],
+)
+def test_chat_shorthand(text: str, intent: Intent) -> None:
+    assert understand(text).intent is intent
+
+
+def test_a_greeting_or_thanks_gives_way_to_a_question() -> None:
+    assert understand("chào ad, hồ sơ của tôi xong chưa").intent is Intent.STATUS
+    assert understand("cảm ơn, cho hỏi lệ phí bao nhiêu").intent is Intent.FEE
+    assert understand("chào ad").intent is Intent.GREETING
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        # one generic keyword in a message about something else is not the intent
+        ("can you help me find a job", Intent.UNKNOWN),
+        ("cho em hỏi cách làm giấy phép kinh doanh", Intent.UNKNOWN),
+        ("vàng hôm nay giá bao nhiêu", Intent.UNKNOWN),
+        ("cho em hỏi thủ tục đăng ký kết hôn cần giấy tờ gì ạ", Intent.UNKNOWN),
+        # how-to questions are help
+        ("lam sao de tra cuu", Intent.HELP),
+        ("how do i use this", Intent.HELP),
+        # what people say about the staff and the service is feedback, even beside a topic
+        ("cán bộ làm việc quá chậm, chờ 2 tiếng", Intent.FEEDBACK),
+        ("nhân viên không nghe máy", Intent.FEEDBACK),
+        ("cán bộ bắt nộp thêm tiền ngoài quy định", Intent.FEEDBACK),
+        ("tôi phản ánh việc trễ hẹn", Intent.FEEDBACK),
+        ("the staff were very helpful, thank you", Intent.FEEDBACK),
+        # the office itself, asked where or what number
+        ("ubnd phường ở đâu", Intent.CONTACT),
+        ("what is the phone number", Intent.CONTACT),
+        ("xóa số của tôi đi", Intent.FORGET),
+        ("tắt tin nhắn đi", Intent.STOP),
+    ],
+)
+def test_kinds_of_phrasing_an_audit_found_misread(text: str, intent: Intent) -> None:
+    assert understand(text).intent is intent
+
+
+def test_a_complaint_said_another_way_is_a_complaint() -> None:
+    understood = understand("tôi muốn phàn nàn về cán bộ ở quầy 3")
+    assert understood.intent is Intent.FEEDBACK and understood.complaint
+
+
+def test_a_keyword_written_twice_in_the_file_counts_once() -> None:
+    # "dừng" and "đừng" are both weak stop words; folded they are one word, weighed once
+    assert understand("dung").score < 2
+
+
 def test_a_typo_of_a_longer_word_is_corrected() -> None:
     assert understand("thnaks").intent is Intent.THANKS
     assert understand("huong dan su dugn").intent is Intent.HELP
@@ -73,6 +167,12 @@ def test_the_language_of_a_message() -> None:
     assert understand("🙏").language is None
 
 
+@pytest.mark.parametrize("word", ["hi", "help", "thanks", "hello", "menu", "status"])
+def test_one_short_english_word_does_not_tell_the_language(word: str) -> None:
+    assert understand(word).language is None
+    assert understand(f"{word} please tell me").language == "en"
+
+
 def test_a_code_wins_over_every_word() -> None:
     understood = understand("khiếu nại, cảm ơn, lệ phí 000.00.53.H48-220921-0099 bao nhiêu")
     assert understood.intent is Intent.LOOKUP
@@ -114,3 +214,20 @@ def test_hostile_input_is_understood_as_something(text: str) -> None:
 def test_any_text_at_all(text: str) -> None:
     understood = understand(text)
     assert isinstance(understood.intent, Intent)
+
+
+@pytest.mark.parametrize("text", ["thôi", "hủy", "e muốn hủy", "thoi khoi", "cancel", "never mind"])
+def test_never_mind_is_told_apart(text: str) -> None:
+    assert understand(text).cancel
+
+
+@pytest.mark.parametrize("text", ["thôi đừng báo nữa", "hủy đăng ký nhận tin", "ok"])
+def test_a_request_is_not_a_never_mind(text: str) -> None:
+    assert not understand(text).cancel
+
+
+def test_a_bare_acknowledgement_is_told_apart_from_a_message() -> None:
+    for bare in ("ok", "👍", "dạ vâng ạ", "chào ad", "cảm ơn"):
+        assert understand(bare).only_courtesy, bare
+    for message in ("cảm ơn cán bộ quầy 3 đã hướng dẫn rất nhiệt tình", "hồ sơ xong chưa"):
+        assert not understand(message).only_courtesy, message

@@ -47,7 +47,7 @@ from telegram.ext import Application, ContextTypes, TypeHandler
 
 from bot.channels.telegram.inbound import CHANNEL, Inbound, to_inbound
 from bot.channels.telegram.processor import PerUserUpdateProcessor
-from bot.channels.telegram.render import Markup, Outgoing, render
+from bot.channels.telegram.render import Markup, Outgoing, menu_keyboard, render
 from bot.channels.telegram.request import bot_api_request
 from bot.inbound import ChannelJournal
 from bot.messages import ChannelEvents, MessageHandler, Reply
@@ -422,7 +422,9 @@ class TelegramChannel:
             except ChannelPermanentError:
                 log.info("telegram: callback query too old to answer")
         edit_id = inbound.message_id if inbound.callback_query_id is not None else None
-        await self._deliver(inbound.chat_id, response.replies, response.language, edit_id)
+        await self._deliver(
+            inbound.chat_id, response.replies, response.language, edit_id, menu=response.menu
+        )
 
     async def _deliver(
         self,
@@ -432,8 +434,10 @@ class TelegramChannel:
         edit_id: int | None = None,
         *,
         retry: bool = True,
+        menu: tuple[str, ...] = (),
     ) -> None:
-        """Send (or edit in place) `replies`, removing a contact keyboard left open."""
+        """Send (or edit in place) `replies`, replacing a contact keyboard left open by the
+        user's `menu` (or removing it, without one)."""
         steps: list[tuple[bool, Outgoing]] = []  # (edit the pressed message?, message)
         may_edit = edit_id is not None
         for reply in replies:
@@ -443,7 +447,7 @@ class TelegramChannel:
                 messages, may_edit = messages[1:], False
             steps.extend((False, message) for message in messages)
         if chat_id in self._keyboard_open:
-            steps = _with_keyboard_removal(steps)
+            steps = _with_keyboard_removal(steps, menu_keyboard(menu) if menu else None)
         for is_edit, message in steps:
             if (
                 is_edit
@@ -545,26 +549,31 @@ def _asks_contact(markup: ReplyKeyboardMarkup) -> bool:
     return any(button.request_contact for row in markup.keyboard for button in row)
 
 
-def _with_keyboard_removal(steps: list[tuple[bool, Outgoing]]) -> list[tuple[bool, Outgoing]]:
-    """`steps` with one sent message carrying ReplyKeyboardRemove, where Telegram allows it.
+def _with_keyboard_removal(
+    steps: list[tuple[bool, Outgoing]], menu: ReplyKeyboardMarkup | None = None
+) -> list[tuple[bool, Outgoing]]:
+    """`steps` with one sent message taking the contact keyboard away, where Telegram allows
+    it: replacing it by the user's `menu` keyboard (so the persistent menu comes back), or
+    with ReplyKeyboardRemove when there is no menu.
 
-    A message carries one keyboard: the removal goes on the first message sent without one;
+    A message carries one keyboard: the change goes on the first message sent without one;
     failing that, the first message with an inline keyboard and several paragraphs is split
-    after its first paragraph, which carries the removal. Otherwise (or when the answer shows
-    the contact keyboard again) nothing changes and a later answer removes the keyboard.
+    after its first paragraph, which carries it. Otherwise (or when the answer shows a reply
+    keyboard itself) nothing changes and a later answer takes the keyboard away.
     """
+    replacement: Markup = menu if menu is not None else ReplyKeyboardRemove()
     sent = [message for is_edit, message in steps if not is_edit]
     if any(isinstance(message.markup, ReplyKeyboardMarkup) for message in sent):
         return steps
     for index, (is_edit, message) in enumerate(steps):
         if not is_edit and message.markup is None:
-            changed = Outgoing(message.text, ReplyKeyboardRemove())
+            changed = Outgoing(message.text, replacement)
             return [*steps[:index], (False, changed), *steps[index + 1 :]]
     for index, (is_edit, message) in enumerate(steps):
         head, separator, tail = message.text.partition("\n\n")
         if not is_edit and separator and head.strip() and tail.strip():
             split = [
-                (False, Outgoing(head, ReplyKeyboardRemove())),
+                (False, Outgoing(head, replacement)),
                 (False, Outgoing(tail, message.markup)),
             ]
             return [*steps[:index], *split, *steps[index + 1 :]]
