@@ -17,6 +17,7 @@ from datetime import timedelta
 from bot.caseapi.client import HttpCaseApi
 from bot.core import APOLOGY, ChatCore
 from bot.domain.notice_kinds import NoticeKind
+from bot.errors import OperatorError
 from bot.handlers import survey
 from bot.handlers.context import CoreConfig, Dependencies
 from bot.i18n import gettext_for
@@ -33,6 +34,8 @@ from bot.settings import Settings
 from bot.storage.engine import DatabaseEngine, create_engine, is_sqlite
 from bot.storage.migrate import upgrade
 from bot.storage.uow import SqlUnitOfWorkFactory
+from bot.understanding import Matcher, default_matcher
+from bot.understanding.matcher import office_phrase_files
 from bot.usage import FLUSH_EVERY_SECONDS, LookupTally
 
 log = logging.getLogger(__name__)
@@ -48,6 +51,17 @@ def notice_renderers() -> NoticeRenderers:
     renderers[NoticeKind.SURVEY_INVITATION] = survey.render_invitation
     renderers[NoticeKind.FEEDBACK_REPLY] = feedback_reply.render_feedback_reply
     return NoticeRenderers(renderers)
+
+
+def office_matcher(settings: Settings) -> Matcher:
+    """The matcher of typed messages: the bundled phrases, with the office's own if
+    MOTCUA_PHRASES_DIR names a folder; OperatorError (one line) for a file it cannot read."""
+    if settings.phrases_dir is None:
+        return default_matcher()
+    try:
+        return Matcher(office_phrase_files(settings.phrases_dir))
+    except ValueError as exc:
+        raise OperatorError(f"MOTCUA_PHRASES_DIR: {exc}") from None
 
 
 def core_config(settings: Settings, *, server_secret: str = "") -> CoreConfig:
@@ -192,6 +206,7 @@ async def open_chat_graph(
             config=core_config(settings, server_secret=server_secret),
             uow_factory=units.chat,
             lookups=lookups,
+            matcher=office_matcher(settings),
         )
         core = ChatCore(deps)
         flushing = asyncio.create_task(

@@ -46,7 +46,7 @@ from bot.handlers.context import Context, Dependencies, load_user, load_user_wit
 from bot.i18n import N_, gettext_for, normalize_language
 from bot.messages import Incoming, Reply, Response
 from bot.payloads import Action, parse
-from bot.understanding import Intent, Understanding, understand
+from bot.understanding import Intent, Understanding
 
 log = logging.getLogger(__name__)
 
@@ -197,12 +197,14 @@ class ChatCore:
         if not text:
             return Typed("", problem="empty")
         if len(text) > limit:
-            return Typed(text, problem="too_long", understood=understand(text[:limit]))
+            return Typed(
+                text, problem="too_long", understood=self._deps.matcher.understand(text[:limit])
+            )
         command = _COMMAND.match(text)
         if command is not None:
             name, argument = command.group(1).lower(), (command.group(2) or "").strip()
             return Typed(text, command=(name, argument))
-        return Typed(text, understood=understand(text))
+        return Typed(text, understood=self._deps.matcher.understand(text))
 
     async def _event(self, ctx: Context) -> Response:
         incoming = ctx.incoming

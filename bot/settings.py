@@ -165,6 +165,8 @@ class Settings(BaseSettings):
     reminder_days: str = "3,7"
 
     default_language: str = "vi"
+    # A folder with the office's own phrases (vi.toml / en.toml, as bot/understanding/phrases).
+    phrases_dir: Path | None = None
     office_name: str = Field(DEFAULT_OFFICE_NAME, min_length=1, max_length=120)
     lookup_limit_per_minute: int = Field(10, gt=0)
     lookup_limit_per_hour: int = Field(60, gt=0)
@@ -225,6 +227,13 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value
+
+    @field_validator("phrases_dir")
+    @classmethod
+    def _phrases_folder(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_dir():
+            raise ValueError(f"{value} is not a folder (it holds vi.toml and/or en.toml)")
+        return value
 
     @field_validator("data_dir")
     @classmethod

@@ -13,6 +13,7 @@ from bot.handlers.render import CardTexts
 from bot.i18n import Gettext, gettext_for, ngettext_for
 from bot.messages import Incoming
 from bot.ports import CaseApi, ChatUser, Clock, OwnedDossier, UnitOfWork, UnitOfWorkFactory
+from bot.understanding import Matcher, default_matcher
 from bot.usage import LookupTally
 from bot.wording import DEFAULT_OFFICE_NAME, Ngettext
 
@@ -59,6 +60,8 @@ class Dependencies:
     uow_factory: UnitOfWorkFactory
     #: Lookups counted for the usage page, written by the composition root (`bot.usage`).
     lookups: LookupTally
+    #: Reads typed messages: the bundled phrases, and the office's own (MOTCUA_PHRASES_DIR).
+    matcher: Matcher = field(default_factory=default_matcher)
 
 
 @dataclass(slots=True)

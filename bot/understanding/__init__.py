@@ -2,8 +2,9 @@
 
 `understand(text)` is pure and fast (no I/O): the router in `bot.core` calls it for every typed
 message before deciding which handler answers. The phrasings live in data files per language
-(`bot/understanding/phrases/*.toml`) so an office can add the words its citizens use without
-touching code; `bot.understanding.matcher` explains how they are weighed.
+(`bot/understanding/phrases/*.toml`), and an office adds the words its citizens use in a folder
+of its own (MOTCUA_PHRASES_DIR, `matcher.office_phrase_files`) without touching code;
+`bot.understanding.matcher` explains how they are weighed.
 """
 
 from bot.understanding.intents import Intent, Understanding

@@ -44,6 +44,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from rapidfuzz import process
@@ -79,7 +80,10 @@ class PhraseFile:
 
 def load_phrase_file(text: str) -> PhraseFile:
     """Parse a phrase file (TOML; see ``bot/understanding/phrases/vi.toml``)."""
-    data: dict[str, Any] = tomllib.loads(text)
+    return _phrase_file(tomllib.loads(text))
+
+
+def _phrase_file(data: dict[str, Any]) -> PhraseFile:
     intents: dict[Intent, dict[str, list[str]]] = {}
     for name, levels in data.get("intents", {}).items():
         intent = Intent(name)  # an unknown intent name is an error in the file
@@ -102,6 +106,53 @@ def bundled_phrase_files() -> list[PhraseFile]:
     """The phrase files shipped with motcua (Vietnamese first)."""
     folder = resources.files("bot.understanding") / "phrases"
     return [load_phrase_file((folder / f"{lang}.toml").read_text("utf-8")) for lang in ("vi", "en")]
+
+
+def office_phrase_files(folder: Path | None) -> list[PhraseFile]:
+    """The bundled phrase files with an office's own added (``vi.toml`` / ``en.toml`` in
+    `folder`, written like the bundled ones, any part of them): what the office adds comes on
+    top, nothing bundled is lost. ValueError, naming the file, for one that cannot be read."""
+    files = bundled_phrase_files()
+    if folder is None:
+        return files
+    merged = []
+    for bundled in files:
+        path = folder / f"{bundled.language}.toml"
+        if not path.is_file():
+            merged.append(bundled)
+            continue
+        try:
+            data = tomllib.loads(path.read_text("utf-8"))
+            if data.setdefault("language", bundled.language) != bundled.language:
+                raise ValueError(f"language is not {bundled.language!r}")
+            own = _phrase_file(data)
+        except (OSError, UnicodeDecodeError, ValueError) as exc:  # TOMLDecodeError too
+            raise ValueError(f"phrase file {path}: {exc}") from None
+        merged.append(_with(bundled, own))
+    return merged
+
+
+def _with(base: PhraseFile, extra: PhraseFile) -> PhraseFile:
+    """`base` with what `extra` adds (its phrases after the bundled ones)."""
+    intents = {
+        intent: {level: list(p) for level, p in levels.items()}
+        for intent, levels in base.intents.items()
+    }
+    for intent, levels in extra.intents.items():
+        for level, phrases in levels.items():
+            intents.setdefault(intent, {}).setdefault(level, []).extend(phrases)
+    slots = {name: list(values) for name, values in base.slots.items()}
+    for name, values in extra.slots.items():
+        slots.setdefault(name, []).extend(values)
+    return PhraseFile(
+        language=base.language,
+        words=base.words | extra.words,
+        abbreviations=base.abbreviations | extra.abbreviations,
+        emoji=base.emoji | extra.emoji,
+        intents=intents,
+        slots=slots,
+        look_alikes=base.look_alikes | extra.look_alikes,
+    )
 
 
 @dataclass(frozen=True, slots=True)
