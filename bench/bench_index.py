@@ -165,8 +165,9 @@ async def write_path(url: str, answers: int, concurrency: int) -> float:
                     repo = uow.surveys
                     session = await repo.session(code)
                     assert session is not None
-                    await repo.save_answer(session.key, question, 1 + i % 5, now=now)
+                    # In the chat handler's order (`bot.handlers.survey._store`).
                     await repo.move(code, "procedure", ["quick", "more", "access"], now=now)
+                    await repo.save_answer(session.key, question, 1 + i % 5, now=now)
                     await uow.commit()
 
         per_worker = answers // concurrency

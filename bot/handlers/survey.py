@@ -332,17 +332,21 @@ async def _step(
 async def _store(
     repo: SurveyRepository, session: Session, definition: Definition, step: flow.Step, ctx: Context
 ) -> None:
-    if step.removed:
-        await repo.remove_answers(session.key.response_id, step.removed)
-    if step.stored is not None:
-        question_id, value = step.stored
-        await repo.save_answer(session.key, definition.question(question_id), value, now=ctx.now)
+    # The session first, the answers last: storing an answer updates the index's totals
+    # (a trigger), rows every answer of the agency and month shares, which stay locked until
+    # the commit. Written last, they are held for the commit alone, not for the session's
+    # statements too (bench_index on PostgreSQL: 1,000–1,250 → 1,400 answers/s).
     if step.progress.current is None:
         await repo.close(session.dossier_code)
     else:
         await repo.move(
             session.dossier_code, step.progress.current, step.progress.history, now=ctx.now
         )
+    if step.removed:
+        await repo.remove_answers(session.key.response_id, step.removed)
+    if step.stored is not None:
+        question_id, value = step.stored
+        await repo.save_answer(session.key, definition.question(question_id), value, now=ctx.now)
 
 
 def _after(
