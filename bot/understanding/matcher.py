@@ -19,6 +19,11 @@ How one message is understood, in order:
    A win below 3 (one generic keyword) in a message that mostly talks of other things — more
    words no phrase explains than words one does, leaving aside the files' common little
    words — is UNKNOWN: "cho em hỏi cách làm giấy phép kinh doanh" is not a request for help.
+5. A message that says it is feedback ("khiếu nại", "góp ý", "complaint": the files'
+   ``says_feedback`` slot) is feedback whenever feedback reaches 2, whatever topic it names
+   and however much that topic weighs: "tôi muốn khiếu nại về lệ phí" is a complaint about
+   the fee, not a question about it. In a message written with diacritics such a phrase
+   counts only with some of its own ("khiếu nai" does): "tôi tên Phan Anh" is no "phản ánh".
 
 Diacritics. A word the citizen wrote with diacritics matches a phrase word only with the same
 diacritics ("dùng" is not "dừng", "vàng" is not "vâng", "tế" is not "tệ"); where a tone mark sits
@@ -238,6 +243,9 @@ class Matcher:
         self._to_language = {"en": slot("to_english"), "vi": slot("to_vietnamese")}
         self._all = slot("all_dossiers")
         self._complaint = slot("complaint")
+        self._says_feedback = tuple(
+            phrase_tokens(norm, p) for f in files for p in f.slots.get("says_feedback", [])
+        )
         self._filler = {t for p in slot("filler") for t in p}
         self._cancel = slot("cancel")
         self._cancel_words = frozenset(t for p in self._cancel for t in p)
@@ -278,11 +286,18 @@ class Matcher:
         words = self._corrected(words)
         tokens = words.words
         language = self._language(text)
-        scores, covered = self._scores(words, in_marked_text=has_diacritics(text))
+        marked = has_diacritics(text)
+        scores, covered = self._scores(words, in_marked_text=marked)
         cancel = self._is_cancel(tokens)
         if not scores:
             return Understanding(Intent.UNKNOWN, language=language, tokens=tokens, cancel=cancel)
         intent, score = self._best(scores)
+        if (
+            intent is not Intent.FEEDBACK
+            and scores.get(Intent.FEEDBACK, 0.0) >= THRESHOLD
+            and self._says_it_is_feedback(words, in_marked_text=marked)
+        ):
+            intent, score = Intent.FEEDBACK, scores[Intent.FEEDBACK]
         unexplained = self._unexplained(words, covered)
         if score < THRESHOLD or (
             score < CONFIDENT and unexplained >= 2 and unexplained > sum(covered)
@@ -443,6 +458,23 @@ class Matcher:
             size = len(phrase)
             for start in range(len(tokens) - size + 1):
                 if tokens[start : start + size] == phrase:
+                    return True
+        return False
+
+    def _says_it_is_feedback(self, tokens: Tokens, *, in_marked_text: bool) -> bool:
+        """Whether the message names itself feedback ("khiếu nại", "góp ý"): no word of the
+        phrase written with other diacritics, and in a message with diacritics, some word with
+        its own."""
+        for phrase in self._says_feedback:
+            size = len(phrase.words)
+            for start in range(len(tokens.words) - size + 1):
+                if tokens.words[start : start + size] != phrase.words:
+                    continue
+                written = tokens.marks[start : start + size]
+                pairs = list(zip(written, phrase.marks, strict=True))
+                if any(w is not None and w != m for w, m in pairs):
+                    continue
+                if not in_marked_text or any(w is not None for w, _ in pairs):
                     return True
         return False
 

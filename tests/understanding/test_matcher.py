@@ -110,6 +110,39 @@ def test_a_complaint_said_another_way_is_a_complaint() -> None:
     assert understood.intent is Intent.FEEDBACK and understood.complaint
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "tôi muốn khiếu nại về lệ phí",  # a topic that weighs more than "khiếu nại" alone
+        "toi muon khieu nai ve le phi",
+        "tôi muốn khiếu nai về lệ phí",  # some of its diacritics are enough
+        "góp ý về giờ làm việc",
+        "hồ sơ trễ hẹn mà không ai báo, tôi muốn phản ánh",
+    ],
+)
+def test_a_message_that_says_it_is_feedback_is_feedback_whatever_its_topic(text: str) -> None:
+    assert understand(text).intent is Intent.FEEDBACK
+
+
+def test_a_name_is_not_a_complaint_word() -> None:
+    # "Phan Anh" folds like "phản ánh", but this citizen writes diacritics
+    assert understand("tôi tên Phan Anh, hồ sơ của tôi xong chưa").intent is Intent.STATUS
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("chuyển sang tiếng việt giúp em với ạ", "vi"),
+        ("chuyen qua tieng anh giup toi voi", "en"),
+        ("bot trả lời bằng tiếng anh giúp mình", "en"),
+    ],
+)
+def test_a_polite_giup_em_does_not_outweigh_a_language_switch(text: str, language: str) -> None:
+    understood = understand(text)
+    assert (understood.intent, understood.wanted_language) == (Intent.LANGUAGE, language)
+    assert understand("giúp em với").intent is Intent.HELP  # alone, it asks for help
+
+
 def test_a_keyword_written_twice_in_the_file_counts_once() -> None:
     # "dừng" and "đừng" are both weak stop words; folded they are one word, weighed once
     assert understand("dung").score < 2
