@@ -266,6 +266,10 @@ class Matcher:
         vocabulary = set().union(*by_language.values()) | {t for k in self._phrases for t in k}
         vocabulary |= {t for v in abbreviations.values() for t in v.words}
         vocabulary |= set(look_alikes)
+        # the slots' words are known words too: "understand" is not a typo of "understood"
+        vocabulary |= {
+            t for f in files for v in f.slots.values() for p in v for t in norm.tokens(p)
+        }
         self._vocabulary = frozenset(vocabulary)
         self._fuzzy_choices = sorted(t for t in vocabulary if len(t) >= 3 and t.isalpha())
         self._nearest = functools.lru_cache(maxsize=4096)(self._nearest_uncached)
@@ -447,19 +451,26 @@ class Matcher:
         return best
 
     def _wanted_language(self, tokens: tuple[str, ...]) -> str | None:
-        for language, phrases in self._to_language.items():
-            if self._has_any(tokens, phrases):
-                return language
-        return None
+        """The language of the longest switch phrase found: "i don't speak vietnamese" asks
+        for English, though it names Vietnamese."""
+        found = [
+            (len(phrase), language)
+            for language, phrases in self._to_language.items()
+            for phrase in phrases
+            if self._contains(tokens, phrase)
+        ]
+        return max(found, key=lambda pair: pair[0])[1] if found else None
+
+    @classmethod
+    def _has_any(cls, tokens: tuple[str, ...], phrases: frozenset[tuple[str, ...]]) -> bool:
+        return any(cls._contains(tokens, phrase) for phrase in phrases)
 
     @staticmethod
-    def _has_any(tokens: tuple[str, ...], phrases: frozenset[tuple[str, ...]]) -> bool:
-        for phrase in phrases:
-            size = len(phrase)
-            for start in range(len(tokens) - size + 1):
-                if tokens[start : start + size] == phrase:
-                    return True
-        return False
+    def _contains(tokens: tuple[str, ...], phrase: tuple[str, ...]) -> bool:
+        size = len(phrase)
+        return any(
+            tokens[start : start + size] == phrase for start in range(len(tokens) - size + 1)
+        )
 
     def _says_it_is_feedback(self, tokens: Tokens, *, in_marked_text: bool) -> bool:
         """Whether the message names itself feedback ("khiếu nại", "góp ý"): no word of the

@@ -143,6 +143,21 @@ def test_a_polite_giup_em_does_not_outweigh_a_language_switch(text: str, languag
     assert understand("giúp em với").intent is Intent.HELP  # alone, it asks for help
 
 
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("i dont speak vietnamese", "en"),
+        ("i don't understand vietnamese", "en"),
+        ("english please, i cant read vietnamese", "en"),
+        ("i don't speak english", "vi"),
+        ("change to vietnamese", "vi"),
+    ],
+)
+def test_the_language_asked_for_is_the_longest_phrase_found(text: str, language: str) -> None:
+    understood = understand(text)
+    assert (understood.intent, understood.wanted_language) == (Intent.LANGUAGE, language)
+
+
 def test_a_keyword_written_twice_in_the_file_counts_once() -> None:
     # "dừng" and "đừng" are both weak stop words; folded they are one word, weighed once
     assert understand("dung").score < 2
