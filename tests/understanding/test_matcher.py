@@ -144,6 +144,28 @@ def test_a_polite_giup_em_does_not_outweigh_a_language_switch(text: str, languag
 
 
 @pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        # erasing, however it is put
+        ("erase all my data please", Intent.FORGET),
+        ("i want my personal data deleted", Intent.FORGET),
+        ("remove my phone number from your system", Intent.FORGET),
+        # a complaint or praise said as a statement about the visit
+        ("the officer was very kind and patient", Intent.FEEDBACK),
+        ("the process is way too slow", Intent.FEEDBACK),
+        ("very bad experience at the office today 😡", Intent.FEEDBACK),
+        ("i would like to make a complaint about the fee", Intent.FEEDBACK),
+        # a language named in a question about something else is no switch
+        ("how do i get a vietnamese driving license", Intent.UNKNOWN),
+        ("where is my hotel", Intent.UNKNOWN),
+        ("what is the waiting time for my passport", Intent.STATUS),
+    ],
+)
+def test_kinds_of_english_phrasing_an_audit_found_misread(text: str, intent: Intent) -> None:
+    assert understand(text).intent is intent
+
+
+@pytest.mark.parametrize(
     ("text", "language"),
     [
         ("i dont speak vietnamese", "en"),
