@@ -25,7 +25,7 @@ def test_accuracy_per_intent_and_overall(capsys: pytest.CaptureFixture[str]) -> 
     with capsys.disabled():
         print("\nunderstanding corpus, every message:")
         print(everything.table())
-        print(f"held-out part only (never used to tune the phrases): {held_out.overall:.1%}")
+        print(f"the corpus's later part (first held out, since tuned on): {held_out.overall:.1%}")
         for example, got in everything.misses:
             print(
                 f"  miss (line {example.line}): {example.intent.value} → {got.value}: "
