@@ -76,7 +76,7 @@ from bot.ports import (
     ZaloTokenRepository,
 )
 from bot.storage.figures import age
-from bot.storage.memory_office import (
+from bot.storage.memory.office import (
     MemoryOfficeRepository,
     MemoryStaffRepository,
     OfficeTables,
