@@ -16,9 +16,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import dataclasses
-import secrets
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any, Self
@@ -76,10 +74,24 @@ from bot.ports import (
     ZaloTokenRepository,
 )
 from bot.storage.figures import age
+from bot.storage.memory.database import (
+    AnswerRow,
+    BucketRow,
+    InboundRow,
+    LeaseRow,
+    MemoryDatabase,
+    MemoryTables,
+    OfficeTables,
+    OutboxRow,
+    OwnerRow,
+    ResponseRow,
+    SubscriptionRow,
+    SurveySessionRow,
+    no_user,
+)
 from bot.storage.memory.office import (
     MemoryOfficeRepository,
     MemoryStaffRepository,
-    OfficeTables,
 )
 from bot.storage.quarantine import QUARANTINE_SOURCES
 from bot.storage.rate_limits import epoch_ms, first_step, wait_ms
@@ -111,157 +123,36 @@ from surveys.model import (
 )
 from surveys.periods import Period
 
-
-def _no_user(user_id: int) -> IntegrityError:
-    """What the SQL schema's foreign key to `chat_users` raises, for the same mistake."""
-    return IntegrityError("no such chat user", {"user_id": user_id}, LookupError(user_id))
-
+__all__ = [
+    "BucketRow",
+    "MemoryConversationRepository",
+    "MemoryDatabase",
+    "MemoryFeedbackRepository",
+    "MemoryFiguresRepository",
+    "MemoryInboundJournalRepository",
+    "MemoryOfficeRepository",
+    "MemoryOutboxRepository",
+    "MemoryOwnershipRepository",
+    "MemoryQuarantineRepository",
+    "MemoryRateLimitRepository",
+    "MemoryScoreRepository",
+    "MemorySecretRepository",
+    "MemoryStaffRepository",
+    "MemorySubscriptionRepository",
+    "MemorySurveyRepository",
+    "MemoryTables",
+    "MemoryUnitOfWork",
+    "MemoryUnitOfWorkFactory",
+    "MemoryUserRepository",
+    "MemoryWatchRepository",
+    "MemoryZaloTokenRepository",
+    "OfficeTables",
+]
 
 _OVERDUE_CANDIDATES = frozenset(s for s in Status if s.can_be_overdue)
 
 
 # --------------------------------------------------------------------------- the tables
-
-
-@dataclass(slots=True)
-class _Owner:
-    method: str
-    verified_at: datetime
-    phone: str | None
-
-
-@dataclass(slots=True)
-class _Subscription:
-    active: bool
-    created_at: datetime
-    ended_at: datetime | None = None
-    end_reason: str | None = None
-
-
-@dataclass(slots=True)
-class _OutboxRow:
-    id: int
-    user_id: int
-    kind: str
-    dossier_code: str | None
-    params: dict[str, Any]
-    dedup_key: str
-    state: OutboxState
-    next_attempt_at: datetime
-    urgent: bool
-    not_before: datetime | None
-    expires_at: datetime | None
-    created_at: datetime
-    attempts: int = 0
-    lease_until: datetime | None = None
-    claim_token: str | None = None
-    last_error: str | None = None
-    sent_at: datetime | None = None
-
-
-@dataclass(slots=True)
-class _Lease:
-    holder: str | None = None
-    lease_until: datetime | None = None
-
-
-@dataclass(slots=True)
-class _Response:
-    # As in SQL: a keyed hash of the dossier code, the grouping facts (without the code), no
-    # timestamp.
-    id: int
-    dossier_key: str
-    survey_id: str
-    facts: DossierFacts
-    period_month: int
-
-
-@dataclass(slots=True)
-class _Answer:
-    fields: dict[str, Any]
-    key: ResponseKey
-
-
-@dataclass(slots=True)
-class _SurveySession:
-    dossier_code: str
-    response_id: int
-    user_id: int
-    survey_id: str
-    question_id: str
-    history: list[str]
-    updated_at: datetime
-    expires_at: datetime
-
-
-@dataclass(slots=True)
-class _InboundRow:
-    state: str
-    payload: str | None
-    received_at: datetime
-    lease_until: datetime | None
-    attempts: int
-    finished_at: datetime | None = None
-
-
-@dataclass
-class MemoryTables:
-    """Everything stored, as plain Python values (one attribute per SQL table, roughly)."""
-
-    users: dict[int, ChatUser] = field(default_factory=dict)
-    next_user_id: int = 1
-    owners: dict[tuple[int, str], _Owner] = field(default_factory=dict)
-    subscriptions: dict[tuple[int, str], _Subscription] = field(default_factory=dict)
-    rate_limits: dict[str, BucketRow] = field(default_factory=dict)
-    server_secrets: dict[str, str] = field(default_factory=dict)
-    conversations: dict[int, ConversationState] = field(default_factory=dict)
-    outbox: dict[int, _OutboxRow] = field(default_factory=dict)
-    next_outbox_id: int = 1
-    user_pacing: dict[int, datetime] = field(default_factory=dict)
-    channel_pacing: dict[str, datetime] = field(default_factory=dict)
-    snapshots: dict[str, Snapshot] = field(default_factory=dict)
-    cursor: str | None = None
-    lease: _Lease = field(default_factory=_Lease)
-    case_events: dict[str, datetime] = field(default_factory=dict)
-    quarantine: dict[int, QuarantinedItem] = field(default_factory=dict)
-    next_quarantine_id: int = 1
-    responses: dict[int, _Response] = field(default_factory=dict)
-    next_response_id: int = 1
-    answers: dict[tuple[int, str], _Answer] = field(default_factory=dict)
-    survey_sessions: dict[str, _SurveySession] = field(default_factory=dict)
-    survey_secret: str = field(default_factory=lambda: secrets.token_hex(32))
-    zalo_tokens: StoredTokens | None = None
-    zalo_token_changed_at: datetime | None = None
-    inbound: dict[tuple[str, str], _InboundRow] = field(default_factory=dict)
-    feedback_items: dict[int, FeedbackItem] = field(default_factory=dict)
-    feedback_messages: dict[int, FeedbackMessage] = field(default_factory=dict)
-    unanswered: dict[int, UnansweredMessage] = field(default_factory=dict)
-    next_feedback_id: int = 1
-    office: OfficeTables = field(default_factory=OfficeTables)
-
-    def delete_user(self, user_id: int) -> None:
-        """Delete a user and what refers to them (the SQL schema's ON DELETE CASCADE)."""
-        self.users.pop(user_id, None)
-        for table in (self.owners, self.subscriptions):
-            for key in [k for k in table if k[0] == user_id]:
-                del table[key]
-        self.conversations.pop(user_id, None)
-        self.user_pacing.pop(user_id, None)
-        for row_id in [i for i, row in self.outbox.items() if row.user_id == user_id]:
-            del self.outbox[row_id]
-        for code in [c for c, s in self.survey_sessions.items() if s.user_id == user_id]:
-            del self.survey_sessions[code]
-        for item_id, item in list(self.feedback_items.items()):  # ON DELETE SET NULL
-            if item.user_id == user_id:
-                self.feedback_items[item_id] = dataclasses.replace(item, user_id=None)
-
-
-class MemoryDatabase:
-    """The shared state of every `MemoryUnitOfWork` made on it (one "database")."""
-
-    def __init__(self) -> None:
-        self.tables = MemoryTables()
-        self.lock = asyncio.Lock()
 
 
 def _about(dossier_code: str | None, agencies: Sequence[str]) -> bool:
@@ -371,10 +262,10 @@ class MemoryOwnershipRepository:
         if phone is not None and method != "phone":
             raise ValueError("only a phone verification records a phone number")
         if user_id not in self._t.users:
-            raise _no_user(user_id)
+            raise no_user(user_id)
         before = self._t.owners.get((user_id, dossier_code))
         kept_phone = phone if phone is not None or before is None else before.phone
-        self._t.owners[(user_id, dossier_code)] = _Owner(method, now, kept_phone)
+        self._t.owners[(user_id, dossier_code)] = OwnerRow(method, now, kept_phone)
 
     async def verified_phone(self, user_id: int, dossier_code: str) -> str | None:
         """The phone number the user proved ownership with, if any."""
@@ -414,11 +305,11 @@ class MemorySubscriptionRepository:
     async def subscribe(self, user_id: int, dossier_code: str, *, now: datetime) -> None:
         """Follow the dossier (idempotent; re-activates a stopped subscription)."""
         if user_id not in self._t.users:
-            raise _no_user(user_id)
+            raise no_user(user_id)
         before = self._t.subscriptions.get((user_id, dossier_code))
         if before is not None and before.active:
             return
-        self._t.subscriptions[(user_id, dossier_code)] = _Subscription(True, now)
+        self._t.subscriptions[(user_id, dossier_code)] = SubscriptionRow(True, now)
 
     async def unsubscribe(self, user_id: int, dossier_code: str) -> bool:
         """Stop following one dossier; True if a subscription was active."""
@@ -474,7 +365,7 @@ class MemorySubscriptionRepository:
         for key in keys:
             subscription = self._t.subscriptions.get(key)
             if subscription is not None and subscription.active:
-                self._t.subscriptions[key] = _Subscription(
+                self._t.subscriptions[key] = SubscriptionRow(
                     False, subscription.created_at, now, reason
                 )
                 ended += 1
@@ -482,21 +373,6 @@ class MemorySubscriptionRepository:
 
 
 # --------------------------------------------------------------------------- rate limits
-
-
-@dataclass(slots=True)
-class BucketRow:
-    """One row of `rate_limits`."""
-
-    tat_ms: int
-    expires_ms: int
-    level: int
-    next_step_ms: int
-    last_step_ms: int
-    capacity: int
-    step_ms: int
-    max_step_ms: int
-    rest_ms: int
 
 
 def _taken(row: BucketRow | None, bucket: Bucket, now_ms: int) -> BucketRow | None:
@@ -634,7 +510,7 @@ class MemoryConversationRepository:
     ) -> None:
         """Replace the user's conversation state."""
         if user_id not in self._t.users:
-            raise _no_user(user_id)
+            raise no_user(user_id)
         self._t.conversations[user_id] = ConversationState(kind, copy.deepcopy(data), expires_at)
 
     async def clear(self, user_id: int) -> None:
@@ -670,12 +546,12 @@ class MemoryOutboxRepository:
             if notice.dedup_key in keys:
                 continue
             if notice.user_id not in self._t.users:
-                raise _no_user(notice.user_id)
+                raise no_user(notice.user_id)
             keys.add(notice.dedup_key)
             due = notice.not_before if notice.not_before and notice.not_before > now else now
             row_id = self._t.next_outbox_id
             self._t.next_outbox_id += 1
-            self._t.outbox[row_id] = _OutboxRow(
+            self._t.outbox[row_id] = OutboxRow(
                 id=row_id,
                 user_id=notice.user_id,
                 kind=notice.kind,
@@ -725,7 +601,7 @@ class MemoryOutboxRepository:
         return self._cancel(rows, now)
 
     @staticmethod
-    def _cancel(rows: Iterable[_OutboxRow], now: datetime) -> int:
+    def _cancel(rows: Iterable[OutboxRow], now: datetime) -> int:
         pending = [r for r in rows if r.state in PENDING_STATES]
         for row in pending:
             row.state, row.lease_until, row.next_attempt_at = OutboxState.CANCELLED, None, now
@@ -822,7 +698,7 @@ class MemoryOutboxRepository:
         return claimed
 
     @staticmethod
-    def _due(row: _OutboxRow, now: datetime) -> bool:
+    def _due(row: OutboxRow, now: datetime) -> bool:
         if row.state in (OutboxState.QUEUED, OutboxState.RETRYING):
             return row.next_attempt_at <= now
         return (
@@ -975,7 +851,7 @@ class MemoryWatchRepository:
     async def release_lease(self, holder: str, *, now: datetime) -> None:
         """Give the lease up at once, if `holder` holds it."""
         if self._t.lease.holder == holder:
-            self._t.lease = _Lease()
+            self._t.lease = LeaseRow()
 
     async def record_events(self, ids: Sequence[str], *, now: datetime) -> set[str]:
         """Record pushed case-event ids; the ones not seen before."""
@@ -1123,14 +999,14 @@ class MemorySurveyRepository:
         month = period_month(now, tz)
         response_id = self._t.next_response_id
         self._t.next_response_id += 1
-        self._t.responses[response_id] = _Response(
+        self._t.responses[response_id] = ResponseRow(
             response_id,
             dossier_key(self._t.survey_secret, facts.code),
             survey_id,
             dataclasses.replace(facts, code=""),
             month,
         )
-        self._t.survey_sessions[facts.code] = _SurveySession(
+        self._t.survey_sessions[facts.code] = SurveySessionRow(
             facts.code, response_id, user_id, survey_id, "", [], now, expires_at
         )
         return ResponseKey(response_id, facts.agency_code, facts.procedure_code, facts.field, month)
@@ -1155,7 +1031,7 @@ class MemorySurveyRepository:
         self, key: ResponseKey, question: Question, value: AnswerValue, *, now: datetime
     ) -> None:
         """Store one answer, replacing an earlier answer to the same question."""
-        self._t.answers[(key.response_id, question.id)] = _Answer(
+        self._t.answers[(key.response_id, question.id)] = AnswerRow(
             answer_fields(question, value), key
         )
 
@@ -1183,7 +1059,7 @@ class MemorySurveyRepository:
             del self._t.survey_sessions[code]
         return len(expired)
 
-    def _session(self, stored: _SurveySession) -> Session:
+    def _session(self, stored: SurveySessionRow) -> Session:
         response = self._t.responses[stored.response_id]
         given: dict[str, AnswerValue] = {}
         for (response_id, question_id), answer in sorted(self._t.answers.items()):
@@ -1352,7 +1228,7 @@ class MemoryInboundJournalRepository:
         fresh: set[str] = set()
         for key, payload in updates:
             if (channel, key) not in self._t.inbound:
-                self._t.inbound[(channel, key)] = _InboundRow(
+                self._t.inbound[(channel, key)] = InboundRow(
                     "pending", payload, now, lease_until, attempts=1
                 )
                 fresh.add(key)
