@@ -19,7 +19,7 @@ import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
-from typing import Any, Self
+from typing import Self
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import IntegrityError
@@ -28,18 +28,15 @@ from bot.domain.intake import RejectedItem, bounded
 from bot.domain.notice_kinds import NoticeKind
 from bot.domain.outbox import WAITING_STATES
 from bot.domain.pacing import ChannelLimit, ClaimCandidate, SlotCursor, plan_claim
-from bot.domain.snapshot import Recipient, Snapshot
+from bot.domain.snapshot import Snapshot
 from bot.domain.status import Status
 from bot.ports import (
     FINISHED_STATES,
     MAX_FEEDBACK_TEXT,
     PENDING_STATES,
-    Bucket,
-    ChatUser,
     ClaimedNotice,
     Clock,
     ConversationRepository,
-    ConversationState,
     DeliveryOutcome,
     FeedbackItem,
     FeedbackMessage,
@@ -52,12 +49,10 @@ from bot.ports import (
     OperationalFigures,
     OutboxRepository,
     OutboxState,
-    OwnedDossier,
     OwnershipRepository,
     QuarantinedItem,
     QuarantineRepository,
     RateLimitRepository,
-    Reservation,
     ScoreRepository,
     SecretRepository,
     StaffRepository,
@@ -83,9 +78,7 @@ from bot.storage.memory.database import (
     MemoryTables,
     OfficeTables,
     OutboxRow,
-    OwnerRow,
     ResponseRow,
-    SubscriptionRow,
     SurveySessionRow,
     no_user,
 )
@@ -93,10 +86,14 @@ from bot.storage.memory.office import (
     MemoryOfficeRepository,
     MemoryStaffRepository,
 )
+from bot.storage.memory.rate_limits import MemoryRateLimitRepository, MemorySecretRepository
+from bot.storage.memory.users import (
+    MemoryConversationRepository,
+    MemoryOwnershipRepository,
+    MemorySubscriptionRepository,
+    MemoryUserRepository,
+)
 from bot.storage.quarantine import QUARANTINE_SOURCES
-from bot.storage.rate_limits import epoch_ms, first_step, wait_ms
-from bot.storage.repositories import LAST_SEEN_RESOLUTION
-from bot.storage.tables import OWNERSHIP_METHODS
 from bot.storage.tables_feedback import (
     FEEDBACK_AUTHORS,
     FEEDBACK_KINDS,
@@ -160,369 +157,6 @@ def _about(dossier_code: str | None, agencies: Sequence[str]) -> bool:
     return dossier_code is not None and any(
         dossier_code.startswith(f"{code}-") for code in agencies
     )
-
-
-# --------------------------------------------------------------------------- users
-
-
-class MemoryUserRepository:
-    """`bot.ports.UserRepository` in memory."""
-
-    def __init__(self, tables: MemoryTables) -> None:
-        self._t = tables
-
-    async def get_or_create(
-        self, channel: str, channel_user_id: str, *, language: str, now: datetime
-    ) -> ChatUser:
-        """The user, created with `language` if new; `last_seen_at` kept roughly current."""
-        for user in self._t.users.values():
-            if user.channel == channel and user.channel_user_id == channel_user_id:
-                if now - user.last_seen_at >= LAST_SEEN_RESOLUTION:
-                    user = self._t.users[user.id] = dataclasses.replace(user, last_seen_at=now)
-                return user
-        user = ChatUser(
-            id=self._t.next_user_id,
-            channel=channel,
-            channel_user_id=channel_user_id,
-            language=language,
-            blocked=False,
-            created_at=now,
-            last_seen_at=now,
-        )
-        self._t.next_user_id += 1
-        self._t.users[user.id] = user
-        return dataclasses.replace(user, first_contact=True)
-
-    async def get_or_create_with_ownership(
-        self,
-        channel: str,
-        channel_user_id: str,
-        dossier_code: str,
-        *,
-        language: str,
-        now: datetime,
-    ) -> tuple[ChatUser, OwnedDossier | None]:
-        """`get_or_create`, and the user's ownership of `dossier_code`."""
-        user = await self.get_or_create(channel, channel_user_id, language=language, now=now)
-        return user, _owned(self._t, user.id, dossier_code)
-
-    async def get(self, user_id: int) -> ChatUser | None:
-        """The user with our id `user_id`, if any."""
-        return self._t.users.get(user_id)
-
-    async def set_language(self, user_id: int, language: str) -> None:
-        """Remember the user's language."""
-        self._update(user_id, language=language)
-
-    async def set_blocked(self, user_id: int, blocked: bool) -> None:
-        """Mark that the user blocked (or unblocked) the bot."""
-        self._update(user_id, blocked=blocked)
-
-    async def erase(self, user_id: int) -> None:
-        """Delete the user and what refers to them; limits are not kept under the user."""
-        self._t.delete_user(user_id)
-
-    def _update(self, user_id: int, **changes: Any) -> None:
-        user = self._t.users.get(user_id)
-        if user is not None:
-            self._t.users[user_id] = dataclasses.replace(user, **changes)
-
-
-def _owned(tables: MemoryTables, user_id: int, dossier_code: str) -> OwnedDossier | None:
-    owner = tables.owners.get((user_id, dossier_code))
-    if owner is None:
-        return None
-    subscription = tables.subscriptions.get((user_id, dossier_code))
-    return OwnedDossier(
-        dossier_code=dossier_code,
-        method=owner.method,
-        verified_at=owner.verified_at,
-        subscribed=subscription is not None and subscription.active,
-    )
-
-
-class MemoryOwnershipRepository:
-    """`bot.ports.OwnershipRepository` in memory."""
-
-    def __init__(self, tables: MemoryTables) -> None:
-        self._t = tables
-
-    async def add(
-        self,
-        user_id: int,
-        dossier_code: str,
-        *,
-        method: str,
-        now: datetime,
-        phone: str | None = None,
-    ) -> None:
-        """Record that the user proved the dossier is theirs (idempotent)."""
-        if method not in OWNERSHIP_METHODS:
-            raise ValueError(f"unknown verification method {method!r}")
-        if phone is not None and method != "phone":
-            raise ValueError("only a phone verification records a phone number")
-        if user_id not in self._t.users:
-            raise no_user(user_id)
-        before = self._t.owners.get((user_id, dossier_code))
-        kept_phone = phone if phone is not None or before is None else before.phone
-        self._t.owners[(user_id, dossier_code)] = OwnerRow(method, now, kept_phone)
-
-    async def verified_phone(self, user_id: int, dossier_code: str) -> str | None:
-        """The phone number the user proved ownership with, if any."""
-        owner = self._t.owners.get((user_id, dossier_code))
-        return None if owner is None else owner.phone
-
-    async def is_owner(self, user_id: int, dossier_code: str) -> bool:
-        """Whether the user has proven the dossier is theirs."""
-        return (user_id, dossier_code) in self._t.owners
-
-    async def find(self, user_id: int, dossier_code: str) -> OwnedDossier | None:
-        """The user's ownership of one dossier, if proven."""
-        return _owned(self._t, user_id, dossier_code)
-
-    async def list_for_user(self, user_id: int) -> list[OwnedDossier]:
-        """The user's verified dossiers, newest verification first."""
-        found = [
-            owned
-            for (owner_id, code) in self._t.owners
-            if owner_id == user_id and (owned := _owned(self._t, user_id, code)) is not None
-        ]
-        found.sort(key=lambda o: o.dossier_code)
-        found.sort(key=lambda o: o.verified_at, reverse=True)
-        return found
-
-
-# --------------------------------------------------------------------------- subscriptions
-
-
-class MemorySubscriptionRepository:
-    """`bot.ports.SubscriptionRepository` in memory."""
-
-    def __init__(self, tables: MemoryTables, clock: Clock) -> None:
-        self._t = tables
-        self._clock = clock
-
-    async def subscribe(self, user_id: int, dossier_code: str, *, now: datetime) -> None:
-        """Follow the dossier (idempotent; re-activates a stopped subscription)."""
-        if user_id not in self._t.users:
-            raise no_user(user_id)
-        before = self._t.subscriptions.get((user_id, dossier_code))
-        if before is not None and before.active:
-            return
-        self._t.subscriptions[(user_id, dossier_code)] = SubscriptionRow(True, now)
-
-    async def unsubscribe(self, user_id: int, dossier_code: str) -> bool:
-        """Stop following one dossier; True if a subscription was active."""
-        return self._end([(user_id, dossier_code)], "user", self._clock.now()) > 0
-
-    async def unsubscribe_all(self, user_id: int) -> int:
-        """Stop following every dossier; how many were active."""
-        keys = [k for k in self._t.subscriptions if k[0] == user_id]
-        return self._end(keys, "user", self._clock.now())
-
-    async def end_for_dossiers(
-        self, dossier_codes: Sequence[str], *, reason: str, now: datetime
-    ) -> int:
-        """End every active subscription of the dossiers; how many ended."""
-        codes = set(dossier_codes)
-        return self._end([k for k in self._t.subscriptions if k[1] in codes], reason, now)
-
-    async def is_subscribed(self, user_id: int, dossier_code: str) -> bool:
-        """Whether the user follows the dossier."""
-        subscription = self._t.subscriptions.get((user_id, dossier_code))
-        return subscription is not None and subscription.active
-
-    async def recipients_of(self, dossier_codes: Sequence[str]) -> dict[str, list[Recipient]]:
-        """The active subscribers of each dossier, by user id."""
-        found: dict[str, list[Recipient]] = {}
-        for code in sorted(set(dossier_codes)):
-            for user_id in self._followers(code):
-                subscription = self._t.subscriptions[(user_id, code)]
-                blocked = self._t.users[user_id].blocked
-                found.setdefault(code, []).append(
-                    Recipient(user_id, subscription.created_at, blocked)
-                )
-        return found
-
-    async def followed_without_snapshot(self, limit: int) -> list[str]:
-        """Up to `limit` followed dossiers the watcher has no snapshot of."""
-        codes = {
-            code
-            for (_, code), s in self._t.subscriptions.items()
-            if s.active and code not in self._t.snapshots
-        }
-        return sorted(codes)[:limit]
-
-    def _followers(self, dossier_code: str) -> list[int]:
-        return sorted(
-            user_id
-            for (user_id, code), s in self._t.subscriptions.items()
-            if code == dossier_code and s.active
-        )
-
-    def _end(self, keys: Iterable[tuple[int, str]], reason: str, now: datetime) -> int:
-        ended = 0
-        for key in keys:
-            subscription = self._t.subscriptions.get(key)
-            if subscription is not None and subscription.active:
-                self._t.subscriptions[key] = SubscriptionRow(
-                    False, subscription.created_at, now, reason
-                )
-                ended += 1
-        return ended
-
-
-# --------------------------------------------------------------------------- rate limits
-
-
-def _taken(row: BucketRow | None, bucket: Bucket, now_ms: int) -> BucketRow | None:
-    """The row after one attempt is taken from it, or None when it has no room (the upsert)."""
-    if row is None:
-        return BucketRow(
-            tat_ms=now_ms + bucket.step_ms,
-            expires_ms=now_ms + bucket.step_ms + bucket.rest_ms,
-            level=1,
-            next_step_ms=first_step(bucket),
-            last_step_ms=bucket.step_ms,
-            capacity=bucket.capacity,
-            step_ms=bucket.step_ms,
-            max_step_ms=bucket.max_step_ms,
-            rest_ms=bucket.rest_ms,
-        )
-    at_rest = row.expires_ms <= now_ms
-    start = max(row.tat_ms, now_ms)
-    if start - now_ms > bucket.step_ms * (bucket.capacity - 1):
-        return None
-    step = bucket.step_ms if at_rest else row.next_step_ms
-    level = 1 if at_rest else row.level + 1
-    grows = bucket.max_step_ms > bucket.step_ms and level >= bucket.capacity
-    return BucketRow(
-        tat_ms=start + step,
-        expires_ms=start + step + bucket.rest_ms,
-        level=level,
-        next_step_ms=min(2 * step, bucket.max_step_ms) if grows else bucket.step_ms,
-        last_step_ms=step,
-        capacity=bucket.capacity,
-        step_ms=bucket.step_ms,
-        max_step_ms=bucket.max_step_ms,
-        rest_ms=bucket.rest_ms,
-    )
-
-
-class MemoryRateLimitRepository:
-    """`bot.ports.RateLimitRepository` in memory: the GCRA buckets of
-    `bot.storage.rate_limits`, step for step (including how a refused reservation first takes
-    and then gives back the other buckets' attempts)."""
-
-    def __init__(self, rows: dict[str, BucketRow] | None = None) -> None:
-        self.rows: dict[str, BucketRow] = {} if rows is None else rows
-
-    async def reserve(self, buckets: Sequence[Bucket], *, now: datetime) -> Reservation:
-        """Take one attempt from every bucket, or from none."""
-        if not buckets:
-            return Reservation()
-        if len({bucket.key for bucket in buckets}) != len(buckets):
-            raise ValueError("each key may be reserved once per call")
-        now_ms = epoch_ms(now)
-        taken: list[tuple[str, int]] = []
-        refused: list[Bucket] = []
-        for bucket in buckets:
-            after = _taken(self.rows.get(bucket.key), bucket, now_ms)
-            if after is None:
-                refused.append(bucket)
-            else:
-                self.rows[bucket.key] = after
-                taken.append((bucket.key, after.last_step_ms))
-        if not refused:
-            return Reservation(taken=tuple(taken))
-        await self.give_back(Reservation(taken=tuple(taken)))
-        wait = self._wait_ms(refused, now_ms)
-        return Reservation(refused_key=refused[0].key, retry_after_seconds=max(wait, 1) / 1000)
-
-    async def give_back(self, reservation: Reservation) -> None:
-        """Return the attempts of a reservation."""
-        for key, step in reservation.taken:
-            row = self.rows.get(key)
-            if row is None:
-                continue
-            self.rows[key] = dataclasses.replace(
-                row,
-                tat_ms=row.tat_ms - step,
-                expires_ms=row.expires_ms - step,
-                level=max(row.level - 1, 0),
-                next_step_ms=min(step, row.next_step_ms),
-            )
-
-    async def retry_after(self, buckets: Sequence[Bucket], *, now: datetime) -> float | None:
-        """Seconds until every bucket has an attempt, or None if they all have one now."""
-        wait = self._wait_ms(buckets, epoch_ms(now))
-        return wait / 1000 if wait > 0 else None
-
-    async def purge(self, now: datetime) -> int:
-        """Delete the rows of buckets at rest."""
-        now_ms = epoch_ms(now)
-        gone = [key for key, row in self.rows.items() if row.expires_ms <= now_ms]
-        for key in gone:
-            del self.rows[key]
-        return len(gone)
-
-    def _wait_ms(self, buckets: Sequence[Bucket], now_ms: int) -> int:
-        wait = 0
-        for bucket in buckets:
-            row = self.rows.get(bucket.key)
-            if row is not None:
-                wait = max(
-                    wait,
-                    wait_ms(bucket, tat_ms=row.tat_ms, expires_ms=row.expires_ms, now_ms=now_ms),
-                )
-        return wait
-
-
-class MemorySecretRepository:
-    """`bot.ports.SecretRepository` in memory."""
-
-    def __init__(self, secrets: dict[str, str] | None = None) -> None:
-        self.secrets: dict[str, str] = {} if secrets is None else secrets
-
-    async def get_or_create(self, name: str, candidate: str) -> str:
-        """The stored secret `name`, storing `candidate` first if there is none."""
-        return self.secrets.setdefault(name, candidate)
-
-
-# --------------------------------------------------------------------------- conversations
-
-
-class MemoryConversationRepository:
-    """`bot.ports.ConversationRepository` in memory."""
-
-    def __init__(self, tables: MemoryTables) -> None:
-        self._t = tables
-
-    async def get(self, user_id: int, *, now: datetime) -> ConversationState | None:
-        """The user's unexpired conversation state, if any."""
-        state = self._t.conversations.get(user_id)
-        if state is None or state.expires_at <= now:
-            return None
-        return ConversationState(state.kind, copy.deepcopy(state.data), state.expires_at)
-
-    async def set(
-        self, user_id: int, kind: str, data: dict[str, Any], *, expires_at: datetime
-    ) -> None:
-        """Replace the user's conversation state."""
-        if user_id not in self._t.users:
-            raise no_user(user_id)
-        self._t.conversations[user_id] = ConversationState(kind, copy.deepcopy(data), expires_at)
-
-    async def clear(self, user_id: int) -> None:
-        """Forget the user's conversation state."""
-        self._t.conversations.pop(user_id, None)
-
-    async def purge_expired(self, now: datetime) -> int:
-        """Delete every state that expired by `now`; how many."""
-        expired = [u for u, s in self._t.conversations.items() if s.expires_at <= now]
-        for user_id in expired:
-            del self._t.conversations[user_id]
-        return len(expired)
 
 
 # --------------------------------------------------------------------------- the outbox
