@@ -16,11 +16,10 @@ from __future__ import annotations
 import asyncio
 import copy
 import dataclasses
-from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime, timedelta
+from collections.abc import Sequence
+from datetime import datetime
 from types import TracebackType
 from typing import Self
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import IntegrityError
 
@@ -48,7 +47,6 @@ from bot.ports import (
     StaffRepository,
     StoredTokens,
     SubscriptionRepository,
-    SurveyAlreadyStarted,
     SurveyRepository,
     SystemClock,
     UnansweredMessage,
@@ -60,14 +58,11 @@ from bot.ports import (
 )
 from bot.storage.figures import age
 from bot.storage.memory.database import (
-    AnswerRow,
     BucketRow,
     InboundRow,
     MemoryDatabase,
     MemoryTables,
     OfficeTables,
-    ResponseRow,
-    SurveySessionRow,
 )
 from bot.storage.memory.office import (
     MemoryOfficeRepository,
@@ -76,6 +71,8 @@ from bot.storage.memory.office import (
 from bot.storage.memory.outbox import MemoryOutboxRepository
 from bot.storage.memory.quarantine import MemoryQuarantineRepository
 from bot.storage.memory.rate_limits import MemoryRateLimitRepository, MemorySecretRepository
+from bot.storage.memory.scores import MemoryScoreRepository
+from bot.storage.memory.surveys import MemorySurveyRepository
 from bot.storage.memory.users import (
     MemoryConversationRepository,
     MemoryOwnershipRepository,
@@ -90,24 +87,6 @@ from bot.storage.tables_feedback import (
     stored_code,
 )
 from bot.storage.uow import WRITER_QUEUE_TIMEOUT_S
-from surveys.definitions import AnswerValue, Question
-from surveys.elements import RATING3_SATISFIED, SCALE5_SATISFIED
-from surveys.flow import Progress
-from surveys.model import (
-    ALL,
-    DossierFacts,
-    ElementScore,
-    GroupCount,
-    Grouping,
-    GroupTimeliness,
-    ResponseKey,
-    Session,
-    answer_fields,
-    answer_value,
-    dossier_key,
-    period_month,
-)
-from surveys.periods import Period
 
 __all__ = [
     "BucketRow",
@@ -134,222 +113,6 @@ __all__ = [
     "MemoryZaloTokenRepository",
     "OfficeTables",
 ]
-
-
-# --------------------------------------------------------------------------- surveys
-
-
-class MemorySurveyRepository:
-    """`bot.ports.SurveyRepository` in memory."""
-
-    def __init__(self, tables: MemoryTables) -> None:
-        self._t = tables
-
-    async def response_exists(self, dossier_code: str) -> bool:
-        """Whether the dossier has already been surveyed."""
-        key = dossier_key(self._t.survey_secret, dossier_code)
-        return any(r.dossier_key == key for r in self._t.responses.values())
-
-    async def start(
-        self,
-        facts: DossierFacts,
-        *,
-        survey_id: str,
-        user_id: int,
-        now: datetime,
-        expires_at: datetime,
-        tz: ZoneInfo,
-    ) -> ResponseKey:
-        """File a new response and open its session; `SurveyAlreadyStarted` if one exists."""
-        if await self.response_exists(facts.code):
-            raise SurveyAlreadyStarted(facts.code)
-        month = period_month(now, tz)
-        response_id = self._t.next_response_id
-        self._t.next_response_id += 1
-        self._t.responses[response_id] = ResponseRow(
-            response_id,
-            dossier_key(self._t.survey_secret, facts.code),
-            survey_id,
-            dataclasses.replace(facts, code=""),
-            month,
-        )
-        self._t.survey_sessions[facts.code] = SurveySessionRow(
-            facts.code, response_id, user_id, survey_id, "", [], now, expires_at
-        )
-        return ResponseKey(response_id, facts.agency_code, facts.procedure_code, facts.field, month)
-
-    async def session(self, dossier_code: str) -> Session | None:
-        """The open session of a dossier (expired or not), with the answers given so far."""
-        stored = self._t.survey_sessions.get(dossier_code)
-        return None if stored is None else self._session(stored)
-
-    async def sessions_of(self, user_id: int, *, now: datetime) -> list[Session]:
-        """The user's unexpired sessions, most recently active first."""
-        mine = [
-            s
-            for s in self._t.survey_sessions.values()
-            if s.user_id == user_id and s.expires_at > now
-        ]
-        mine.sort(key=lambda s: s.dossier_code)
-        mine.sort(key=lambda s: s.updated_at, reverse=True)
-        return [self._session(s) for s in mine]
-
-    async def save_answer(
-        self, key: ResponseKey, question: Question, value: AnswerValue, *, now: datetime
-    ) -> None:
-        """Store one answer, replacing an earlier answer to the same question."""
-        self._t.answers[(key.response_id, question.id)] = AnswerRow(
-            answer_fields(question, value), key
-        )
-
-    async def remove_answers(self, response_id: int, question_ids: Iterable[str]) -> None:
-        """Delete the stored answers to `question_ids`."""
-        for question_id in question_ids:
-            self._t.answers.pop((response_id, question_id), None)
-
-    async def move(
-        self, dossier_code: str, question_id: str, history: Sequence[str], *, now: datetime
-    ) -> None:
-        """Record the session's new current question and its way back."""
-        stored = self._t.survey_sessions.get(dossier_code)
-        if stored is not None:
-            stored.question_id, stored.history, stored.updated_at = question_id, list(history), now
-
-    async def close(self, dossier_code: str) -> None:
-        """End a session: the answers stay."""
-        self._t.survey_sessions.pop(dossier_code, None)
-
-    async def close_expired(self, now: datetime) -> int:
-        """End every expired session; how many."""
-        expired = [c for c, s in self._t.survey_sessions.items() if s.expires_at <= now]
-        for code in expired:
-            del self._t.survey_sessions[code]
-        return len(expired)
-
-    def _session(self, stored: SurveySessionRow) -> Session:
-        response = self._t.responses[stored.response_id]
-        given: dict[str, AnswerValue] = {}
-        for (response_id, question_id), answer in sorted(self._t.answers.items()):
-            if response_id != stored.response_id:
-                continue
-            fields = answer.fields
-            value = answer_value(
-                fields["kind"], fields["score"], fields["choice"], fields["comment"]
-            )
-            if value is not None:
-                given[question_id] = value
-        facts = response.facts
-        key = ResponseKey(
-            response.id, facts.agency_code, facts.procedure_code, facts.field, response.period_month
-        )
-        progress = Progress(
-            current=stored.question_id or None, history=tuple(stored.history), answers=given
-        )
-        return Session(
-            stored.dossier_code, stored.user_id, stored.survey_id, key, progress, stored.expires_at
-        )
-
-
-class MemoryScoreRepository:
-    """`bot.ports.ScoreRepository` in memory: the same figures as the SQL aggregation."""
-
-    def __init__(self, tables: MemoryTables) -> None:
-        self._t = tables
-
-    async def element_scores(
-        self, by: Grouping, period: Period, agencies: Sequence[str] | None = None
-    ) -> list[ElementScore]:
-        """Per group, kind and element: counts and index, with the group's overall figures."""
-        counts: dict[tuple[str, str, str | None], list[int]] = {}
-        for answer in self._t.answers.values():
-            key, fields = answer.key, answer.fields
-            kind, score = fields["kind"], fields["score"]
-            if not period.first_month <= key.period_month <= period.last_month:
-                continue
-            if kind not in ("scale5", "rating3") or score is None:
-                continue
-            if agencies is not None and key.agency_code not in agencies:
-                continue
-            group = _group_of(by, key.agency_code, key.procedure_code, key.field)
-            threshold = SCALE5_SATISFIED if kind == "scale5" else RATING3_SATISFIED
-            valid_satisfied_total = counts.setdefault((group, kind, fields["element"]), [0, 0, 0])
-            valid_satisfied_total[0] += 1
-            valid_satisfied_total[1] += int(score >= threshold)
-            valid_satisfied_total[2] += int(score)
-        index = {k: 100.0 * sat / valid for k, (valid, sat, _) in counts.items()}
-        overall: dict[str, tuple[float, float]] = {}
-        for group in {k[0] for k in counts}:
-            scale5 = [k for k in counts if k[0] == group and k[1] == "scale5"]
-            if scale5:
-                mean_index = sum(index[k] for k in scale5) / len(scale5)
-                mean_score = sum(counts[k][2] for k in scale5) / sum(counts[k][0] for k in scale5)
-                overall[group] = (mean_index, mean_score)
-        return [
-            ElementScore(
-                group=group,
-                kind=kind,
-                element=element,
-                valid=counts[(group, kind, element)][0],
-                satisfied=counts[(group, kind, element)][1],
-                index=index[(group, kind, element)],
-                overall=overall[group][0] if group in overall else None,
-                mean=overall[group][1] if group in overall else None,
-            )
-            for group, kind, element in sorted(counts, key=lambda k: (k[0], k[1], k[2] or ""))
-        ]
-
-    async def response_counts(
-        self, by: Grouping, period: Period, agencies: Sequence[str] | None = None
-    ) -> list[GroupCount]:
-        """Per group: its name and the responses filed in `period`."""
-        found: dict[str, tuple[str, int]] = {}
-        for response in self._t.responses.values():
-            facts = response.facts
-            if not period.first_month <= response.period_month <= period.last_month:
-                continue
-            if agencies is not None and facts.agency_code not in agencies:
-                continue
-            group = _group_of(by, facts.agency_code, facts.procedure_code, facts.field)
-            name = _name_of(by, group, facts.agency_name, facts.procedure_name)
-            known_name, n = found.get(group, (name, 0))
-            found[group] = (max(known_name, name), n + 1)
-        return [GroupCount(g, name, n) for g, (name, n) in sorted(found.items())]
-
-    async def timeliness(
-        self,
-        by: Grouping,
-        period: Period,
-        tz: ZoneInfo,
-        agencies: Sequence[str] | None = None,
-    ) -> list[GroupTimeliness]:
-        """Per group: dossiers returned in `period` early, on time and late."""
-        start, end = period.utc_bounds(tz)
-        offset = start.utcoffset() or timedelta(0)
-        found: dict[str, tuple[str, list[int]]] = {}
-        for snapshot in self._t.snapshots.values():
-            returned, due = snapshot.returned_at, snapshot.original_due_at or snapshot.due_at
-            if returned is None or due is None or not start <= returned < end:
-                continue
-            if agencies is not None and snapshot.agency_code not in agencies:
-                continue
-            group = _group_of(by, snapshot.agency_code, snapshot.procedure_code, snapshot.field)
-            name = _name_of(by, group, snapshot.agency_name, snapshot.procedure_name)
-            known_name, tally = found.get(group, (name, [0, 0, 0]))
-            returned_day = (returned.astimezone(UTC) + offset).date()
-            due_day = (due.astimezone(UTC) + offset).date()
-            tally[0 if returned_day < due_day else 1 if returned_day == due_day else 2] += 1
-            found[group] = (max(known_name, name), tally)
-        return [GroupTimeliness(g, name, *tally) for g, (name, tally) in sorted(found.items())]
-
-
-def _group_of(by: Grouping, agency: str, procedure: str, field_: str) -> str:
-    """The group key of an answer, response or dossier under grouping `by`."""
-    return {"agency": agency, "procedure": procedure, "field": field_}.get(by, ALL)
-
-
-def _name_of(by: Grouping, group: str, agency_name: str, procedure_name: str) -> str:
-    """The name shown for a group (a field and the "all" group are their own name)."""
-    return {"agency": agency_name, "procedure": procedure_name}.get(by, group)
 
 
 # --------------------------------------------------------------------------- Zalo

@@ -29,6 +29,7 @@ from bot.domain.office import (
 )
 from bot.domain.outbox import FAILED_STATES, WAITING_STATES, OutboxState
 from bot.storage.memory.database import MemoryTables
+from bot.storage.memory.scores import MemoryScoreRepository
 
 if TYPE_CHECKING:
     from surveys.periods import Period
@@ -167,7 +168,6 @@ class MemoryOfficeRepository:
     ) -> IndexReport:
         """The index of design §7 over the stored answers (and timeliness of snapshots), from
         the same figures as `uow.scores` gives."""
-        from bot.storage.memory import MemoryScoreRepository
         from surveys.scoring import compute_index
 
         scores = MemoryScoreRepository(self._all)
