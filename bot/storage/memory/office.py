@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -29,22 +28,12 @@ from bot.domain.office import (
     UsageReport,
 )
 from bot.domain.outbox import FAILED_STATES, WAITING_STATES, OutboxState
+from bot.storage.memory.database import MemoryTables
+from bot.storage.memory.scores import MemoryScoreRepository
 
 if TYPE_CHECKING:
-    from bot.storage.memory import MemoryTables
     from surveys.periods import Period
     from surveys.scoring import Grouping, IndexReport
-
-
-@dataclass
-class OfficeTables:
-    """The workspace's tables in memory."""
-
-    accounts: dict[str, StaffAccount] = field(default_factory=dict)
-    next_account_id: int = 1
-    sessions: dict[str, tuple[int, datetime]] = field(default_factory=dict)
-    audit: list[AuditEntry] = field(default_factory=list)
-    usage: dict[tuple[int, str, str], int] = field(default_factory=dict)
 
 
 def _in_scope(code: str | None, agencies: Sequence[str] | None) -> bool:
@@ -179,7 +168,6 @@ class MemoryOfficeRepository:
     ) -> IndexReport:
         """The index of design §7 over the stored answers (and timeliness of snapshots), from
         the same figures as `uow.scores` gives."""
-        from bot.storage.memory import MemoryScoreRepository
         from surveys.scoring import compute_index
 
         scores = MemoryScoreRepository(self._all)
